@@ -1,0 +1,47 @@
+# gongwen: `make build` builds content/ into dist/, `make test` runs the test suite.
+# Each installs what is missing first (Debian/Ubuntu packages, then a .venv); a second run installs nothing.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+# What the PDF engine needs at run time, and the fonts it draws with.
+RUNTIME_PACKAGES := fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-arphic-gkai00mp
+# What the tests read the output back with: poppler for PDFs, LibreOffice for the .docx.
+TEST_PACKAGES := poppler-utils libreoffice-writer-nogui
+
+.PHONY: build test bench system-packages test-packages reference-doc schema clean
+
+build: $(STAMP)
+	$(BIN)/gongwen build
+
+test: $(STAMP) test-packages
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[test,bench]'
+	$(BIN)/python tests/benchmarks/run.py
+
+system-packages:
+	@.ci/install-packages $(RUNTIME_PACKAGES)
+
+test-packages:
+	@.ci/install-packages $(TEST_PACKAGES)
+
+$(STAMP): pyproject.toml | system-packages
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+# Rebuild the committed Word reference document and the published JSON Schema.
+reference-doc: $(STAMP)
+	$(BIN)/gongwen reference-doc templates/reference.docx
+
+schema: $(STAMP)
+	$(BIN)/gongwen schema -o pipeline/content-schema.json
+
+clean:
+	rm -rf dist .pytest_cache

@@ -1,0 +1,3 @@
+"""gongwen: one YAML file per publication → briefing PDF, Word summary and one-page notice."""
+
+__version__ = "0.1.0"

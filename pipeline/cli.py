@@ -1,0 +1,145 @@
+"""The command line: a thin click layer over the library API in `pipeline.build`.
+
+Exit codes: 0 success; 1 content, configuration, template or output problems, one line each as
+`path:line:column: field: what is wrong (got …)`; 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ContentError
+
+
+def _configuration(paths: tuple[Path, ...], config_file: Path | None, **overrides):
+    from .config import load_configuration
+    start = paths[0] if paths else None
+    return load_configuration(start, overrides, config_file)
+
+
+def config_option(function):
+    return click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                        help="Configuration file (gongwen.toml or pyproject.toml); default: found from the content upwards.")(function)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", "-V", prog_name="gongwen")
+def main() -> None:
+    """gongwen: YAML content → GB/T 9704 briefing PDF, editable Word summary and one-page notice."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: dist, or `output` in the configuration).")
+@click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of template overrides, looked up before the built-in templates.")
+@click.option("--reference-doc", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Word reference document whose named styles the summary uses.")
+@click.option("--one-sided", is_flag=True, default=None, help="Keep the binding margin on the left of every page.")
+@click.option("-q", "--quiet", is_flag=True, help="Print problems only.")
+@config_option
+def build(paths, output, templates, reference_doc, one_sided, quiet, config_file) -> None:
+    """Build briefing.pdf, summary.docx and notice.pdf for each content file.
+
+    PATHS are content files or folders (default: `content` from the configuration). Each
+    publication goes to OUTPUT/<id>/; OUTPUT/manifest.json and OUTPUT/SHA256SUMS list them all.
+    """
+    from .build import build as build_all, shown_path
+    configuration = _configuration(paths, config_file, output=str(output) if output else None,
+                                   templates=str(templates) if templates else None,
+                                   reference_doc=str(reference_doc) if reference_doc else None,
+                                   one_sided=one_sided)
+    targets = list(paths) or configuration.content_paths()
+
+    def built(publication, written):
+        if not quiet:
+            for path in written:
+                click.echo(f"wrote {shown_path(path)}")
+
+    report = build_all(targets, configuration, on_built=built)
+    if report.problems:
+        raise ContentError(report.problems)
+    if not report.built and not quiet:
+        click.echo("nothing to build: no content files found", err=True)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@config_option
+def check(paths, config_file) -> None:
+    """Validate content files without building anything."""
+    from .build import check as check_all
+    configuration = _configuration(paths, config_file)
+    publications = check_all(list(paths) or configuration.content_paths())
+    click.echo(f"{len(publications)} publication{'s' if len(publications) != 1 else ''} OK")
+
+
+@main.command("config")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@config_option
+def show_config(paths, config_file) -> None:
+    """Print the effective configuration and where each value came from."""
+    from .config import describe
+    configuration = _configuration(paths, config_file)
+    click.echo(f"project folder: {configuration.root}")
+    rows = describe(configuration)
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, origin in rows:
+        click.echo(f"{name:<{width}}  {value}  [{origin}]")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@config_option
+def fonts(paths, config_file) -> None:
+    """Print, per role, the face and file a build would use, and why."""
+    from .fonts import ROLE_DESCRIPTIONS, resolve_fonts
+    configuration = _configuration(paths, config_file)
+    faces = resolve_fonts(configuration.settings.fonts.as_dict(), configuration.where())
+    for role, face in faces.items():
+        click.echo(f"{role:<12} {face.family} {face.style}  {face.file_label}")
+        click.echo(f"{'':<12} {ROLE_DESCRIPTIONS[role]}; {face.reason}")
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
+              help="json: JSON Schema of content files; markdown: the field reference tables of the README.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of printing.")
+def schema(output_format, output) -> None:
+    """Print the JSON Schema of content files, for editors that validate YAML while typing."""
+    from .model import content_json_schema, field_reference_markdown
+    if output_format == "json":
+        text = json.dumps(content_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = field_reference_markdown()
+    if output:
+        from .output import atomic_write
+        atomic_write(output, text.encode("utf-8"))
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command("reference-doc")
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@config_option
+def reference_doc(output, config_file) -> None:
+    """Write a Word reference document with every style the summary uses.
+
+    Font names come from `word_fonts` in the configuration; edit the result in Word and point
+    `reference_doc` (or --reference-doc) at it to restyle the summary.
+    """
+    from .output import atomic_write
+    from .reference import build_reference
+    configuration = _configuration((), config_file)
+    atomic_write(output, build_reference(configuration.settings.word_fonts.as_dict()))
+    click.echo(f"wrote {output}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

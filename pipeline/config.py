@@ -1,0 +1,230 @@
+"""Configuration, one typed record: defaults, then `gongwen.toml` or `[tool.gongwen]` in `pyproject.toml`, then the command line.
+
+The project folder is the nearest folder, from the first content path (or the working folder)
+upwards, that holds a `gongwen.toml` or a `pyproject.toml` with a `[tool.gongwen]` table; paths
+written in it are relative to that folder. Every effective value remembers where it came from,
+which `gongwen config` prints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ContentError, Problem, Where
+from .load import Mapping, Node, Scalar, Sequence
+from .schema import Record, convert_record, field_reference, spec
+
+CONFIG_FILE = "gongwen.toml"
+PYPROJECT = "pyproject.toml"
+
+
+@dataclass(frozen=True)
+class FontChoices(Record):
+    """PDF fonts by role: family names (`Noto Serif CJK SC:Bold`) or font files (`fonts/x.ttc#2`), first found wins."""
+
+    title: tuple[str, ...] | None = spec("小标宋 role: titles and the red mark.", default=None)
+    body: tuple[str, ...] | None = spec("仿宋 role: body text.", default=None)
+    heading1: tuple[str, ...] | None = spec("黑体 role: level-1 headings.", default=None)
+    heading2: tuple[str, ...] | None = spec("楷体 role: level-2 headings.", default=None)
+    page_number: tuple[str, ...] | None = spec("宋体 role: page numbers.", default=None)
+
+    def as_dict(self) -> dict[str, tuple[str, ...]]:
+        return {field.name: value for field in dataclasses.fields(self)
+                if (value := getattr(self, field.name))}
+
+
+@dataclass(frozen=True)
+class WordFontNames(Record):
+    """Font names written into the Word summary's styles (Word shows them where they are installed)."""
+
+    title: str | None = spec("Title style; the reference document's own name when unset (方正小标宋简体).", default=None)
+    body: str | None = spec("Normal and body styles (仿宋_GB2312).", default=None)
+    heading1: str | None = spec("Heading 1 (黑体).", default=None)
+    heading2: str | None = spec("Heading 2 (楷体_GB2312).", default=None)
+    latin: str | None = spec("Latin letters and digits in every style (Times New Roman).", default=None)
+
+    def as_dict(self) -> dict[str, str]:
+        return {field.name: value for field in dataclasses.fields(self)
+                if (value := getattr(self, field.name))}
+
+
+@dataclass(frozen=True)
+class Settings(Record):
+    """gongwen configuration."""
+
+    content: tuple[str, ...] = spec("Content files or folders built when no path is given.", default=("content",))
+    output: str = spec("Folder that receives dist/<id>/ and the manifest.", default="dist")
+    templates: str | None = spec("Folder of template overrides, looked up before the built-in templates.", default=None)
+    reference_doc: str | None = spec("Word reference document whose named styles the summary uses; default the built-in one.",
+                                     default=None)
+    one_sided: bool = spec("Print one-sided: the binding margin stays on the left of every page.", default=False)
+    fonts: FontChoices = spec("PDF fonts by role.", default=FontChoices())
+    word_fonts: WordFontNames = spec("Font names in the Word summary's styles.", default=WordFontNames())
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """Effective settings, the project folder and where each setting came from."""
+
+    settings: Settings
+    root: Path
+    origins: dict[str, str]
+    file: Path | None = None
+
+    def path(self, name: str) -> Path | None:
+        """A path setting, resolved against the folder it was written relative to."""
+        value = getattr(self.settings, name)
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        if path.is_absolute():
+            return path
+        base = Path.cwd() if self.origins.get(name, "").startswith("command line") else self.root
+        return base / path
+
+    def content_paths(self) -> list[Path]:
+        base = Path.cwd() if self.origins.get("content", "").startswith("command line") else self.root
+        return [path if (path := Path(item).expanduser()).is_absolute() else base / path
+                for item in self.settings.content]
+
+    def where(self) -> Where:
+        return Where(str(self.file) if self.file else "configuration")
+
+
+def find_project(start: Path) -> tuple[Path, Path | None, dict]:
+    """The project folder, its configuration file and that file's gongwen table."""
+    start = start.resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        own = candidate / CONFIG_FILE
+        if own.is_file():
+            return candidate, own, _read_toml(own)
+        pyproject = candidate / PYPROJECT
+        if pyproject.is_file():
+            table = _read_toml(pyproject).get("tool", {}).get("gongwen")
+            if table is not None:
+                return candidate, pyproject, table
+    return Path.cwd(), None, {}
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+        where = Where(str(path), int(match.group(1)), int(match.group(2))) if match else Where(str(path))
+        raise ContentError(Problem(where, "", f"not valid TOML: {str(error).split(' (at line')[0]}")) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ContentError(Problem(Where(str(path)), "", f"cannot read the file: {error}")) from None
+
+
+def _key_lines(path: Path) -> dict[str, int]:
+    """Line of each dotted key in a TOML file, relative to the gongwen table, for error positions."""
+    lines: dict[str, int] = {}
+    prefix = ""
+    in_pyproject = path.name == PYPROJECT
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        header = re.match(r"\s*\[\s*([^\]]+?)\s*\]", line)
+        if header:
+            name = header.group(1).replace('"', "")
+            if in_pyproject:
+                prefix = name[len("tool.gongwen"):].lstrip(".") if name.startswith("tool.gongwen") else None
+            else:
+                prefix = name
+            if prefix:
+                lines.setdefault(prefix, number)
+            continue
+        key = re.match(r"\s*([A-Za-z0-9_\-\"]+)\s*=", line)
+        if key and prefix is not None:
+            dotted = (prefix + "." if prefix else "") + key.group(1).strip('"')
+            lines.setdefault(dotted, number)
+    return lines
+
+
+def nodes_from_toml(value: Any, path: str, lines: dict[str, int], key: str = "") -> Node:
+    """A node tree from parsed TOML, positioned by key lines where they can be found."""
+    where = Where(path, lines.get(key), 1 if key in lines else None)
+    if isinstance(value, dict):
+        return Mapping(tuple((Scalar(name, Where(path, lines.get(f"{key}.{name}".lstrip(".")), 1 if f"{key}.{name}".lstrip(".") in lines else None)),
+                              nodes_from_toml(item, path, lines, f"{key}.{name}".lstrip(".")))
+                             for name, item in value.items()), where)
+    if isinstance(value, list):
+        return Sequence(tuple(nodes_from_toml(item, path, lines, key) for item in value), where)
+    if isinstance(value, bool):
+        return Scalar("true" if value else "false", where)
+    if isinstance(value, (int, float)):
+        return Scalar(str(value), where)
+    if isinstance(value, (datetime.date, datetime.time)):
+        return Scalar(value.isoformat(), where)
+    return Scalar(str(value), where, quoted=True)
+
+
+def load_configuration(start: Path | None = None, overrides: dict[str, Any] | None = None,
+                       config_file: Path | None = None) -> Configuration:
+    """Defaults, then the project's configuration file, then `overrides` from the command line."""
+    if config_file is not None:
+        config_file = config_file.resolve()
+        table = _read_toml(config_file)
+        if config_file.name == PYPROJECT:
+            table = table.get("tool", {}).get("gongwen", {})
+        root = config_file.parent
+    else:
+        root, config_file, table = find_project(start or Path.cwd())
+    origins = {field.name: "default" for field in dataclasses.fields(Settings)}
+    values: dict[str, Any] = dict(table)
+    if config_file is not None:
+        shown = _shown_path(config_file)
+        lines = _key_lines(config_file)
+        label = f"{shown} [tool.gongwen]" if config_file.name == PYPROJECT else shown
+        for name in table:
+            origins[name] = f"{label}:{lines[name]}" if name in lines else label
+        node = nodes_from_toml(table, shown, lines)
+    else:
+        node = Mapping((), Where("defaults"))
+    settings, _ = convert_record(node, Settings)
+    for name, value in (overrides or {}).items():
+        if value is None or value == ():
+            continue
+        settings = dataclasses.replace(settings, **{name: value})
+        origins[name] = f"command line (--{name.replace('_', '-')})"
+    return Configuration(settings, root, origins, config_file)
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def describe(configuration: Configuration) -> list[tuple[str, str, str]]:
+    """(setting, effective value, origin) rows for `gongwen config`."""
+    rows = []
+    for path, _, _, _ in field_reference(Settings):
+        top = path.split(".")[0]
+        value: Any = configuration.settings
+        for part in path.split("."):
+            value = getattr(value, part)
+        if dataclasses.is_dataclass(value):
+            continue
+        origin = configuration.origins.get(top, "default")
+        if origin != "default" and "." in path and value is None:
+            origin = "default"
+        rows.append((path, _format_value(value), origin))
+    return rows
+
+
+def _format_value(value: Any) -> str:
+    if value is None:
+        return "(unset)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    return str(value)

@@ -1,0 +1,84 @@
+"""Errors shared by every stage: a problem is a place, a field, what is wrong and the value seen."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import click
+
+_MAX_SHOWN = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """A place in an input file; line and column count from 1 and may be unknown."""
+
+    path: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.path
+        if self.column is None:
+            return f"{self.path}:{self.line}"
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+def shown(value: object) -> str:
+    """Quote a value for a one-line message: escape what cannot be printed, cut what is long."""
+    if not isinstance(value, str):
+        return str(value)
+    text = value if len(value) <= _MAX_SHOWN else value[: _MAX_SHOWN - 1] + "…"
+    out = []
+    for char in text:
+        code = ord(char)
+        if char == '"' or char == "\\":
+            out.append("\\" + char)
+        elif 0xD800 <= code <= 0xDFFF or unicodedata.category(char) in ("Cc", "Cs", "Cn", "Co", "Zl", "Zp"):
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+_NOTHING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input, printed as `path:line:column: field: message (got …)`."""
+
+    where: Where
+    field: str
+    message: str
+    got: object = _NOTHING
+
+    def __str__(self) -> str:
+        head = f"{self.where}: {self.field}: " if self.field else f"{self.where}: "
+        tail = "" if self.got is _NOTHING else f" (got {shown(self.got)})"
+        return head + self.message + tail
+
+
+class GongwenError(click.ClickException):
+    """An error the user can fix; click prints it as one line per problem and exits 1."""
+
+    exit_code = 1
+
+    def __init__(self, problems: list[Problem] | Problem | str):
+        if isinstance(problems, (Problem, str)):
+            problems = [problems]
+        self.problems = list(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+    def show(self, file=None) -> None:  # click prints "Error: " by default; our lines stand alone
+        click.echo(self.format_message(), file=file, err=True)
+
+
+class ContentError(GongwenError):
+    """Content, configuration or a template is wrong."""
+
+
+class OutputError(GongwenError):
+    """An output cannot be written, or writing it would lose someone's work."""

@@ -1,0 +1,232 @@
+"""Stage 1, load: read a YAML file into a tree of nodes that remember where they were written.
+
+Only the parts of YAML that content needs are accepted. Every scalar keeps the text as typed, so
+the model decides what `8:00`, `no` or `010` mean (YAML 1.1 would read 480, false and 8). Anchors,
+aliases, duplicate keys, custom tags, several documents, encodings other than UTF-8 and files over
+`MAX_FILE_BYTES` are errors with their position.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Union
+
+import yaml
+
+from .errors import ContentError, Problem, Where
+
+MAX_FILE_BYTES = 1024 * 1024
+"""Content files larger than this (1 MiB, about 300 000 Chinese characters) are refused."""
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+_STANDARD_TAG = "tag:yaml.org,2002:"
+
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    text: str
+    where: Where
+    quoted: bool = False  # quoted or block style: never null, never a number
+    end: Where | None = None
+
+    @property
+    def is_null(self) -> bool:
+        return not self.quoted and self.text in _NULLS
+
+
+@dataclass(frozen=True, slots=True)
+class Sequence:
+    items: tuple["Node", ...]
+    where: Where
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    items: tuple[tuple[Scalar, "Node"], ...]
+    where: Where
+
+    def get(self, key: str) -> "Node | None":
+        for name, value in self.items:
+            if name.text == key:
+                return value
+        return None
+
+    def keys(self) -> list[str]:
+        return [name.text for name, _ in self.items]
+
+
+Node = Union[Scalar, Sequence, Mapping]
+
+
+def kind_of(node: Node) -> str:
+    if isinstance(node, Mapping):
+        return "a mapping"
+    if isinstance(node, Sequence):
+        return "a list"
+    return "null" if node.is_null else "text"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A loaded file: its path as shown to the user, its text and its root node."""
+
+    path: str
+    text: str
+    root: Mapping
+
+    def locate(self, node: Node, char: str) -> Where:
+        """Where a character inside a scalar was typed; the scalar's start if it came from an escape."""
+        if not isinstance(node, Scalar) or node.where.line is None or node.where.path != self.path:
+            return node.where
+        lines = self.text.split("\n")
+        start = sum(len(line) + 1 for line in lines[: node.where.line - 1]) + node.where.column - 1
+        stop = len(self.text)
+        if node.end is not None and node.end.line is not None:
+            stop = sum(len(line) + 1 for line in lines[: node.end.line - 1]) + node.end.column - 1
+        found = self.text.find(char, start, max(stop, start + 1))
+        if found < 0:
+            return node.where
+        line = self.text.count("\n", 0, found) + 1
+        column = found - (self.text.rfind("\n", 0, found) + 1) + 1
+        return Where(self.path, line, column)
+
+
+def decode(data: bytes, path: str) -> str:
+    """UTF-8 text of a file (a UTF-8 byte-order mark is dropped); other encodings are named."""
+    where = Where(path)
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise ContentError(Problem(where, "", "the file is UTF-32 (it starts with a byte-order mark); save it as UTF-8"))
+    if data.startswith(codecs.BOM_UTF16_LE):
+        raise ContentError(Problem(where, "", "the file is UTF-16 little-endian (it starts with a byte-order mark); save it as UTF-8"))
+    if data.startswith(codecs.BOM_UTF16_BE):
+        raise ContentError(Problem(where, "", "the file is UTF-16 big-endian (it starts with a byte-order mark); save it as UTF-8"))
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        looks = _guess_encoding(data)
+        message = f"the file is not UTF-8{looks}; save it as UTF-8"
+        raise ContentError(Problem(Where(path, line, column), "", message, data[error.start:error.start + 4].hex(" "))) from None
+
+
+def _guess_encoding(data: bytes) -> str:
+    if data.count(b"\x00") * 4 > len(data):
+        return " (it looks like UTF-16 without a byte-order mark)"
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return ""
+    if any("\u4e00" <= char <= "\u9fff" for char in text):
+        return " (it looks like GBK/GB18030, the usual Chinese Windows encoding)"
+    return ""
+
+
+def read_source(path: Path, shown_as: str | None = None) -> Source:
+    """Read and parse one YAML content file."""
+    name = shown_as or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ContentError(Problem(Where(name), "", f"the file is larger than the limit of {MAX_FILE_BYTES // 1024} KiB", f"{size // 1024} KiB"))
+        data = path.read_bytes()
+    except OSError as error:
+        raise ContentError(Problem(Where(name), "", f"cannot read the file: {error.strerror or error}")) from None
+    text = decode(data, name)
+    root = parse(text, name)
+    return Source(name, text, root)
+
+
+def parse(text: str, path: str) -> Mapping:
+    """Parse YAML text into nodes; the document must be a mapping."""
+    if not text.strip():
+        raise ContentError(Problem(Where(path), "", "the file is empty"))
+    try:
+        events = list(yaml.parse(text, Loader=_YAML_LOADER))
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = Where(path, mark.line + 1, mark.column + 1) if mark else Where(path)
+        message = " ".join(str(part) for part in (error.context, error.problem) if part)
+        raise ContentError(Problem(where, "", f"not valid YAML: {message}")) from None
+    except yaml.YAMLError as error:  # reader errors carry no problem_mark attribute
+        raise ContentError(Problem(Where(path), "", f"not valid YAML: {error}")) from None
+    builder = _TreeBuilder(path)
+    documents = builder.documents(iter(events))
+    if builder.problems:
+        raise ContentError(builder.problems)
+    if len(documents) == 0:
+        raise ContentError(Problem(Where(path), "", "the file is empty"))
+    if len(documents) > 1:
+        raise ContentError(Problem(documents[1].where, "", "the file holds more than one YAML document; keep one publication per file"))
+    root = documents[0]
+    if not isinstance(root, Mapping):
+        raise ContentError(Problem(root.where, "", f"the file must hold a mapping of fields, not {kind_of(root)}"))
+    return root
+
+
+class _TreeBuilder:
+    """Builds nodes from parser events, collecting every structural problem."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def where(self, mark) -> Where:
+        return Where(self.path, mark.line + 1, mark.column + 1)
+
+    def documents(self, events: Iterator) -> list[Node]:
+        documents = []
+        for event in events:
+            if isinstance(event, yaml.DocumentStartEvent):
+                first = next(events)
+                if isinstance(first, yaml.DocumentEndEvent):
+                    continue
+                documents.append(self.node(first, events))
+                next(events)  # DocumentEndEvent
+        return documents
+
+    def node(self, event, events: Iterator) -> Node:
+        where = self.where(event.start_mark)
+        if isinstance(event, yaml.AliasEvent):
+            self.problems.append(Problem(where, "", "YAML aliases (*name) are not accepted; write the value out", "*" + str(event.anchor)))
+            return Scalar("", where)
+        if event.anchor is not None:
+            self.problems.append(Problem(where, "", "YAML anchors (&name) are not accepted; write each value where it is used", "&" + str(event.anchor)))
+        tag = getattr(event, "tag", None)
+        if tag is not None and not tag.startswith(_STANDARD_TAG) and tag not in ("!", "?"):
+            self.problems.append(Problem(where, "", "YAML tags are not accepted", tag))
+        if isinstance(event, yaml.ScalarEvent):
+            forced_text = event.style not in (None, "") or tag == _STANDARD_TAG + "str"
+            return Scalar(event.value, where, forced_text, self.where(event.end_mark))
+        if isinstance(event, yaml.SequenceStartEvent):
+            items = []
+            for item in events:
+                if isinstance(item, yaml.SequenceEndEvent):
+                    break
+                items.append(self.node(item, events))
+            return Sequence(tuple(items), where)
+        if isinstance(event, yaml.MappingStartEvent):
+            items: list[tuple[Scalar, Node]] = []
+            seen: dict[str, Where] = {}
+            for key_event in events:
+                if isinstance(key_event, yaml.MappingEndEvent):
+                    break
+                key = self.node(key_event, events)
+                value = self.node(next(events), events)
+                if not isinstance(key, Scalar) or key.is_null:
+                    self.problems.append(Problem(key.where, "", "a field name must be plain text"))
+                    continue
+                if key.text in seen:
+                    first = seen[key.text]
+                    self.problems.append(Problem(key.where, key.text, f"duplicate field; it was already given at line {first.line}"))
+                    continue
+                seen[key.text] = key.where
+                items.append((key, value))
+            return Mapping(tuple(items), where)
+        raise AssertionError(f"unexpected YAML event {event!r}")  # the parser emits no other kinds

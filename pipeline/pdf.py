@@ -1,0 +1,130 @@
+"""Stage 4, write (PDF): rendered HTML and stylesheet through WeasyPrint into PDF bytes.
+
+WeasyPrint is imported here only, on first use, so that commands which build nothing stay fast.
+Its fetcher is locked down: `data:` URLs and files inside the allowed folders (templates, assets)
+are read; every other URL — other files, http, ftp, redirects — is refused and reported. Its log
+is captured, so a font it cannot load or a resource it skips becomes a message, not silence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from .errors import ContentError, Problem, Where
+from .render import RenderedPdf
+
+PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4", "pdf/ua-1")
+
+
+@dataclass
+class LaidOut:
+    """A laid-out document, its page count and what the engine logged while making it."""
+
+    document: object
+    pages: int
+    messages: list[str]
+
+
+class EngineMissing(ContentError):
+    """A system library the PDF engine needs is not installed."""
+
+
+@dataclass
+class LogCapture(logging.Handler):
+    """Collects WeasyPrint's warnings and errors while a document is made."""
+
+    messages: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        logging.Handler.__init__(self, logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+@contextlib.contextmanager
+def _captured(logger: logging.Logger):
+    capture = LogCapture()
+    logger.addHandler(capture)
+    propagate = logger.propagate
+    logger.propagate = False
+    try:
+        yield capture
+    finally:
+        logger.removeHandler(capture)
+        logger.propagate = propagate
+
+
+def _allowed(path: Path, roots: tuple[Path, ...]) -> bool:
+    real = path.resolve()
+    return any(real == root or root in real.parents for root in roots)
+
+
+class PdfEngine:
+    """One WeasyPrint set-up, reused for every document a process makes."""
+
+    def __init__(self, allowed_roots: tuple[Path, ...]):
+        try:
+            import weasyprint
+            from weasyprint.text import ffi as text_ffi
+            from weasyprint.text.fonts import FontConfiguration
+            from weasyprint.urls import URLFetcher, URLFetcherResponse
+        except OSError as error:  # a missing Pango or HarfBuzz library
+            raise EngineMissing(Problem(Where("weasyprint"), "", f"the PDF engine cannot start: {error}; "
+                                        "install Pango (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0)")) from None
+        if getattr(text_ffi, "harfbuzz_subset", None) is None:
+            raise EngineMissing(Problem(Where("weasyprint"), "", "HarfBuzz's subsetter is missing, so fonts would be subset "
+                                        "ten times slower and not reproducibly; install libharfbuzz-subset0"))
+        self._weasyprint = weasyprint
+        self._roots = tuple(root.resolve() for root in allowed_roots)
+        self.blocked: list[str] = []
+        roots, blocked = self._roots, self.blocked
+
+        class LockedFetcher(URLFetcher):
+            """Reads data: URLs and files inside the allowed folders; refuses everything else."""
+
+            def __init__(self) -> None:
+                super().__init__(timeout=1, allowed_protocols=("data", "file"), allow_redirects=False)
+
+            def fetch(self, url, headers=None):
+                scheme = url.split(":", 1)[0].lower()
+                if scheme == "data":
+                    return super().fetch(url, headers)
+                if scheme == "file":
+                    path = Path(unquote(urlparse(url).path))
+                    if _allowed(path, roots) and path.is_file():
+                        return URLFetcherResponse(url, path.read_bytes())
+                blocked.append(url if len(url) < 80 else url[:77] + "…")
+                raise ValueError(f"gongwen does not fetch {url[:80]}")
+
+        self.fetcher = LockedFetcher()
+        self._font_config_class = FontConfiguration
+        self._logger = logging.getLogger("weasyprint")
+
+    def layout(self, rendered: RenderedPdf, base_url: Path) -> LaidOut:
+        """Lay out pages, keeping the messages the engine logged."""
+        weasyprint = self._weasyprint
+        font_config = self._font_config_class()
+        with _captured(self._logger) as capture:
+            stylesheet = weasyprint.CSS(string=rendered.stylesheet, font_config=font_config,
+                                        url_fetcher=self.fetcher, base_url=base_url.as_uri() + "/")
+            html = weasyprint.HTML(string=rendered.html, base_url=base_url.as_uri() + "/", url_fetcher=self.fetcher)
+            document = html.render(stylesheets=[stylesheet], font_config=font_config)
+        return LaidOut(document, len(document.pages), capture.messages)
+
+    def write(self, laid_out: LaidOut, variant: str | None = None) -> bytes:
+        with _captured(self._logger) as capture:
+            data = laid_out.document.write_pdf(pdf_variant=variant)
+        laid_out.messages.extend(capture.messages)
+        laid_out.document = None
+        gc.collect()  # each document holds copies of its fonts; without this a batch worker grows
+        return data
+

@@ -1,0 +1,79 @@
+"""Render-stage text clean-up: half-width punctuation in Chinese text becomes full-width; ASCII runs stay as typed.
+
+`, : ; ( ) ! ?` and straight quotes next to a Chinese character become ， ： ； （ ） ！ ？ and
+curly quotes; `010-68334749`, `8:00`, `1,000` and `(a)` between Latin letters stay as they are.
+A space around a converted mark is dropped, since full-width marks carry their own space.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FULL_WIDTH = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"}
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef“”‘’《》「」『』…—]")
+
+
+def _is_cjk(char: str) -> bool:
+    return bool(_CJK.match(char))
+
+
+def _neighbour(text: str, index: int, step: int) -> str:
+    """The nearest character that is not a space, looking left (-1) or right (+1)."""
+    index += step
+    while 0 <= index < len(text) and text[index] == " ":
+        index += step
+    return text[index] if 0 <= index < len(text) else ""
+
+
+def normalize_punctuation(text: str) -> str:
+    chars = list(text)
+    for index, char in enumerate(text):
+        if char not in _FULL_WIDTH:
+            continue
+        before, after = _neighbour(text, index, -1), _neighbour(text, index, 1)
+        if char in ",:" and before.isdigit() and after.isdigit():
+            continue  # 1,000 and 8:00
+        if char == "(":
+            closing = text.find(")", index)
+            inside = text[index + 1:closing] if closing > 0 else ""
+            if _is_cjk(before) or _is_cjk(after) or any(_is_cjk(c) for c in inside):
+                chars[index] = "（"
+            continue
+        if char == ")":
+            opening = text.rfind("(", 0, index)
+            inside = text[opening + 1:index] if opening >= 0 else ""
+            if _is_cjk(before) or _is_cjk(after) or any(_is_cjk(c) for c in inside):
+                chars[index] = "）"
+            continue
+        if _is_cjk(before) or (before == "" and _is_cjk(after)) or (_is_cjk(after) and not before.isascii()):
+            chars[index] = _FULL_WIDTH[char]
+        elif _is_cjk(after) and before and not before.isalnum():
+            chars[index] = _FULL_WIDTH[char]
+    text = "".join(chars)
+    text = _curl_quotes(text, '"', "“", "”")
+    text = _curl_quotes(text, "'", "‘", "’")
+    # Full-width marks carry their own space.
+    return re.sub(r" *([，：；！？（）“”‘’、。]) *", lambda match: match.group(1), text) if text != "" else text
+
+
+def _curl_quotes(text: str, straight: str, opening: str, closing: str) -> str:
+    """Pair straight quotes that touch Chinese text; quotes inside Latin text stay."""
+    if straight not in text:
+        return text
+    out = []
+    is_open = False
+    for index, char in enumerate(text):
+        if char != straight:
+            out.append(char)
+            continue
+        before = text[index - 1] if index else ""
+        after = text[index + 1] if index + 1 < len(text) else ""
+        if not is_open and (_is_cjk(after) or _is_cjk(before) or before == ""):
+            out.append(opening)
+            is_open = True
+        elif is_open:
+            out.append(closing)
+            is_open = False
+        else:
+            out.append(char)
+    return "".join(out)

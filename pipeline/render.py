@@ -1,0 +1,222 @@
+"""Stage 3, render: a publication through Jinja2 templates into HTML for the PDFs and for the Word summary.
+
+Templates are looked up in layers: the user's override folder first, then the built-in folder,
+which is also reachable as `builtin/<name>` so an override can extend the template it replaces.
+All templates run sandboxed with StrictUndefined; HTML templates autoescape, the stylesheet
+template does not. Content is data: it is passed as values, never compiled as template source.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from . import __version__, gbt9704
+from .errors import ContentError, Problem, Where
+from .model import Hours, Period, Publication
+from .punctuation import normalize_punctuation
+from .schema import Record
+from .typesetter import Typesetter, chinese_date
+
+
+def builtin_templates() -> Path:
+    """The templates shipped with the package (inside it when installed, beside it in a checkout)."""
+    inside = Path(__file__).parent / "templates"
+    return inside if inside.is_dir() else Path(__file__).resolve().parent.parent / "templates"
+
+
+BRIEFING_TEMPLATE = "briefing.html.j2"
+NOTICE_TEMPLATE = "notice.html.j2"
+SUMMARY_TEMPLATE = "summary.html.j2"
+STYLESHEET_TEMPLATE = "gongwen.css.j2"
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(number: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 99 → 九十九."""
+    if not 0 < number < 100:
+        raise ValueError(f"heading numbers run from 1 to 99, got {number}")
+    tens, units = divmod(number, 10)
+    text = ("" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十"))
+    return text + (_DIGITS[units] if units else "")
+
+
+def chinese_period(period: Period) -> str:
+    """2015年3月1日至4月30日 (the year written once when both dates share it)."""
+    end = chinese_date(period.end)
+    if period.end.year == period.start.year:
+        end = end.split("年", 1)[1]
+    return f"{chinese_date(period.start)}至{end}"
+
+
+def hours_text(hours: Hours) -> str:
+    """每天8:00—20:00, or 工作日9:00—12:00、14:00—18:00."""
+    ranges = "、".join(f"{span.start}—{span.end}" for span in hours.ranges)
+    return f"{hours.days or ''}{ranges}"
+
+
+def template_environment(override: Path | None = None) -> jinja2.Environment:
+    builtin = jinja2.FileSystemLoader(str(builtin_templates()))
+    layers: list[jinja2.BaseLoader] = []
+    if override is not None:
+        layers.append(jinja2.FileSystemLoader(str(override)))
+    layers.append(builtin)
+    layers.append(jinja2.PrefixLoader({"builtin": builtin}))
+    environment = ImmutableSandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(layers),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2", "xml"), default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters.update(cn_date=chinese_date, cn_number=chinese_number, cn_period=chinese_period, hours=hours_text,
+                               paragraph=_paragraph, balanced=_balanced)
+    environment.globals.update(cn_number=chinese_number, version=__version__, signature=_signature)
+    return environment
+
+
+# Typesetting filters reach the document's typesetter through the render context.
+def _typesetter(context: jinja2.runtime.Context) -> Typesetter:
+    typesetter = context.get("typesetter")
+    if not isinstance(typesetter, Typesetter):
+        raise jinja2.UndefinedError("the paragraph, balanced and signature helpers work in PDF templates only")
+    return typesetter
+
+
+@jinja2.pass_context
+def _paragraph(context, text: str, role: str = "body", indent: float = 2):
+    return _typesetter(context).paragraph(text, role, indent)
+
+
+@jinja2.pass_context
+def _balanced(context, text: str, role: str = "title", size: float | None = None):
+    return _typesetter(context).balanced(text, role, size)
+
+
+@jinja2.pass_context
+def _signature(context, issuer: str, date: datetime.date):
+    return _typesetter(context).signature(issuer, date)
+
+
+def prepare_text(publication: Publication) -> Publication:
+    """The publication as it will be printed: punctuation normalised when the option is on."""
+    if not publication.options.normalize_punctuation:
+        return publication
+    return _map_text(publication, normalize_punctuation)
+
+
+def _map_text(value: Any, change) -> Any:
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, tuple):
+        return tuple(_map_text(item, change) for item in value)
+    if isinstance(value, Record):
+        updates = {field.name: _map_text(getattr(value, field.name), change)
+                   for field in dataclasses.fields(value) if not field.metadata.get("internal")}
+        return dataclasses.replace(value, **updates)
+    return value
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    """HTML and its stylesheet, ready for the PDF engine."""
+
+    html: str
+    stylesheet: str
+    typesetter: Typesetter
+
+
+def _render(environment: jinja2.Environment, name: str, context: dict, publication: Publication) -> str:
+    try:
+        template = environment.get_template(name)
+        return template.render(context)
+    except jinja2.TemplateSyntaxError as error:
+        where = Where(error.filename or error.name or name, error.lineno)
+        raise ContentError(Problem(where, "", f"template syntax error: {error.message}")) from None
+    except jinja2.TemplateNotFound as error:
+        raise ContentError(Problem(Where(str(publication.source.path if publication.source else name)), "",
+                                   f"template not found: {error.name}")) from None
+    except jinja2.UndefinedError as error:
+        raise ContentError(Problem(Where(_template_origin(environment, name)), "", f"template error: {error.message}")) from None
+    except jinja2.exceptions.SecurityError as error:
+        raise ContentError(Problem(Where(_template_origin(environment, name)), "", f"template not allowed: {error}")) from None
+
+
+def _template_origin(environment: jinja2.Environment, name: str) -> str:
+    try:
+        source = environment.loader.get_source(environment, name)
+        return source[1] or name
+    except jinja2.TemplateNotFound:
+        return name
+
+
+def created_timestamp(publication: Publication, source_date_epoch: int | None = None) -> str:
+    """The documents' creation time: the content's date, or SOURCE_DATE_EPOCH when given."""
+    if source_date_epoch is not None:
+        moment = datetime.datetime.fromtimestamp(source_date_epoch, datetime.timezone.utc)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{publication.date.isoformat()}T00:00:00Z"
+
+
+def render_pdf_html(environment: jinja2.Environment, template: str, publication: Publication,
+                    typesetter: Typesetter, *, one_sided: bool = False, created: str = "") -> RenderedPdf:
+    """Render a PDF document's HTML, then its stylesheet with the fonts that HTML uses."""
+    context = {
+        "publication": publication,
+        "notice": publication.notice,
+        "created": created,
+        "grid": typesetter.grid,
+        "typesetter": typesetter,
+    }
+    body = _render(environment, template, context, publication)
+    missing = typesetter.missing()
+    if missing:
+        raise ContentError([_missing_problem(publication, role, char, typesetter)
+                            for role, chars in missing.items() for char in chars])
+    fonts = typesetter.font_files(_visible_text(body))
+    stylesheet = _render(environment, STYLESHEET_TEMPLATE, {
+        "fonts": fonts,
+        "g": gbt9704,
+        "grid": typesetter.grid,
+        "one_sided": one_sided,
+        "page_number_offset": typesetter.page_number_offset(),
+    }, publication)
+    return RenderedPdf(body, stylesheet, typesetter)
+
+
+def _visible_text(markup: str) -> str:
+    return html.unescape(re.sub(r"<[^>]*>", "", markup))
+
+
+def _missing_problem(publication: Publication, role: str, char: str, typesetter: Typesetter) -> Problem:
+    face = typesetter.faces[role]
+    field = _field_holding(publication, char)
+    where = publication.locate(field, char) if field else Where(publication.source.path if publication.source else "")
+    return Problem(where, field or "", f"the {role} font ({face.family} {face.style}) has no glyph for U+{ord(char):04X}; "
+                   f"use another character or set fonts.{role} to a font that has it", char)
+
+
+def _field_holding(publication: Publication, char: str) -> str | None:
+    for path, node in publication.positions.items():
+        text = getattr(node, "text", None)
+        if isinstance(text, str) and char in text:
+            return path
+    return None
+
+
+def render_summary_html(environment: jinja2.Environment, publication: Publication, created: str = "") -> str:
+    return _render(environment, SUMMARY_TEMPLATE, {
+        "publication": publication,
+        "notice": publication.notice,
+        "created": created,
+    }, publication)

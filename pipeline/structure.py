@@ -1,0 +1,194 @@
+"""Render-stage document structure: the summary template's small HTML subset, read into paragraphs and tables with named styles.
+
+The mapping is the whole contract between the summary template and the Word writer:
+
+    h1 → Title        h2 → Heading 1     h3 → Heading 2     h4 → Heading 3
+    p  → Normal       p.signature → Signature                p.date → Date
+    ol > li → List Number                ul > li → List Bullet
+    table → Facts Table, th → Table Heading, td → Table Text
+    em → Emphasis     strong → Strong    br → line break
+    data-style="Name" on a block or inline element names any style of the reference document.
+
+Anything else is an error naming the tag, so a template never loses text silently.
+"""
+
+from __future__ import annotations
+
+import html.parser
+from dataclasses import dataclass, field
+
+from .errors import ContentError, Problem, Where
+from .schema import clean_text
+
+BLOCK_STYLES = {"h1": "Title", "h2": "Heading 1", "h3": "Heading 2", "h4": "Heading 3", "p": "Normal"}
+CLASS_STYLES = {"signature": "Signature", "date": "Date", "note": "Note"}
+LIST_STYLES = {"ol": "List Number", "ul": "List Bullet"}
+INLINE_STYLES = {"em": "Emphasis", "strong": "Strong", "span": None}
+TABLE_STYLE = "Facts Table"
+CELL_STYLES = {"th": "Table Heading", "td": "Table Text"}
+_IGNORED = {"html", "head", "body", "meta", "title", "tbody", "thead"}
+
+
+@dataclass(frozen=True)
+class Run:
+    text: str
+    style: str | None = None   # character style
+    line_break: bool = False
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    style: str
+    runs: tuple[Run, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join("\n" if run.line_break else run.text for run in self.runs)
+
+
+@dataclass(frozen=True)
+class Cell:
+    paragraph: Paragraph
+    header: bool
+
+
+@dataclass(frozen=True)
+class Table:
+    style: str
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+Block = Paragraph | Table
+
+
+@dataclass
+class _Open:
+    tag: str
+    style: str | None
+    runs: list[Run] = field(default_factory=list)
+
+
+class _SubsetReader(html.parser.HTMLParser):
+    def __init__(self, template: str):
+        super().__init__(convert_charrefs=True)
+        self.template = template
+        self.blocks: list[Block] = []
+        self.block: _Open | None = None
+        self.inline: list[str | None] = []
+        self.lists: list[str] = []
+        self.rows: list[list[Cell]] | None = None
+        self.table_style = TABLE_STYLE
+        self.in_title = False
+
+    def fail(self, message: str) -> None:
+        line, column = self.getpos()
+        raise ContentError(Problem(Where(self.template, line, column + 1), "", message))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        named = attributes.get("data-style")
+        if tag in _IGNORED:
+            self.in_title = tag == "title"
+            return
+        if tag == "br":
+            if self.block is None:
+                self.fail("<br> outside a paragraph")
+            self.block.runs.append(Run("", None, line_break=True))
+            return
+        if tag in INLINE_STYLES:
+            if self.block is None:
+                self.fail(f"<{tag}> outside a paragraph")
+            self.inline.append(named or INLINE_STYLES[tag])
+            return
+        if self.block is not None:
+            self.fail(f"<{tag}> inside <{self.block.tag}>: blocks cannot be nested")
+        if tag in BLOCK_STYLES:
+            style = named or CLASS_STYLES.get(attributes.get("class") or "", BLOCK_STYLES[tag])
+            self.block = _Open(tag, style)
+        elif tag in LIST_STYLES:
+            self.lists.append(named or LIST_STYLES[tag])
+        elif tag == "li":
+            if not self.lists:
+                self.fail("<li> outside <ol> or <ul>")
+            self.block = _Open(tag, named or self.lists[-1])
+        elif tag == "table":
+            self.rows = []
+            self.table_style = named or TABLE_STYLE
+        elif tag == "tr":
+            if self.rows is None:
+                self.fail("<tr> outside <table>")
+            self.rows.append([])
+        elif tag in CELL_STYLES:
+            if not self.rows:
+                self.fail(f"<{tag}> outside <tr>")
+            self.block = _Open(tag, named or CELL_STYLES[tag])
+        else:
+            self.fail(f"<{tag}> is not part of the summary's HTML subset (h1–h4, p, ol, ul, li, table, tr, th, td, em, strong, span, br)")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _IGNORED:
+            self.in_title = False
+            return
+        if tag in INLINE_STYLES:
+            if self.inline:
+                self.inline.pop()
+            return
+        if tag in LIST_STYLES:
+            if self.lists:
+                self.lists.pop()
+            return
+        if tag == "table":
+            if self.rows is not None:
+                self.blocks.append(Table(self.table_style, tuple(tuple(row) for row in self.rows)))
+            self.rows = None
+            return
+        if self.block is not None and tag == self.block.tag:
+            paragraph = Paragraph(self.block.style or "Normal", tuple(_tidy(self.block.runs)))
+            if tag in CELL_STYLES and self.rows:
+                self.rows[-1].append(Cell(paragraph, tag == "th"))
+            else:
+                self.blocks.append(paragraph)
+            self.block = None
+
+    def handle_data(self, data: str) -> None:
+        if self.in_title:
+            return
+        if self.block is None:
+            if data.strip():
+                self.fail(f"text outside a paragraph: {data.strip()[:30]!r}")
+            return
+        style = next((style for style in reversed(self.inline) if style), None)
+        self.block.runs.append(Run(data, style))
+
+
+def _tidy(runs: list[Run]) -> list[Run]:
+    """Template white space is not content: join lines and trim the paragraph's ends."""
+    cleaned = [Run(clean_text(run.text) if not run.line_break else "", run.style, run.line_break) for run in runs]
+    # clean_text trims each run; keep single spaces that separated inline runs.
+    for index, (original, run) in enumerate(zip(runs, cleaned)):
+        if run.text and original.text[:1].isspace() and index > 0 and not original.text.strip() == "":
+            cleaned[index] = Run(" " + run.text, run.style)
+    return [run for run in cleaned if run.text or run.line_break]
+
+
+def read_structure(markup: str, template: str) -> list[Block]:
+    """Blocks of the summary, in order."""
+    reader = _SubsetReader(template)
+    reader.feed(markup)
+    reader.close()
+    return reader.blocks
+
+
+def styles_used(blocks: list[Block]) -> list[tuple[str, str]]:
+    """(style name, 'paragraph' | 'character' | 'table') for every style the blocks use."""
+    used: dict[tuple[str, str], None] = {}
+    for block in blocks:
+        paragraphs = [block] if isinstance(block, Paragraph) else [cell.paragraph for row in block.rows for cell in row]
+        if isinstance(block, Table):
+            used[(block.style, "table")] = None
+        for paragraph in paragraphs:
+            used[(paragraph.style, "paragraph")] = None
+            for run in paragraph.runs:
+                if run.style:
+                    used[(run.style, "character")] = None
+    return list(used)

@@ -1,0 +1,103 @@
+"""Render-stage typesetting for one PDF: the template filters that compose lines, and the fonts they used.
+
+A `Typesetter` belongs to one document. Templates call it through filters (`paragraph`,
+`balanced`, `signature`); it measures with the resolved faces, composes lines on the grid, and
+remembers every glyph, so that afterwards `font_files()` can hand the PDF engine each face cut
+down to the document, and `missing()` can name any character a face cannot draw.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
+
+from . import gbt9704
+from .compose import Composer, balanced_lines, lines_html
+from .fonts import ROLES, ResolvedFace
+from .shaping import EM_BOX_ASCENT, Shaper
+from .subset import FontFile, subset_face
+
+# What the PDF engine draws itself, beyond the document's text: page numbers.
+_PAGE_NUMBER_TEXT = "— 0123456789 —"
+
+
+def chinese_date(date: datetime.date) -> str:
+    """2015年3月1日: Arabic numerals, no zero padding."""
+    return f"{date.year}年{date.month}月{date.day}日"
+
+
+@dataclass
+class Typesetter:
+    faces: dict[str, ResolvedFace]
+    grid: gbt9704.TextGrid = gbt9704.STANDARD_GRID
+    shapers: dict[str, Shaper] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.shapers = {role: Shaper(self.faces[role]) for role in ROLES}
+
+    def composer(self, role: str, size: float | None = None) -> Composer:
+        size = size or self.grid.size
+        cell = self.grid.cell if size == self.grid.size else size
+        return Composer(self.shapers[role], size, gbt9704.TYPE_WIDTH, cell)
+
+    # ---- filters for templates ----
+
+    def paragraph(self, text: str, role: str = "body", indent: float = 2) -> Markup:
+        """A justified paragraph: every line but the last flush at both edges, the first indented."""
+        composer = self.composer(role)
+        return lines_html(text, composer.lines(text, indent), composer.size)
+
+    def balanced(self, text: str, role: str = "title", size: float | None = None) -> Markup:
+        """Centred lines of balanced length, for titles and subtitles."""
+        size = size or (gbt9704.TITLE_SIZE if role == "title" else self.grid.size)
+        composer = self.composer(role, size)
+        spacing = f"{composer.grid_spacing:.3f}pt"
+        return Markup("<br>").join(Markup(f'<span class="ln" style="letter-spacing:{spacing}">') + escape(line) + Markup("</span>")
+                                   for line in balanced_lines(text, composer))
+
+    def signature(self, issuer: str, date: datetime.date) -> Markup:
+        """署名 two cells in from the right; the date below it, starting two cells further right
+        (or, when it is the longer line, two cells in from the right with the signature moved left)."""
+        composer = self.composer("body")
+        cell = composer.cell
+        spacing = composer.grid_spacing
+        date_text = chinese_date(date)
+        issuer_width = composer.natural_width(issuer) + spacing * (len(issuer) - 1)
+        date_width = composer.natural_width(date_text) + spacing * (len(date_text) - 1)
+        right = gbt9704.TYPE_WIDTH - 2 * cell
+        issuer_left = right - issuer_width
+        date_left = issuer_left + 2 * cell
+        if date_left + date_width > right:
+            date_left = right - date_width
+            issuer_left = date_left - 2 * cell
+        return Markup(
+            f'<p class="signature" style="padding-left:{issuer_left:.3f}pt">'
+            f'<span class="ln" style="letter-spacing:{spacing:.3f}pt">{escape(issuer)}</span></p>'
+            f'<p class="date" style="padding-left:{date_left:.3f}pt">'
+            f'<span class="ln" style="letter-spacing:{spacing:.3f}pt">{escape(date_text)}</span></p>')
+
+    # ---- after the document is rendered ----
+
+    def missing(self) -> dict[str, list[str]]:
+        """Characters each role's face could not draw, by role."""
+        return {role: list(shaper.missing) for role, shaper in self.shapers.items() if shaper.missing}
+
+    def font_files(self, document_text: str) -> list[FontFile]:
+        """Each role's face cut down to this document; every face covers all of its text, so
+        text a template prints without a filter is still drawn in a face of ours."""
+        files = []
+        for role, shaper in self.shapers.items():
+            extra = document_text + (_PAGE_NUMBER_TEXT if role == "page_number" else "")
+            data = subset_face(shaper, extra)
+            files.append(FontFile(f"gongwen-{role.replace('_', '-')}", shaper.face, data))
+        return files
+
+    def page_number_offset(self) -> float:
+        """Padding above the page number's line so that its em box starts 7 mm below the type area."""
+        shaper = self.shapers["page_number"]
+        size = gbt9704.PAGE_NUMBER_SIZE
+        half_leading = (1 - shaper.ascender - shaper.descender) / 2 * size
+        em_top = half_leading + (shaper.ascender - EM_BOX_ASCENT) * size
+        return gbt9704.PAGE_NUMBER_GAP_MM * gbt9704.MM - em_top

@@ -1,0 +1,57 @@
+"""The published schema and the README's field tables are generated from the model and kept in step."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import jsonschema
+import pytest
+
+from pipeline.load import Mapping, Scalar, Sequence, read_source
+from pipeline.model import content_json_schema, field_reference_markdown
+from conftest import ROOT, SEED_CONTENT
+
+
+def test_published_json_schema_is_current():
+    published = json.loads((ROOT / "pipeline" / "content-schema.json").read_text(encoding="utf-8"))
+    assert published == content_json_schema(), "run `make schema` and commit pipeline/content-schema.json"
+
+
+def test_readme_field_tables_are_current():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    between = re.search(r"<!-- fields:start -->\n(.*)<!-- fields:end -->", readme, re.S)
+    assert between is not None
+    assert between.group(1) == field_reference_markdown(), "regenerate with `gongwen schema --format markdown`"
+
+
+def as_yaml_12(node):
+    """A node tree as a YAML 1.2 editor sees it: 8:00 and dates are strings, 1 is a number."""
+    if isinstance(node, Mapping):
+        return {key.text: as_yaml_12(value) for key, value in node.items}
+    if isinstance(node, Sequence):
+        return [as_yaml_12(item) for item in node.items]
+    if not node.quoted and re.fullmatch(r"[0-9]+", node.text):
+        return int(node.text)
+    if not node.quoted and node.text in ("true", "false"):
+        return node.text == "true"
+    return node.text
+
+
+def test_json_schema_accepts_the_seed_and_rejects_mistakes():
+    validator = jsonschema.Draft202012Validator(content_json_schema())
+    seed = as_yaml_12(read_source(SEED_CONTENT).root)
+    assert list(validator.iter_errors(seed)) == []
+    wrong = json.loads(json.dumps(seed))
+    wrong["notice"]["hours"] = {"start": "8点", "end": "20:00"}
+    wrong["isuer"] = "x"
+    assert len(list(validator.iter_errors(wrong))) >= 2
+
+
+@pytest.mark.parametrize("command", ["make build", "make test"])
+def test_readme_quick_start_holds_the_two_commands(command):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("##", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", quick_start, re.S).group(1)
+    assert block.split("\n")[:2] == ["make build", "make test"]
+    assert command in block
