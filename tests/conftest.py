@@ -15,7 +15,7 @@ from pipeline.config import load_configuration
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
 SEED_CONTENT = CONTENT / "genertec-2015.yaml"
-SEED_ARTICLE = ROOT.parent / "shared" / "seeds" / "000_c6f8fb5f35bd3230.txt"
+SEED_ARTICLE = ROOT / "tests" / "fixtures" / "seed-article.txt"  # the source article, as published
 SEED_ID = "genertec-2015"
 
 
