@@ -44,6 +44,7 @@ CASES = {
     "schema version": ("schema: 1", "schema: 2", "schema", "expected one of 1", '"2"'),
     "bad id": ("schema: 1", "schema: 1\nid: Genertec_2015", "id", "lower-case letters", '"Genertec_2015"'),
     "yes is not a boolean": ("schema: 1", "schema: 1\noptions:\n  normalize_punctuation: yes", "options.normalize_punctuation", "expected true or false", '"yes"'),
+    "printed_by alone": ("schema: 1", "schema: 1\nprinted_by: 中央巡视办", "printed_on", "give printed_on with printed_by", None),
     "bad document number": ("schema: 1", "schema: 1\nnumber: 中巡发[2015]第03号", "number", "must read like 中巡发〔2015〕3号", None),
 }
 
