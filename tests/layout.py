@@ -87,10 +87,12 @@ def read_lines(path: Path) -> list[Line]:
     return lines
 
 
-def check(path: Path, body_size: float = 16.0, one_sided: bool = False, tolerance: float = 0.5) -> Report:
+def check(path: Path, body_size: float = 16.0, one_sided: bool = False, tolerance: float = 0.5,
+          page_numbers: bool = True) -> Report:
     lines = read_lines(path)
     report = Report(pages=max((line.page for line in lines), default=0))
-    cell = body_size + (TYPE_WIDTH - 28 * body_size) / 27
+    cells = round(TYPE_WIDTH / body_size)
+    cell = body_size + (TYPE_WIDTH - cells * body_size) / (cells - 1)
     page_numbers = [line for line in lines if line.top > TOP + TYPE_HEIGHT]
     text_lines = [line for line in lines if line.top <= TOP + TYPE_HEIGHT]
 
@@ -140,7 +142,7 @@ def check(path: Path, body_size: float = 16.0, one_sided: bool = False, toleranc
             report.margin_errors.append(f"page {page}: text above the type area")
 
     # Page numbers: — N — in the standard corner, 7 mm below the type area.
-    for page in range(1, report.pages + 1):
+    for page in range(1, report.pages + 1 if page_numbers else 1):
         found = [line for line in page_numbers if line.page == page]
         if not found:
             report.page_number_errors.append(f"page {page}: no page number")

@@ -152,10 +152,18 @@ def test_notice_with_many_channels_fits_one_page(stress_dist):
     assert all(f"值班电话{index}" in text for index in range(1, 9))
 
 
-def test_tightened_notice_stays_at_14pt_or_more(tmp_path):
-    dist = build_text(tmp_path, "long", stress_content(scope_factor=5, channels=2))
-    sizes = {round(char["size"], 1) for char in chars(dist / "notice.pdf")[0]}
-    assert min(sizes) >= 14
+@pytest.mark.parametrize("factor", [1, 5])
+def test_notice_lines_are_flush_at_every_size(tmp_path, factor):
+    dist = build_text(tmp_path, "notice", stress_content(scope_factor=factor, channels=2))
+    body_size = Counter(round(char["size"], 1) for char in chars(dist / "notice.pdf")[0]).most_common(1)[0][0]
+    assert body_size >= 14
+    if factor > 1:
+        assert body_size < 16  # the long notice was tightened
+    report = check(dist / "notice.pdf", body_size=body_size, page_numbers=False)
+    assert report.pages == 1
+    assert len(report.right_gaps) >= 4
+    assert report.worst_right_gap <= 0.5
+    assert report.bad_starts == [] and report.bad_ends == [] and report.lonely_last_lines == []
 
 
 def test_notice_that_cannot_fit_says_by_how_much_and_what_to_shorten(tmp_path):
