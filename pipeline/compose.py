@@ -124,20 +124,36 @@ class Composer:
         return self.shaper.width(text, self.size)
 
 
-def _line_shape(parts: list[Piece], advances: list[float], text: str) -> tuple[int, int, float, int, tuple]:
-    """(start, end, natural width, stretchable gaps, word runs) of a line made of `parts`, spaces at its ends dropped."""
-    while parts and parts[0].space:
-        parts = parts[1:]
-    while parts and parts[-1].space:
-        parts = parts[:-1]
-    if not parts:
-        return 0, 0, 0.0, 0, ()
-    start, end = parts[0].start, parts[-1].end
-    natural = sum(advances[start:end])
-    words = tuple(word for part in parts for word in part.words)
-    fixed_gaps = sum(word_end - word_start - 1 for word_start, word_end in words)
-    gaps = (end - start - 1) - fixed_gaps
-    return start, end, natural, gaps, words
+class _Measure:
+    """Widths and gap counts of any run of pieces in constant time (prefix sums), spaces at the ends dropped."""
+
+    def __init__(self, parts: list[Piece], advances: list[float]):
+        self.parts = parts
+        self.width_before = [0.0]
+        for advance in advances:
+            self.width_before.append(self.width_before[-1] + advance)
+        self.fixed_before = [0]  # gaps inside words (not stretched), before each piece
+        for part in parts:
+            self.fixed_before.append(self.fixed_before[-1] + sum(end - start - 1 for start, end in part.words))
+        count = len(parts)
+        self.first_solid = [count] * (count + 1)   # first piece at or after i that is not a space
+        for index in range(count - 1, -1, -1):
+            self.first_solid[index] = index if not parts[index].space else self.first_solid[index + 1]
+        self.last_solid = [-1] * (count + 1)       # last piece before j that is not a space
+        for index in range(1, count + 1):
+            self.last_solid[index] = index - 1 if not parts[index - 1].space else self.last_solid[index - 1]
+
+    def line(self, first: int, stop: int) -> tuple[int, int, float, int]:
+        """(start, end, natural width, stretchable gaps) of pieces first..stop-1."""
+        solid_first, solid_last = self.first_solid[first], self.last_solid[stop]
+        if solid_first > solid_last:
+            return 0, 0, 0.0, 0
+        start, end = self.parts[solid_first].start, self.parts[solid_last].end
+        fixed = self.fixed_before[solid_last + 1] - self.fixed_before[solid_first]
+        return start, end, self.width_before[end] - self.width_before[start], (end - start - 1) - fixed
+
+    def words(self, first: int, stop: int) -> tuple[tuple[int, int], ...]:
+        return tuple(word for part in self.parts[first:stop] for word in part.words)
 
 
 def _real_chars(text: str) -> int:
@@ -148,6 +164,7 @@ def _break(parts: list[Piece], advances: list[float], text: str, first_width: fl
            size: float, grid: float, strict: bool = True) -> list[Line] | None:
     """Choose breaks over the whole paragraph (dynamic programming over break points)."""
     count = len(parts)
+    measure = _Measure(parts, advances)
     most_shrink = grid - 0.12 * size    # tightest: about 29.5 characters in 28 cells
     most_stretch = grid + (0.5 if strict else 4.0) * size
     best: list[float] = [math.inf] * (count + 1)
@@ -158,7 +175,7 @@ def _break(parts: list[Piece], advances: list[float], text: str, first_width: fl
             continue
         available = first_width if start_index == 0 else width
         for end_index in range(start_index + 1, count + 1):
-            start, end, natural, gaps, _ = _line_shape(parts[start_index:end_index], advances, text)
+            start, end, natural, gaps = measure.line(start_index, end_index)
             if end == start:
                 continue
             last = end_index == count
@@ -199,7 +216,8 @@ def _break(parts: list[Piece], advances: list[float], text: str, first_width: fl
     cuts.reverse()
     lines = []
     for number, (start_index, end_index) in enumerate(cuts):
-        start, end, natural, gaps, words = _line_shape(parts[start_index:end_index], advances, text)
+        start, end, natural, gaps = measure.line(start_index, end_index)
+        words = measure.words(start_index, end_index)
         available = first_width if number == 0 else width
         last = end_index == count
         if last:

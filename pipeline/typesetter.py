@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 
 from . import gbt9704
+from .cache import stored
 from .compose import Composer, balanced_lines, lines_html
 from .fonts import ROLES, ResolvedFace
 from .shaping import EM_BOX_ASCENT, Shaper
@@ -101,7 +102,8 @@ class Typesetter:
         for role, shaper in self.shapers.items():
             extra = document_text + (_PAGE_NUMBER_TEXT if role == "page_number" else "")
             data = subset_face(shaper, extra)
-            files.append(FontFile(f"gongwen-{role.replace('_', '-')}", shaper.face, data))
+            suffix = ".otf" if data[:4] == b"OTTO" else ".ttf"
+            files.append(FontFile(f"gongwen-{role.replace('_', '-')}", shaper.face, stored("fonts", data, suffix)))
         return files
 
     def em_box_inset(self, role: str, size: float) -> float:
