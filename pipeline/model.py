@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any, Iterable, Literal, Mapping as TypingMapping
 
 from .errors import ContentError, Problem, Where
-from .load import Mapping, Node, Scalar, Sequence, Source, read_source
+from .load import Mapping, Node, Scalar, Sequence, Source, read_with_defaults
 from .schema import Record, Time, convert_record, field_reference, json_schema, schema_for, spec
 
 SCHEMA_VERSION = 1
@@ -228,7 +228,7 @@ class Publication(Record):
 
 def load_publication(path: Path, shown_as: str | None = None) -> Publication:
     """Load, validate and return one publication; its id defaults to the file's stem."""
-    source = read_source(path, shown_as)
+    source = read_with_defaults(path, shown_as)
     return publication_from_source(source, path.stem)
 
 
