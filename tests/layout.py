@@ -26,6 +26,7 @@ OUTER = 26 * MM
 PAGE_NUMBER_GAP = 7 * MM
 EM_BOX_ASCENT = 0.88   # ideographic em box of CJK faces: 0.88 em above the baseline
 CLOSING = set("，。、；：！？）》」』”’…")
+HANGING = set("，。、；：！？")   # may hang into the right margin; the character before it is then the edge
 OPENING = set("（《「『“‘")
 _CJK = re.compile(r"^[\u3400-\u9fff\u3000-\u303f\uff00-\uffef“”‘’—…]+$")
 
@@ -40,6 +41,7 @@ class Line:
     size: float
     text: str
     fonts: set[str]
+    before_last_x1: float   # where the character before the last ends (for a mark hanging in the margin)
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Report:
     margin_errors: list[str] = field(default_factory=list)
     page_number_errors: list[str] = field(default_factory=list)
     body_lines: list[Line] = field(default_factory=list)
+    hanging_lines: int = 0
 
     @property
     def worst_right_gap(self) -> float:
@@ -82,7 +85,8 @@ def read_lines(path: Path) -> list[Line]:
                 continue
             top = min(char["top"] for char in row)
             lines.append(Line(number, top, baseline, row[0]["x0"], row[-1]["x1"], size, text,
-                              {char["fontname"].split("+")[-1] for char in row}))
+                              {char["fontname"].split("+")[-1] for char in row},
+                              row[-2]["x1"] if len(row) > 1 else row[-1]["x0"]))
     lines.sort(key=lambda line: (line.page, line.top, line.x0))
     return lines
 
@@ -112,16 +116,19 @@ def check(path: Path, body_size: float = 16.0, one_sided: bool = False, toleranc
                              and _next_in_flow(line, following[0], text_lines))
         left = left_edge(line.page, one_sided)
         right = left + TYPE_WIDTH
+        hanging = line.text[-1] in HANGING and line.x1 > right + tolerance
+        edge = line.before_last_x1 if hanging else line.x1
         if line.text[0] in CLOSING:
             report.bad_starts.append((line.page, line.text))
         if line.text[-1] in OPENING:
             report.bad_ends.append((line.page, line.text))
-        if line.x0 < left - tolerance or line.x1 > right + tolerance:
+        if line.x0 < left - tolerance or edge > right + tolerance or line.x1 > right + line.size:
             report.margin_errors.append(f"page {line.page}: line outside the type area: {line.text[:12]}…")
         if in_same_paragraph:
-            report.right_gaps.append((line.page, line.text, round(right - line.x1, 3)))
+            report.right_gaps.append((line.page, line.text, round(right - edge, 3)))
             if _CJK.match(line.text):
-                report.full_line_cells.append(len(line.text) + (2 if indented else 0))
+                report.full_line_cells.append(len(line.text) - hanging + (2 if indented else 0))
+            report.hanging_lines += hanging
         else:
             real = [char for char in line.text if char not in CLOSING and not char.isspace()]
             if len(real) < 2 and not indented:
@@ -173,3 +180,33 @@ def _next_in_flow(line: Line, following: Line, all_lines: list[Line]) -> bool:
     between = [other for other in all_lines
                if (line.page, line.top) < (other.page, other.top) < (following.page, following.top)]
     return not between
+
+
+def summary(report: Report) -> str:
+    """The report as a reader wants it: the figures the issue asks for."""
+    from collections import Counter
+    cells = Counter(report.full_line_cells)
+    total = sum(cells.values()) or 1
+    return "\n".join([
+        f"pages: {report.pages}",
+        f"lines per full page: {sorted(report.lines_per_full_page.items())}",
+        f"pure-Chinese full lines: {total}, cells: {dict(sorted(cells.items()))} ({cells[28] / total:.1%} at 28)",
+        f"full lines: {len(report.right_gaps)} ({report.hanging_lines} with a mark hanging in the margin), "
+        f"worst right-edge gap: {report.worst_right_gap:.3f} pt",
+        f"lines starting with closing punctuation: {len(report.bad_starts)}; ending with opening: {len(report.bad_ends)}",
+        f"single-character last lines: {len(report.lonely_last_lines)}",
+        f"margin problems: {report.margin_errors or 0}",
+        f"page-number problems: {report.page_number_errors or 0}",
+    ])
+
+
+if __name__ == "__main__":
+    import argparse
+    parser = argparse.ArgumentParser(description="Measure a produced PDF against GB/T 9704.")
+    parser.add_argument("pdf", type=Path)
+    parser.add_argument("--body-size", type=float, default=16.0)
+    parser.add_argument("--one-sided", action="store_true")
+    parser.add_argument("--no-page-numbers", action="store_true")
+    arguments = parser.parse_args()
+    print(summary(check(arguments.pdf, arguments.body_size, arguments.one_sided,
+                        page_numbers=not arguments.no_page_numbers)))

@@ -91,6 +91,7 @@ def test_seed_pure_chinese_lines_hold_28_cells(seed_report):
     assert sum(cells.values()) > 60
     assert cells[28] / sum(cells.values()) >= 0.9, cells
     assert set(cells) <= {27, 28, 29}, cells
+    assert seed_report.hanging_lines > 0  # marks hang where that keeps a line on the grid
 
 
 @pytest.mark.parametrize("report_name", ["seed_report", "stress_report"])
