@@ -68,7 +68,7 @@ class StyleSpec:
     keep_next: bool = False
     numbering: int | None = None     # numId of the list style's numbering
     character_spacing: int | None = None
-    tight_script_gaps: bool = False
+    body_typography: bool = False    # Normal's: full pages, hanging punctuation, no gaps between scripts
 
 
 NUMBERED_LIST_ID = 1
@@ -76,7 +76,7 @@ BULLETED_LIST_ID = 2
 
 STYLES = (
     StyleSpec("Normal", based_on=None, size=gbt9704.BODY_SIZE, align="both", first_line_chars=2, exact_pitch=True,
-              before_lines=0, after_lines=0, character_spacing=CHARACTER_SPACING_TWIPS, tight_script_gaps=True),
+              before_lines=0, after_lines=0, character_spacing=CHARACTER_SPACING_TWIPS, body_typography=True),
     StyleSpec("Title", size=gbt9704.TITLE_SIZE, align="center", first_line_chars=0, after_lines=1, next_style="Normal"),
     StyleSpec("Heading 1", size=gbt9704.BODY_SIZE, outline=0, keep_next=True, next_style="Normal"),
     StyleSpec("Heading 2", size=gbt9704.BODY_SIZE, outline=1, keep_next=True, next_style="Normal"),
@@ -131,15 +131,22 @@ def _style_element(document, spec: StyleSpec):
 
 
 def _paragraph_properties(spec: StyleSpec):
-    # CT_PPr is a sequence: keepNext, numPr, autoSpaceDE, autoSpaceDN, snapToGrid, spacing, ind, jc, outlineLvl.
+    # CT_PPr is a sequence: keepNext, widowControl, numPr, overflowPunct, autoSpaceDE, autoSpaceDN, snapToGrid, spacing, ind, jc, outlineLvl.
     properties = OxmlElement("w:pPr")
     if spec.keep_next:
         properties.append(OxmlElement("w:keepNext"))
+    if spec.body_typography:
+        # No widow or orphan control, as in the PDFs: every full page holds the grid's 22 lines.
+        properties.append(_element("w:widowControl", val="0"))
     if spec.numbering is not None:
         number = OxmlElement("w:numPr")
         number.append(_element("w:numId", val=str(spec.numbering)))
         properties.append(number)
-    if spec.tight_script_gaps:
+    if spec.body_typography:
+        # Punctuation may hang past the line's end, Word's default, said explicitly: without it
+        # LibreOffice hangs a line-end comma and then leaves it out of the printout; with it,
+        # LibreOffice (which reads the setting the other way round) does not hang at all.
+        properties.append(_element("w:overflowPunct", val="1"))
         # No extra gap where Chinese meets digits or Latin (2015年3月2日), as in the PDFs.
         properties.append(_element("w:autoSpaceDE", val="0"))
         properties.append(_element("w:autoSpaceDN", val="0"))
