@@ -15,7 +15,6 @@ from docx.shared import Mm, Pt
 
 from pipeline import gbt9704
 from pipeline.build import SUMMARY
-from pipeline.config import load_configuration
 from pipeline.model import load_publication
 from pipeline.office_fonts import fontconfig_aliases
 from pipeline.reference import WORD_FONT_NAMES, build_reference
@@ -26,7 +25,6 @@ from conftest import ROOT, SEED_CONTENT, SEED_ID, run_cli
 
 REFERENCE = ROOT / "templates" / "reference.docx"
 TWIP = 635  # EMU
-ONE_TWIP = Pt(1 / 20)
 
 
 def summary(seed_dist: Path) -> Path:
@@ -326,3 +324,12 @@ def test_fontconfig_file_shows_each_role_in_its_stand_in(tmp_path):
         matched = subprocess.run(["fc-match", "--format", "%{family[0]}:%{style[0]}", f"{name}:lang=zh-cn"], capture_output=True,
                                  text=True, env={"FONTCONFIG_FILE": str(configuration), "PATH": "/usr/bin:/bin"}, check=True).stdout
         assert matched == face, name
+
+
+def test_one_sided_printing_keeps_the_binding_margin_on_the_left():
+    data = write_summary(read_structure("<h1>题</h1><p>文</p>", "one-sided"), REFERENCE, title="题", author="组",
+                         created=datetime.datetime(2015, 3, 2, tzinfo=datetime.timezone.utc), one_sided=True)
+    document = docx.Document(io.BytesIO(data))
+    assert document.settings.element.find(qn("w:mirrorMargins")) is None
+    assert abs(document.sections[0].left_margin - Mm(gbt9704.BINDING_MM)) <= TWIP
+    assert document.settings.odd_and_even_pages_header_footer     # page numbers still alternate sides
