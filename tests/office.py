@@ -185,6 +185,13 @@ def _simplified_cmap(font_name: str) -> dict[int, str] | None:
     return TTFont(face.path, fontNumber=face.index, lazy=True).getBestCmap()
 
 
+def face(font_name: str) -> str:
+    """A short, stable name for an embedded font: NotoSerifCJK-Bold for NotoSerifCJKjp-Bold-VKana
+    (LibreOffice appends the name of a font dictionary of the CID font), the name itself otherwise."""
+    match = _NOTO_CJK.match(font_name)
+    return f"Noto{match.group(1)}CJK-{match.group(2)}" if match else font_name
+
+
 def cid(glyph: str) -> int | None:
     return int(glyph[3:]) if glyph.startswith("cid") else None
 

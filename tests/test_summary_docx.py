@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import os
 import subprocess
 import zipfile
 from pathlib import Path
@@ -322,7 +323,7 @@ def test_fontconfig_file_shows_each_role_in_its_stand_in(tmp_path):
                 "楷体_GB2312": "AR PL KaitiM GB:Regular", "宋体": "Noto Serif CJK SC:Regular", "SimHei": "Noto Sans CJK SC:Regular"}
     for name, face in expected.items():
         matched = subprocess.run(["fc-match", "--format", "%{family[0]}:%{style[0]}", f"{name}:lang=zh-cn"], capture_output=True,
-                                 text=True, env={"FONTCONFIG_FILE": str(configuration), "PATH": "/usr/bin:/bin"}, check=True).stdout
+                                 text=True, env={**os.environ, "FONTCONFIG_FILE": str(configuration)}, check=True).stdout
         assert matched == face, name
 
 

@@ -18,7 +18,7 @@ import pypdf
 import pytest
 from docx.shared import Pt
 
-from office import MM, convert, drawn, fontconfig_file, lines, not_simplified
+from office import MM, convert, drawn, face, fontconfig_file, lines, not_simplified
 from pipeline import gbt9704
 from pipeline.build import SUMMARY, build
 from pipeline.config import load_configuration
@@ -185,21 +185,21 @@ def faces_of(pdf: Path, text: str) -> set[str]:
     faces = set()
     for line in lines(pdf):
         if squeeze(line.text).lstrip("•") == squeeze(text):
-            faces |= {char.font for char in line.chars if unicodedata.east_asian_width(char.text) in "WF"}
+            faces |= {face(char.font) for char in line.chars if unicodedata.east_asian_width(char.text) in "WF"}
     return faces
 
 
 def test_each_role_is_drawn_in_its_stand_in(printed):
     seed, structure = printed["seed"], printed["structure"]
-    assert faces_of(seed, "中央巡视组召开中国通用技术集团公司动员会") == {"NotoSerifCJKjp-Bold-VKana"}       # Title: 小标宋 role
-    assert faces_of(seed, "一、基本情况") == {"NotoSansCJKjp-Regular-VKana"}                                # Heading 1: 黑体 role
-    assert faces_of(seed, "专门邮政信箱：北京市100044信箱1006分箱") == {"NotoSerifCJKjp-Regular-VKana"}     # body: 仿宋 role
+    assert faces_of(seed, "中央巡视组召开中国通用技术集团公司动员会") == {"NotoSerifCJK-Bold"}       # Title: 小标宋 role
+    assert faces_of(seed, "一、基本情况") == {"NotoSansCJK-Regular"}                                # Heading 1: 黑体 role
+    assert faces_of(seed, "专门邮政信箱：北京市100044信箱1006分箱") == {"NotoSerifCJK-Regular"}     # body: 仿宋 role
     assert faces_of(structure, "（一）二级标题") == {KAI}                                         # Heading 2: 楷体 role
-    assert faces_of(structure, "1.三级标题") == {"NotoSerifCJKjp-Regular-VKana"}                            # Heading 3: 仿宋 role
+    assert faces_of(structure, "1.三级标题") == {"NotoSerifCJK-Regular"}                            # Heading 3: 仿宋 role
     [mixed] = [line for line in lines(structure) if line.text == "正文中有楷体强调和黑体强调两处。"]
-    assert [{char.font for char in mixed.chars[start:end]} for start, end in ((0, 4), (4, 8), (8, 9), (9, 13), (13, 16))] == [
-        {"NotoSerifCJKjp-Regular-VKana"}, {KAI}, {"NotoSerifCJKjp-Regular-VKana"},         # em: Emphasis, 楷体 role
-        {"NotoSansCJKjp-Regular-VKana"}, {"NotoSerifCJKjp-Regular-VKana"}]                 # strong: Strong, 黑体 role
+    assert [{face(char.font) for char in mixed.chars[start:end]} for start, end in ((0, 4), (4, 8), (8, 9), (9, 13), (13, 16))] == [
+        {"NotoSerifCJK-Regular"}, {KAI}, {"NotoSerifCJK-Regular"},         # em: Emphasis, 楷体 role
+        {"NotoSansCJK-Regular"}, {"NotoSerifCJK-Regular"}]                 # strong: Strong, 黑体 role
     digits = {char.font for char in drawn(seed) if char.text.isdigit()}
     assert digits == {"LiberationSerif"}                                                                  # Times New Roman's metric twin
 
