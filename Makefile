@@ -10,6 +10,9 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 RUNTIME_PACKAGES := fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-arphic-gkai00mp
 # What the tests read the output back with: poppler for PDFs, LibreOffice for the .docx.
 TEST_PACKAGES := poppler-utils libreoffice-writer-nogui
+# What the benchmark measures peak memory with: GNU time.
+BENCH_PACKAGES := time
+BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: build test bench system-packages test-packages reference-doc schema clean
 
@@ -19,9 +22,15 @@ build: $(STAMP)
 test: $(STAMP) test-packages
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
-	$(BIN)/pip install -q -e '.[test,bench]'
-	$(BIN)/python tests/benchmarks/run.py
+# `make bench BENCH_ARGS=--quick` for a smoke run; see README.md, Performance.
+bench: $(BENCH_STAMP)
+	$(BIN)/python tests/benchmarks/run.py $(BENCH_ARGS)
+
+$(BENCH_STAMP): $(STAMP)
+	@.ci/install-packages $(BENCH_PACKAGES)
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	@rm -f $(VENV)/.bench-installed-*
+	@touch $@
 
 system-packages:
 	@.ci/install-packages $(RUNTIME_PACKAGES)

@@ -32,6 +32,12 @@ class PeerError(RuntimeError):
     """The peer could not compile a document as gongwen would print it."""
 
 
+def compiler_version() -> str:
+    """The version of the Typst compiler inside the package, e.g. 0.15.1."""
+    shown = typst.eval(b"", "sys.version", format="json")  # '"version(0, 15, 1)"'
+    return ".".join(part.strip() for part in json.loads(shown).removeprefix("version(").rstrip(")").split(","))
+
+
 def new_compiler(font_folder: Path) -> typst.Compiler:
     fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(font_folder)])
     return typst.Compiler(root=str(TEMPLATES), font_paths=fonts)

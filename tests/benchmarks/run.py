@@ -399,7 +399,7 @@ class Bench:
 def header(facts: dict, settings: Settings, options: set[str]) -> str:
     load = facts["load_average_at_start"]
     return (f"gongwen {facts['gongwen']} · {facts['cores']} cores, {facts['cpu']} · Python {facts['python']} · "
-            f"WeasyPrint {facts['weasyprint']} · typst (PyPI) {facts['typst_package']}\n"
+            f"WeasyPrint {facts['weasyprint']} · typst {facts['typst_package']} (Typst {facts['typst']})\n"
             f"load average at start {load[0]:.2f}, at end {facts['load_average_at_end'][0]:.2f} · "
             f"medians of {settings.repeat} runs, batches of {settings.batch_repeat} · "
             f"build options found: {', '.join(sorted(options)) or 'none of --jobs, --force'}")
@@ -407,12 +407,12 @@ def header(facts: dict, settings: Settings, options: set[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     settings, json_path = parse(argv)
-    facts = machine()
+    facts = {**machine(), "typst": peer.compiler_version()}
     started = time.time()
     bench = Bench(settings)
     try:
         rows = bench.run()
-    except BenchmarkError as error:
+    except (BenchmarkError, peer.PeerError) as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
         return 1
     finally:
