@@ -3,8 +3,8 @@
 Peak memory: `/usr/bin/time -f %M` reports the largest resident set of the command's process (on
 Linux, also of any child it waited for, so with workers it is the larger of the two). The workers'
 own peaks are read from `VmHWM` in `/proc/<pid>/status`, the kernel's high-water mark of each
-process's resident set, sampled every 50 ms for every descendant of the main process while the
-command runs; the mark only rises, so a sample misses at most the growth of a worker's last 50 ms.
+process's resident set, sampled every 100 ms for every descendant of the main process while the
+command runs; the mark only rises, so a sample misses at most the growth of a worker's last 100 ms.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 GNU_TIME = "/usr/bin/time"
-SAMPLE_SECONDS = 0.05
+SAMPLE_SECONDS = 0.1  # a scan of /proc costs about a millisecond: 1 % of a core
 
 
 class BenchmarkError(RuntimeError):
