@@ -44,7 +44,8 @@ def new_compiler(font_folder: Path) -> typst.Compiler:
 
 
 def compile_pdf(compiler: typst.Compiler, template: Path, data: str) -> bytes:
-    """One document; any warning (an unknown font family, say) is an error."""
+    """One document; any warning (an unknown font family, say) is an error. Untagged, as
+    gongwen's PDFs are: tags would make the peer's files larger for a feature ours lack."""
     pdf, warnings = compiler.compile_with_warnings(input=str(template), sys_inputs={"data": data},
                                                    timestamp=_timestamp(data), pdf_tags=False)
     if warnings:
