@@ -11,6 +11,9 @@ RUNTIME_PACKAGES := fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subs
 # What the tests read the output back with: poppler for PDFs, LibreOffice for the .docx (and
 # Liberation Serif, which it draws Times New Roman with).
 TEST_PACKAGES := poppler-utils libreoffice-writer-nogui fonts-liberation2
+# What the benchmark measures peak memory with: GNU time.
+BENCH_PACKAGES := time
+BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: build test bench system-packages test-packages reference-doc schema clean
 
@@ -20,9 +23,15 @@ build: $(STAMP)
 test: $(STAMP) test-packages
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
-	$(BIN)/pip install -q -e '.[test,bench]'
-	$(BIN)/python tests/benchmarks/run.py
+# `make bench BENCH_ARGS=--quick` for a smoke run; see README.md, Performance.
+bench: $(BENCH_STAMP)
+	$(BIN)/python tests/benchmarks/run.py $(BENCH_ARGS)
+
+$(BENCH_STAMP): $(STAMP)
+	@.ci/install-packages $(BENCH_PACKAGES)
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	@rm -f $(VENV)/.bench-installed-*
+	@touch $@
 
 system-packages:
 	@.ci/install-packages $(RUNTIME_PACKAGES)

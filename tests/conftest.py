@@ -18,6 +18,9 @@ SEED_CONTENT = CONTENT / "genertec-2015.yaml"
 SEED_ARTICLE = ROOT / "tests" / "fixtures" / "seed-article.txt"  # the source article, as published
 SEED_ID = "genertec-2015"
 
+# The benchmarks measure and are run by `make bench`, never collected as tests.
+collect_ignore = ["benchmarks"]
+
 
 @pytest.fixture(scope="session")
 def seed_dist(tmp_path_factory) -> Path:
