@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 
@@ -41,6 +42,15 @@ def shown(value: object) -> str:
         else:
             out.append(char)
     return '"' + "".join(out) + '"'
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as the user should read it: relative to the working folder when inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 _NOTHING = object()
