@@ -221,7 +221,11 @@ def build(paths: list[Path], configuration: Configuration,
     publisher = Publisher(configuration)
     about = {"tool": "gongwen", "version": __version__, "pdf_variant": publisher.pdf_variant,
              "fonts": font_inventory(publisher.faces)}
-    output = OutputFolder(configuration.path("output"), about, force=force)
+    try:
+        output = OutputFolder(configuration.path("output"), about, force=force)
+    except GongwenError as error:
+        report.problems.extend(error.problems)
+        return report
     try:
         for publication in publications:
             try:

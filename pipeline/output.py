@@ -168,7 +168,7 @@ class OutputFolder:
         except OSError as error:
             for temporary, _ in staged:
                 _remove(temporary)
-            raise OutputError(Problem(Where(str(self.root)), "", f"cannot write: {error.strerror or error}")) from None
+            raise OutputError(Problem(Where(shown_path(self.root)), "", f"cannot write: {error.strerror or error}")) from None
         except BaseException:
             for temporary, _ in staged:
                 _remove(temporary)
@@ -231,7 +231,7 @@ class OutputFolder:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(handle)
-            raise OutputError(Problem(Where(str(self.root)), "", "another gongwen build is writing into this folder; "
+            raise OutputError(Problem(Where(shown_path(self.root)), "", "another gongwen build is writing into this folder; "
                                       "wait for it to finish")) from None
         self._lock = handle
         for stale in self.root.rglob(f"{TEMPORARY_PREFIX}*{TEMPORARY_SUFFIX}"):
