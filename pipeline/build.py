@@ -16,12 +16,13 @@ from typing import Callable
 
 from . import __version__, gbt9704
 from .config import Configuration
-from .errors import ContentError, GongwenError, Problem, Where, shown_path
+from .errors import ContentError, GongwenError, Problem, Where, shown, shown_path
 from .fonts import ResolvedFace, font_inventory, resolve_fonts
 from .model import Publication, load_publication
 from .output import Artifact, OutputFolder, Written
 from .render import (BRIEFING_TEMPLATE, NOTICE_TEMPLATE, SUMMARY_TEMPLATE, builtin_templates, created_timestamp,
-                     find_in_templates, prepare_text, render_pdf_html, render_summary_html, template_environment)
+                     find_in_templates, prepare_text, render_pdf_html, render_summary_html, template_environment,
+                     template_origin)
 from .structure import read_structure
 from .typesetter import Typesetter
 from .word import write_summary
@@ -139,9 +140,9 @@ class Publisher:
     def _write(self, laid_out, publication: Publication, template: str) -> tuple[bytes, int]:
         data = self.engine.write(laid_out, self.pdf_variant)
         # A refused URL fails the build: the PDF would lack what the template meant to put in it.
-        problems = [Problem(find_in_templates(self.environment, url) or Where(template), "",
-                            "not fetched: templates may use data: URLs and files inside the template folders only", url)
-                    for url in laid_out.refused]
+        problems = [Problem(find_in_templates(self.environment, url) or Where(template_origin(self.environment, template)), "",
+                            f"not fetched: {shown(url, limit=200)}; templates may use data: URLs and files inside the template "
+                            "folders only") for url in laid_out.refused]
         where = Where(publication.source.path if publication.source else template)
         problems += [Problem(where, "", f"{template}: the PDF engine reported: {message}") for message in laid_out.messages]
         if problems:

@@ -27,11 +27,11 @@ class Where:
         return f"{self.path}:{self.line}:{self.column}"
 
 
-def shown(value: object) -> str:
+def shown(value: object, limit: int = _MAX_SHOWN) -> str:
     """Quote a value for a one-line message: escape what cannot be printed, cut what is long."""
     if not isinstance(value, str):
         return str(value)
-    text = value if len(value) <= _MAX_SHOWN else value[: _MAX_SHOWN - 1] + "…"
+    text = value if len(value) <= limit else value[: limit - 1] + "…"
     out = []
     for char in text:
         code = ord(char)

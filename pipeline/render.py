@@ -168,13 +168,13 @@ def _render(environment: jinja2.Environment, name: str, context: dict, publicati
         where = _template_position(environment, error) or Where(str(publication.source.path if publication.source else name))
         raise ContentError(Problem(where, "", f"template not found: {error.name}")) from None
     except jinja2.UndefinedError as error:
-        where = _template_position(environment, error) or Where(_template_origin(environment, name))
+        where = _template_position(environment, error) or Where(template_origin(environment, name))
         raise ContentError(Problem(where, "", f"template error: {error.message}")) from None
     except jinja2.exceptions.SecurityError as error:
-        where = _template_position(environment, error) or Where(_template_origin(environment, name))
+        where = _template_position(environment, error) or Where(template_origin(environment, name))
         raise ContentError(Problem(where, "", f"template not allowed: {error}")) from None
     except Exception as error:  # templates may come from users: whatever their code raises is their mistake to fix
-        where = _template_position(environment, error) or Where(_template_origin(environment, name))
+        where = _template_position(environment, error) or Where(template_origin(environment, name))
         raise ContentError(Problem(where, "", f"template error: {type(error).__name__}: {error}")) from None
 
 
@@ -196,7 +196,8 @@ def _template_position(environment: jinja2.Environment, error: BaseException) ->
     return found
 
 
-def _template_origin(environment: jinja2.Environment, name: str) -> str:
+def template_origin(environment: jinja2.Environment, name: str) -> str:
+    """The file a template name is loaded from, as the user should read it."""
     try:
         source = environment.loader.get_source(environment, name)
         return shown_path(source[1]) if source[1] else name
