@@ -59,13 +59,16 @@ def load_all(files: list[Path]) -> tuple[list[Publication], list[Problem]]:
         except ContentError as error:
             problems.extend(error.problems)
     first_seen: dict[str, Publication] = {}
+    shared: set[str] = set()
     for publication in publications:
         earlier = first_seen.setdefault(publication.id, publication)
         if earlier is not publication:
+            shared.add(publication.id)
             problems.append(Problem(publication.where("id") if "id" in publication.positions else Where(publication.source.path),
                                     "id", f"two publications would share dist/{publication.id}/ (the other is {earlier.source.path})",
                                     publication.id))
-    return publications, problems
+    # Which of them dist/<id>/ should hold is for the user to say: neither is built.
+    return [publication for publication in publications if publication.id not in shared], problems
 
 
 def check(paths: list[Path]) -> list[Publication]:
@@ -94,7 +97,8 @@ class Publisher:
         self.faces: dict[str, ResolvedFace] = resolve_fonts(settings.fonts.as_dict(), configuration.where())
         self.template_override = configuration.path("templates")
         if self.template_override is not None and not self.template_override.is_dir():
-            raise ContentError(Problem(configuration.where(), "templates", "template folder not found", str(self.template_override)))
+            raise ContentError(Problem(configuration.where(), "templates", "template folder not found",
+                                       shown_path(self.template_override)))
         self.environment = template_environment(self.template_override)
         self.reference_doc = configuration.path("reference_doc") or builtin_templates() / "reference.docx"
         self.one_sided = settings.one_sided

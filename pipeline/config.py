@@ -102,7 +102,7 @@ class Configuration:
                 for item in self.settings.content]
 
     def where(self) -> Where:
-        return Where(str(self.file) if self.file else "configuration")
+        return Where(_shown_path(self.file) if self.file else "configuration")
 
 
 def find_project(start: Path) -> tuple[Path, Path | None, dict]:
