@@ -137,18 +137,24 @@ class OutputFolder:
         blocker = _blocker(root)
         if blocker is not None:
             raise OutputError(Problem(Where(shown_path(root)), "", f"cannot create the output folder: {shown_path(blocker)} is a file, not a folder"))
-        self.entries: dict[str, dict] = self._read_manifest().get("artifacts", {})
+        self.entries = self._read_records()
         self._lock: int | None = None
 
-    def _read_manifest(self) -> dict:
+    def _read_records(self) -> dict[str, dict]:
+        """The artifact records of the manifest; a missing or damaged manifest records nothing."""
         try:
             manifest = json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
-        return manifest if isinstance(manifest, dict) else {}
+        records = manifest.get("artifacts") if isinstance(manifest, dict) else None
+        if not isinstance(records, dict):
+            return {}
+        return {path: entry for path, entry in records.items()
+                if isinstance(entry, dict) and isinstance(entry.get("sha256"), str)}
 
     def write(self, artifacts: list[Artifact]) -> Written:
         """Write one publication's artifacts, all or none; an edited artifact stops it unless forced."""
+        self._open()
         targets = [(artifact, self.root / artifact.path) for artifact in artifacts]
         on_disk = {artifact.path: file_sha256(target) for artifact, target in targets if target.is_file()}
         edited = [target for artifact, target in targets
@@ -159,7 +165,6 @@ class OutputFolder:
         if not_files:
             raise OutputError([Problem(Where(shown_path(target)), "", "cannot write: a folder or other non-file is in the way")
                                for target in not_files])
-        self._open()
         staged: list[tuple[Path, Path]] = []
         try:
             for artifact, target in targets:
@@ -193,7 +198,7 @@ class OutputFolder:
     def _recorded(self, path: str, digest: str) -> bool:
         """Whether `digest` is bytes this folder's manifest says gongwen wrote at `path`."""
         entry = self.entries.get(path)
-        return isinstance(entry, dict) and digest in (entry.get("sha256"), entry.get("replacing"))
+        return entry is not None and digest in (entry["sha256"], entry.get("replacing"))
 
     def _edited_problem(self, target: Path) -> Problem:
         entry = self.entries.get(target.relative_to(self.root).as_posix())
