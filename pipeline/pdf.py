@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlparse
 from .errors import ContentError, Problem, Where
 from .render import RenderedPdf
 
-
+# How the fetcher words a refusal; the engine logs it, and the build names the URL instead.
 REFUSED = "gongwen does not fetch"
 
 

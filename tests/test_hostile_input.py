@@ -392,3 +392,16 @@ def test_a_local_file_named_in_text_is_printed_not_embedded(literal_build, name)
         assert not any(passwd in stream for stream in streams)
         assert not any(b"/EmbeddedFiles" in stream or b"/Subtype /Image" in stream for stream in streams)
         assert b"/EmbeddedFiles" not in (out / folder / pdf).read_bytes()
+
+
+def test_the_seed_with_an_image_tag_in_a_paragraph_prints_the_tag(seed_copy):
+    tag = '<img src="file:///etc/hostname">'
+    text = seed_copy.read_text(encoding="utf-8")
+    seed_copy.write_text(text.replace("        - 根据中央统一部署,", f"        - {tag}根据中央统一部署,", 1), encoding="utf-8")
+    project = seed_copy.parent.parent
+    result = run_cli("build", "-q", "-o", "out", "content", cwd=project)
+    assert result.returncode == 0, result.stderr
+    briefing = project / "out" / "seed" / "briefing.pdf"
+    assert comparable(tag) in comparable(type_area_text(briefing))
+    streams = decompressed_streams(briefing)
+    assert not any(b"/Subtype /Image" in stream or b"/EmbeddedFiles" in stream for stream in streams)
