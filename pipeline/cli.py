@@ -150,5 +150,25 @@ def reference_doc(output, config_file) -> None:
     click.echo(f"wrote {output}")
 
 
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of printing.")
+@config_option
+def fontconfig(output, config_file) -> None:
+    """Print a fontconfig file that shows the Word summary's font names in the free stand-ins.
+
+    For LibreOffice on Linux without the standard faces: install the result as
+    ~/.config/fontconfig/conf.d/60-gongwen.conf. Names come from `word_fonts` in the configuration.
+    """
+    from .office_fonts import fontconfig_aliases
+    from .reference import WORD_FONT_NAMES
+    configuration = _configuration((), config_file)
+    text = fontconfig_aliases({**WORD_FONT_NAMES, **configuration.settings.word_fonts.as_dict()})
+    if output:
+        from .output import atomic_write
+        atomic_write(output, text.encode("utf-8"))
+    else:
+        click.echo(text, nl=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -31,6 +31,9 @@ _ATOMS = re.compile(
     re.DOTALL,
 )
 _RANGE_DASHES = frozenset("—-～~")
+# Marks that may hang into the right margin at the end of a full line (Word's default for Chinese).
+HANGING = frozenset("，。、；：！？")
+_HANG_PENALTY = 0.05  # a hair more than a line that fits without hanging
 _EPSILON = 0.01
 
 
@@ -51,6 +54,7 @@ class Line:
     spacing: float          # letter-spacing in points
     words: tuple[tuple[int, int], ...]
     last: bool
+    hanging: bool = False   # the last mark hangs into the margin; the character before it ends at the edge
 
 
 def _atoms(text: str) -> list[tuple[int, int, str]]:
@@ -124,20 +128,36 @@ class Composer:
         return self.shaper.width(text, self.size)
 
 
-def _line_shape(parts: list[Piece], advances: list[float], text: str) -> tuple[int, int, float, int, tuple]:
-    """(start, end, natural width, stretchable gaps, word runs) of a line made of `parts`, spaces at its ends dropped."""
-    while parts and parts[0].space:
-        parts = parts[1:]
-    while parts and parts[-1].space:
-        parts = parts[:-1]
-    if not parts:
-        return 0, 0, 0.0, 0, ()
-    start, end = parts[0].start, parts[-1].end
-    natural = sum(advances[start:end])
-    words = tuple(word for part in parts for word in part.words)
-    fixed_gaps = sum(word_end - word_start - 1 for word_start, word_end in words)
-    gaps = (end - start - 1) - fixed_gaps
-    return start, end, natural, gaps, words
+class _Measure:
+    """Widths and gap counts of any run of pieces in constant time (prefix sums), spaces at the ends dropped."""
+
+    def __init__(self, parts: list[Piece], advances: list[float]):
+        self.parts = parts
+        self.width_before = [0.0]
+        for advance in advances:
+            self.width_before.append(self.width_before[-1] + advance)
+        self.fixed_before = [0]  # gaps inside words (not stretched), before each piece
+        for part in parts:
+            self.fixed_before.append(self.fixed_before[-1] + sum(end - start - 1 for start, end in part.words))
+        count = len(parts)
+        self.first_solid = [count] * (count + 1)   # first piece at or after i that is not a space
+        for index in range(count - 1, -1, -1):
+            self.first_solid[index] = index if not parts[index].space else self.first_solid[index + 1]
+        self.last_solid = [-1] * (count + 1)       # last piece before j that is not a space
+        for index in range(1, count + 1):
+            self.last_solid[index] = index - 1 if not parts[index - 1].space else self.last_solid[index - 1]
+
+    def line(self, first: int, stop: int) -> tuple[int, int, float, int]:
+        """(start, end, natural width, stretchable gaps) of pieces first..stop-1."""
+        solid_first, solid_last = self.first_solid[first], self.last_solid[stop]
+        if solid_first > solid_last:
+            return 0, 0, 0.0, 0
+        start, end = self.parts[solid_first].start, self.parts[solid_last].end
+        fixed = self.fixed_before[solid_last + 1] - self.fixed_before[solid_first]
+        return start, end, self.width_before[end] - self.width_before[start], (end - start - 1) - fixed
+
+    def words(self, first: int, stop: int) -> tuple[tuple[int, int], ...]:
+        return tuple(word for part in self.parts[first:stop] for word in part.words)
 
 
 def _real_chars(text: str) -> int:
@@ -146,67 +166,67 @@ def _real_chars(text: str) -> int:
 
 def _break(parts: list[Piece], advances: list[float], text: str, first_width: float, width: float,
            size: float, grid: float, strict: bool = True) -> list[Line] | None:
-    """Choose breaks over the whole paragraph (dynamic programming over break points)."""
+    """Choose breaks over the whole paragraph (dynamic programming over break points).
+
+    A full line costs the square of how far its spacing strays from the grid's; a line may let
+    its last mark (，。、；：！？) hang into the margin, as Word does, when that fits the grid
+    better; the last line keeps the grid's spacing and must hold two characters or more.
+    """
     count = len(parts)
+    measure = _Measure(parts, advances)
     most_shrink = grid - 0.12 * size    # tightest: about 29.5 characters in 28 cells
     most_stretch = grid + (0.5 if strict else 4.0) * size
     best: list[float] = [math.inf] * (count + 1)
-    back: list[int] = [-1] * (count + 1)
+    chosen: list[tuple[int, float, bool] | None] = [None] * (count + 1)   # (line start piece, spacing, hanging)
     best[0] = 0.0
     for start_index in range(count):
         if best[start_index] == math.inf:
             continue
         available = first_width if start_index == 0 else width
         for end_index in range(start_index + 1, count + 1):
-            start, end, natural, gaps, _ = _line_shape(parts[start_index:end_index], advances, text)
+            start, end, natural, gaps = measure.line(start_index, end_index)
             if end == start:
                 continue
-            last = end_index == count
-            if last:
-                fits = natural + max(gaps, 0) * grid <= available + _EPSILON
-                if not fits and gaps > 0 and (available - natural) / gaps < most_shrink:
-                    break
-                if not fits:
-                    spacing = (available - natural) / gaps if gaps else -math.inf
+            if end_index == count:  # the paragraph's last line
+                if natural + max(gaps, 0) * grid <= available + _EPSILON:
+                    spacing, cost = grid, 0.0
+                else:
+                    spacing = (available - natural) / gaps if gaps > 0 else -math.inf
                     if spacing < most_shrink:
                         break
-                lonely = start_index > 0 and _real_chars(text[start:end]) < 2
-                cost = 0.0 if fits else 50 * ((((available - natural) / gaps) - grid) / size) ** 2
-                if lonely and strict:
+                    cost = 50 * ((spacing - grid) / size) ** 2
+                if strict and start_index > 0 and _real_chars(text[start:end]) < 2:
                     cost += 1e6
+                options = [(cost, spacing, False)]
             else:
-                if gaps <= 0:
-                    if natural > available + _EPSILON:
-                        break
+                options = []
+                if gaps > 0:
+                    spacing = (available - natural) / gaps
+                    if most_shrink <= spacing <= most_stretch:
+                        options.append((100 * ((spacing - grid) / size) ** 2, spacing, False))
+                if text[end - 1] in HANGING and gaps > 1:
+                    spacing = (available - (natural - advances[end - 1])) / (gaps - 1)
+                    if most_shrink <= spacing <= most_stretch:
+                        options.append((100 * ((spacing - grid) / size) ** 2 + _HANG_PENALTY, spacing, True))
+                if not options:
+                    hanging_natural = natural - advances[end - 1] if text[end - 1] in HANGING else natural
+                    if hanging_natural > available - max(gaps - 1, 0) * most_shrink + _EPSILON:
+                        break  # longer lines only get tighter
                     continue
-                spacing = (available - natural) / gaps
-                if spacing < most_shrink:
-                    break
-                if spacing > most_stretch:
-                    continue
-                cost = 100 * ((spacing - grid) / size) ** 2
-            total = best[start_index] + cost
-            if total < best[end_index]:
-                best[end_index] = total
-                back[end_index] = start_index
+            cost, spacing, hanging = min(options)
+            if best[start_index] + cost < best[end_index]:
+                best[end_index] = best[start_index] + cost
+                chosen[end_index] = (start_index, spacing, hanging)
     if best[count] == math.inf:
         return None
-    cuts = []
+    lines = []
     index = count
     while index > 0:
-        cuts.append((back[index], index))
-        index = back[index]
-    cuts.reverse()
-    lines = []
-    for number, (start_index, end_index) in enumerate(cuts):
-        start, end, natural, gaps, words = _line_shape(parts[start_index:end_index], advances, text)
-        available = first_width if number == 0 else width
-        last = end_index == count
-        if last:
-            spacing = grid if natural + max(gaps, 0) * grid <= available + _EPSILON else (available - natural) / gaps
-        else:
-            spacing = (available - natural) / gaps
-        lines.append(Line(start, end, spacing, words, last))
+        start_index, spacing, hanging = chosen[index]
+        start, end, _, _ = measure.line(start_index, index)
+        lines.append(Line(start, end, spacing, measure.words(start_index, index), index == count, hanging))
+        index = start_index
+    lines.reverse()
     return lines
 
 
@@ -232,6 +252,8 @@ def _gap_thousandths(line: Line, size: float) -> list[int]:
         for index in range(word_start, word_end - 1):
             inside[index - line.start] = True
     stretchable = [index for index in range(count - 1) if not inside[index]]
+    if line.hanging:
+        stretchable = stretchable[:-1]  # the gap before the hanging mark is outside the measure
     total = line.spacing * len(stretchable) * 1000 / size
     base = math.floor(total / len(stretchable)) if stretchable else round(line.spacing * 1000 / size)
     extra = round(total - base * len(stretchable)) if stretchable else 0

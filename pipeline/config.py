@@ -48,10 +48,11 @@ class FontChoices(Record):
 class WordFontNames(Record):
     """Font names written into the Word summary's styles (Word shows them where they are installed)."""
 
-    title: str | None = spec("Title style; the reference document's own name when unset (方正小标宋简体).", default=None)
-    body: str | None = spec("Normal and body styles (仿宋_GB2312).", default=None)
-    heading1: str | None = spec("Heading 1 (黑体).", default=None)
-    heading2: str | None = spec("Heading 2 (楷体_GB2312).", default=None)
+    title: str | None = spec("Title style; unset: the reference document's own name (built-in: 方正小标宋简体).", default=None)
+    body: str | None = spec("Normal, and with it every style that names no face of its own (仿宋_GB2312).", default=None)
+    heading1: str | None = spec("Heading 1, Table Heading and Strong (黑体).", default=None)
+    heading2: str | None = spec("Heading 2 and Emphasis (楷体_GB2312).", default=None)
+    page_number: str | None = spec("Footer and Footer Even: the page numbers (宋体).", default=None)
     latin: str | None = spec("Latin letters and digits in every style (Times New Roman).", default=None)
 
     def as_dict(self) -> dict[str, str]:

@@ -79,7 +79,8 @@ class GongwenError(click.ClickException):
     def __init__(self, problems: list[Problem] | Problem | str):
         if isinstance(problems, (Problem, str)):
             problems = [problems]
-        self.problems = list(problems)
+        # A mistake in a shared file (_defaults.yaml) reaches every publication that inherits it: say it once.
+        self.problems = list(dict.fromkeys(problems))
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
     def show(self, file=None) -> None:  # click prints "Error: " by default; our lines stand alone

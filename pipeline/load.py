@@ -99,6 +99,35 @@ class Source:
         return Where(self.path, line, column)
 
 
+DEFAULTS_FILE = "_defaults.yaml"
+"""Values every publication in the same folder inherits (deep-merged; the publication's own win)."""
+
+
+def merged(defaults: Node, own: Node) -> Node:
+    """`own` over `defaults`: mappings merge key by key, anything else is replaced whole."""
+    if not (isinstance(defaults, Mapping) and isinstance(own, Mapping)):
+        return own
+    inherited = {key.text: (key, value) for key, value in defaults.items}
+    items = []
+    for key, value in own.items:
+        if key.text in inherited:
+            value = merged(inherited.pop(key.text)[1], value)
+        items.append((key, value))
+    items.extend(inherited.values())
+    return Mapping(tuple(items), own.where)
+
+
+def read_with_defaults(path: Path, shown_as: str | None = None) -> Source:
+    """A content file with its folder's `_defaults.yaml` merged under it; each node keeps the file it came from."""
+    source = read_source(path, shown_as)
+    defaults_path = path.parent / DEFAULTS_FILE
+    if not defaults_path.is_file():
+        return source
+    shown = str(Path(shown_as).parent / DEFAULTS_FILE) if shown_as else str(defaults_path)
+    defaults = read_source(defaults_path, shown)
+    return Source(source.path, source.text, merged(defaults.root, source.root))
+
+
 def decode(data: bytes, path: str) -> str:
     """UTF-8 text of a file (a UTF-8 byte-order mark is dropped); other encodings are named."""
     where = Where(path)

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any, Iterable, Literal, Mapping as TypingMapping
 
 from .errors import ContentError, Problem, Where
-from .load import Mapping, Node, Scalar, Sequence, Source, read_source
+from .load import Mapping, Node, Scalar, Sequence, Source, read_with_defaults
 from .schema import Record, Time, convert_record, field_reference, json_schema, schema_for, spec
 
 SCHEMA_VERSION = 1
@@ -167,6 +167,7 @@ class Notice(Record):
     title: str | None = spec("Title of the notice; default: team + kind + unit + 公告.", default=None)
     kind: str | None = spec("Kind of inspection, e.g. 专项巡视; default 巡视.", default=None)
     exclusions: str | None = spec("What the team does not accept and where it goes instead.", default=None)
+    closing: bool = spec("End the notice with 特此公告。", default=True)
 
     @property
     def heading(self) -> str:
@@ -193,10 +194,22 @@ class Publication(Record):
                               pattern=_NUMBER_PATTERN,
                               hint="must read like 中巡发〔2015〕3号: organ code, year in 〔〕, number without 第 or leading zeros")
     note: str | None = spec("Note (附注), e.g. the original headline; printed in （）.", default=None)
+    copy_to: tuple[str, ...] = spec("Organs sent a copy (抄送机关), printed in the end block (版记).", default=())
+    printed_by: str | None = spec("Organ that prints and issues the document (印发机关), in the end block.", default=None)
+    printed_on: datetime.date | None = spec("Date of printing (印发日期), in the end block; goes with `printed_by`.", default=None)
     options: Options = spec("Rendering switches.", default=Options())
     source: Source | None = dataclasses.field(default=None, compare=False, repr=False, metadata={"internal": True})
     positions: TypingMapping[str, Node] = dataclasses.field(
         default_factory=lambda: MappingProxyType({}), compare=False, repr=False, metadata={"internal": True})
+
+    def problems(self) -> Iterable[tuple[str, str, Any]]:
+        if (self.printed_by is None) != (self.printed_on is None):
+            given, missing = ("printed_by", "printed_on") if self.printed_on is None else ("printed_on", "printed_by")
+            yield missing, f"the end block prints 印发机关 and 印发日期 together: give {missing} with {given}", None
+
+    @property
+    def has_end_block(self) -> bool:
+        return bool(self.copy_to or self.printed_by)
 
     def where(self, field_path: str) -> Where:
         """Where a field was written, or the file when it was not written."""
@@ -215,7 +228,7 @@ class Publication(Record):
 
 def load_publication(path: Path, shown_as: str | None = None) -> Publication:
     """Load, validate and return one publication; its id defaults to the file's stem."""
-    source = read_source(path, shown_as)
+    source = read_with_defaults(path, shown_as)
     return publication_from_source(source, path.stem)
 
 

@@ -1,27 +1,35 @@
-"""Builds the Word reference document: every style the summary uses, set to GB/T 9704, and the page setup.
+"""Stage 4, write (Word): builds the reference document — every style the summary uses, set to GB/T 9704, and the page setup.
 
 Run `gongwen reference-doc templates/reference.docx` (or `make reference-doc`) to rebuild the
 built-in one; the test suite checks that the committed file is what this module builds. Editors
 may also start from the result and restyle it in Word, then point `reference_doc` at their copy.
 
-Every style is rebuilt from nothing but its name, so nothing from python-docx's default template
-survives to fight it: no theme fonts (which would show Japanese faces), no colours, no borders.
+Every style is written from nothing but its name, in the order Word's schema wants, so nothing of
+python-docx's default template survives to fight it: no theme fonts (which show Japanese faces),
+no colours, no borders, none of its sixty table styles. Faces are named per role (`word_fonts`);
+a style that names no face inherits Normal's, so changing the body face or size in Normal changes
+every body paragraph and nothing else.
 """
 
 from __future__ import annotations
 
 import datetime
 import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import docx
 from docx.enum.style import WD_STYLE_TYPE
+from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
 from . import gbt9704
-from .word import apply_page_numbers, apply_page_setup, fixed_zip, set_run_fonts
+from .structure import LIST_STYLES, TABLE_STYLE
+from .word import (CHARACTER_TWIPS, EVEN_FOOTER_STYLE, FOOTER_STYLE, LINE_PITCH_TWIPS, PAGE_NUMBER_INDENT_TWIPS,
+                   SIGNATURE_RIGHT_CHARS, TABLE_CELL_MARGIN_TWIPS, TWIPS_PER_POINT, apply_font_names, apply_page_numbers,
+                   apply_page_setup, fixed_zip)
 
 # Names of the standard faces, as installed on government Windows machines.
 WORD_FONT_NAMES = {
@@ -32,221 +40,274 @@ WORD_FONT_NAMES = {
     "page_number": "宋体",
     "latin": "Times New Roman",
 }
-_PITCH_TWIPS = round(28.95 * 20)   # exact line spacing of the 22-line grid, as Word templates set it
-_CHAR_TWIPS = 16 * 20
+# Body characters drawn on the 28-cell grid: the cell is a little narrower than 16 pt, so every
+# character is condensed by this much (rounded down to whole twips, so that 28 still fit).
+CHARACTER_SPACING_TWIPS = math.floor((gbt9704.STANDARD_GRID.cell - gbt9704.BODY_SIZE) * TWIPS_PER_POINT)
+_AUTO_LINE = 240   # single line spacing, in 240ths of a line
 
 
 @dataclass(frozen=True)
 class StyleSpec:
+    """One style. None means "inherit from the base style"; sizes are in points, indents in characters."""
+
     name: str
     kind: str = "paragraph"          # paragraph | character
-    role: str | None = "body"
-    size: float | None = gbt9704.BODY_SIZE
-    align: str | None = "both"       # both = justified
-    first_line_chars: int = 0
-    right_chars: int = 0
-    before_lines: int = 0
-    after_lines: int = 0
-    outline: int | None = None
-    keep_next: bool = False
     based_on: str | None = "Normal"
     next_style: str | None = None
-    keep_numbering: bool = False
-    exact_pitch: bool = True
+    builtin: bool = True             # one of Word's own styles (shown under its translated name)
+    size: float | None = None
+    align: str | None = None         # both = justified
+    first_line_chars: float | None = None
+    left_twips: int | None = None
+    right_chars: float | None = None
+    right_twips: int | None = None
+    before_lines: int | None = None  # blank lines above and below, as multiples of the grid's pitch
+    after_lines: int | None = None
+    exact_pitch: bool | None = None  # True: the grid's exact pitch; False: single spacing off the grid
+    outline: int | None = None
+    keep_next: bool = False
+    numbering: int | None = None     # numId of the list style's numbering
+    character_spacing: int | None = None
+    body_typography: bool = False    # Normal's: full pages, hanging punctuation, no gaps between scripts
 
+
+NUMBERED_LIST_ID = 1
+BULLETED_LIST_ID = 2
 
 STYLES = (
-    StyleSpec("Normal", first_line_chars=2, based_on=None),
-    StyleSpec("Title", role="title", size=gbt9704.TITLE_SIZE, align="center", after_lines=1, next_style="Normal"),
-    StyleSpec("Heading 1", role="heading1", first_line_chars=2, outline=0, keep_next=True, next_style="Normal"),
-    StyleSpec("Heading 2", role="heading2", first_line_chars=2, outline=1, keep_next=True, next_style="Normal"),
-    StyleSpec("List Number", first_line_chars=2, keep_numbering=True),
-    StyleSpec("List Bullet", first_line_chars=2, keep_numbering=True),
-    StyleSpec("Signature", align="right", right_chars=4, before_lines=1, keep_next=True),
-    StyleSpec("Date", align="right", right_chars=2),
-    StyleSpec("Note", first_line_chars=2),
-    StyleSpec("Table Heading", role="heading1", align="center", exact_pitch=False),
-    StyleSpec("Table Text", align="left", exact_pitch=False),
-    StyleSpec("Footer", role="page_number", size=gbt9704.PAGE_NUMBER_SIZE, align=None, exact_pitch=False),
-    StyleSpec("Emphasis", kind="character", role="heading2", size=None, align=None, based_on=None),
-    StyleSpec("Strong", kind="character", role="heading1", size=None, align=None, based_on=None),
+    StyleSpec("Normal", based_on=None, size=gbt9704.BODY_SIZE, align="both", first_line_chars=2, exact_pitch=True,
+              before_lines=0, after_lines=0, character_spacing=CHARACTER_SPACING_TWIPS, body_typography=True),
+    StyleSpec("Title", size=gbt9704.TITLE_SIZE, align="center", first_line_chars=0, after_lines=1, next_style="Normal"),
+    StyleSpec("Heading 1", size=gbt9704.BODY_SIZE, outline=0, keep_next=True, next_style="Normal"),
+    StyleSpec("Heading 2", size=gbt9704.BODY_SIZE, outline=1, keep_next=True, next_style="Normal"),
+    StyleSpec("Heading 3", size=gbt9704.BODY_SIZE, outline=2, keep_next=True, next_style="Normal"),
+    StyleSpec(LIST_STYLES["ol"], numbering=NUMBERED_LIST_ID),
+    StyleSpec(LIST_STYLES["ul"], numbering=BULLETED_LIST_ID),
+    StyleSpec("Signature", align="right", first_line_chars=0, right_chars=SIGNATURE_RIGHT_CHARS, before_lines=1,
+              keep_next=True, next_style="Date"),
+    StyleSpec("Date", align="right", first_line_chars=0, right_chars=SIGNATURE_RIGHT_CHARS),
+    StyleSpec("Note", builtin=False),
+    StyleSpec("Table Heading", builtin=False, align="center", first_line_chars=0),
+    StyleSpec("Table Text", builtin=False, align="left", first_line_chars=0),
+    # Page numbers: 4号, off the grid, one character in from the outer edge.
+    StyleSpec(FOOTER_STYLE, size=gbt9704.PAGE_NUMBER_SIZE, align="right", first_line_chars=0, left_twips=0,
+              right_twips=PAGE_NUMBER_INDENT_TWIPS, exact_pitch=False, character_spacing=0),
+    StyleSpec(EVEN_FOOTER_STYLE, based_on=FOOTER_STYLE, builtin=False, align="left", left_twips=PAGE_NUMBER_INDENT_TWIPS,
+              right_twips=0),
+    StyleSpec("Emphasis", kind="character", based_on=None),
+    StyleSpec("Strong", kind="character", based_on=None),
 )
-TABLE_STYLE = "Facts Table"
+# Styles a document needs besides ours, kept as python-docx's template defines them (they carry no fonts).
+_KEPT_STYLES = ("Default Paragraph Font", "Normal Table", "No List")
 
 
-def _child(parent, tag: str):
-    element = parent.find(qn(tag))
-    if element is None:
-        element = OxmlElement(tag)
-        parent.append(element)
+def _element(tag: str, **attributes: str):
+    element = OxmlElement(tag)
+    for name, value in attributes.items():
+        element.set(qn(f"w:{name}"), value)
     return element
 
 
-def _reset(style_element, keep_numbering: bool):
-    """Drop everything but the style's identity (and its list numbering when asked)."""
-    numbering = None
-    for child in list(style_element):
-        tag = child.tag
-        if tag == qn("w:pPr") and keep_numbering:
-            numbering = child.find(qn("w:numPr"))
-        if tag not in (qn("w:name"), qn("w:qFormat"), qn("w:uiPriority"), qn("w:unhideWhenUsed")):
-            style_element.remove(child)
-    return numbering
-
-
-def _apply(document, spec: StyleSpec, names: dict[str, str]) -> None:
+def _style_element(document, spec: StyleSpec):
     kind = WD_STYLE_TYPE.CHARACTER if spec.kind == "character" else WD_STYLE_TYPE.PARAGRAPH
-    try:
-        style = document.styles[spec.name]
-    except KeyError:
-        style = document.styles.add_style(spec.name, kind)
-    element = style.element
-    numbering = _reset(element, spec.keep_numbering)
+    if spec.name == "Normal":
+        element = document.styles["Normal"].element
+        for child in list(element):
+            if child.tag != qn("w:name"):
+                element.remove(child)
+    else:
+        element = document.styles.add_style(spec.name, kind, builtin=spec.builtin).element
+        element.set(qn("w:styleId"), spec.name.replace(" ", ""))   # python-docx would write "footer"
+    # CT_Style is a sequence: name, basedOn, next, qFormat, pPr, rPr.
     if spec.based_on:
-        based = OxmlElement("w:basedOn")
-        based.set(qn("w:val"), document.styles[spec.based_on].style_id)
-        element.insert(1, based)
+        element.append(_element("w:basedOn", val=document.styles[spec.based_on].style_id))
     if spec.next_style:
-        following = OxmlElement("w:next")
-        following.set(qn("w:val"), document.styles[spec.next_style].style_id)
-        element.append(following)
-    if spec.kind == "paragraph":
-        element.append(_paragraph_properties(spec, numbering))
-    rpr = OxmlElement("w:rPr")
-    element.append(rpr)
-    if spec.role:
-        set_run_fonts(rpr, names[spec.role], names["latin"])
-    for tag in ("w:b", "w:bCs", "w:i", "w:iCs"):
-        off = OxmlElement(tag)
-        off.set(qn("w:val"), "0")
-        rpr.append(off)
-    color = OxmlElement("w:color")
-    color.set(qn("w:val"), "000000")
-    rpr.append(color)
+        element.append(_element("w:next", val=spec.next_style.replace(" ", "")))
+    element.append(OxmlElement("w:qFormat"))
+    properties = [_paragraph_properties(spec)] if spec.kind == "paragraph" else []
+    properties.append(_run_properties(spec))
+    element.extend(child for child in properties if len(child))
+    return element
+
+
+def _paragraph_properties(spec: StyleSpec):
+    # CT_PPr is a sequence: keepNext, widowControl, numPr, overflowPunct, autoSpaceDE, autoSpaceDN, snapToGrid, spacing, ind, jc, outlineLvl.
+    properties = OxmlElement("w:pPr")
+    if spec.keep_next:
+        properties.append(OxmlElement("w:keepNext"))
+    if spec.body_typography:
+        # No widow or orphan control, as in the PDFs: every full page holds the grid's 22 lines.
+        properties.append(_element("w:widowControl", val="0"))
+    if spec.numbering is not None:
+        number = OxmlElement("w:numPr")
+        number.append(_element("w:numId", val=str(spec.numbering)))
+        properties.append(number)
+    if spec.body_typography:
+        # Punctuation may hang past the line's end, Word's default, said explicitly: without it
+        # LibreOffice hangs a line-end comma and then leaves it out of the printout; with it,
+        # LibreOffice (which reads the setting the other way round) does not hang at all.
+        properties.append(_element("w:overflowPunct", val="1"))
+        # No extra gap where Chinese meets digits or Latin (2015年3月2日), as in the PDFs.
+        properties.append(_element("w:autoSpaceDE", val="0"))
+        properties.append(_element("w:autoSpaceDN", val="0"))
+    if spec.exact_pitch is False:
+        properties.append(_element("w:snapToGrid", val="0"))
+    spacing = {}
+    if spec.before_lines is not None:
+        spacing.update(before=str(spec.before_lines * LINE_PITCH_TWIPS))
+    if spec.after_lines is not None:
+        spacing.update(after=str(spec.after_lines * LINE_PITCH_TWIPS))
+    if spec.exact_pitch is True:
+        spacing.update(line=str(LINE_PITCH_TWIPS), lineRule="exact")
+    elif spec.exact_pitch is False:
+        spacing.update(line=str(_AUTO_LINE), lineRule="auto")
+    if spacing:
+        properties.append(_element("w:spacing", **spacing))
+    indent = _indent(spec.left_twips, spec.right_chars, spec.right_twips, spec.first_line_chars)
+    if indent is not None:
+        properties.append(indent)
+    if spec.align:
+        properties.append(_element("w:jc", val=spec.align))
+    if spec.outline is not None:
+        properties.append(_element("w:outlineLvl", val=str(spec.outline)))
+    return properties
+
+
+def _indent(left_twips: int | None, right_chars: float | None, right_twips: int | None, first_line_chars: float | None):
+    """w:ind in both Word's character units (which Word prefers) and twips (which LibreOffice reads)."""
+    attributes = {}
+    if left_twips is not None:
+        attributes.update(leftChars="0", left=str(left_twips))
+    if right_chars is not None:
+        attributes.update(rightChars=str(round(right_chars * 100)), right=str(round(right_chars * CHARACTER_TWIPS)))
+    elif right_twips is not None:
+        attributes.update(rightChars="0", right=str(right_twips))
+    if first_line_chars is not None:
+        attributes.update(firstLineChars=str(round(first_line_chars * 100)),
+                          firstLine=str(round(first_line_chars * CHARACTER_TWIPS)))
+    return _element("w:ind", **attributes) if attributes else None
+
+
+def _run_properties(spec: StyleSpec):
+    # CT_RPr is a sequence: rFonts, spacing, sz, szCs, lang. Fonts come later, by role (apply_font_names).
+    properties = OxmlElement("w:rPr")
+    if spec.character_spacing is not None:
+        properties.append(_element("w:spacing", val=str(spec.character_spacing)))
     if spec.size:
         for tag in ("w:sz", "w:szCs"):
-            size = OxmlElement(tag)
-            size.set(qn("w:val"), str(round(spec.size * 2)))
-            rpr.append(size)
-    _order_run_properties(rpr)
+            properties.append(_element(tag, val=str(round(spec.size * 2))))
+    return properties
 
 
-# CT_RPr is a sequence: children must appear in schema order for Word to accept the file.
-_RPR_ORDER = ["w:rStyle", "w:rFonts", "w:b", "w:bCs", "w:i", "w:iCs", "w:color", "w:sz", "w:szCs", "w:lang"]
-_PPR_ORDER = ["w:pStyle", "w:keepNext", "w:keepLines", "w:numPr", "w:spacing", "w:ind", "w:jc", "w:outlineLvl"]
-
-
-def _order_run_properties(rpr) -> None:
-    children = sorted(rpr, key=lambda child: _RPR_ORDER.index(child.tag.replace(
-        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}", "w:")))
-    for child in children:
-        rpr.append(child)
-
-
-def _paragraph_properties(spec: StyleSpec, numbering):
-    ppr = OxmlElement("w:pPr")
-    if spec.keep_next:
-        ppr.append(OxmlElement("w:keepNext"))
-    if numbering is not None:
-        ppr.append(numbering)
-    spacing = OxmlElement("w:spacing")
-    spacing.set(qn("w:before"), str(spec.before_lines * _PITCH_TWIPS))
-    spacing.set(qn("w:after"), str(spec.after_lines * _PITCH_TWIPS))
-    if spec.exact_pitch:
-        spacing.set(qn("w:line"), str(_PITCH_TWIPS))
-        spacing.set(qn("w:lineRule"), "exact")
-    else:
-        spacing.set(qn("w:line"), "240")
-        spacing.set(qn("w:lineRule"), "auto")
-    ppr.append(spacing)
-    indent = OxmlElement("w:ind")
-    indent.set(qn("w:firstLineChars"), str(spec.first_line_chars * 100))
-    indent.set(qn("w:firstLine"), str(spec.first_line_chars * _CHAR_TWIPS))
-    if spec.right_chars:
-        indent.set(qn("w:rightChars"), str(spec.right_chars * 100))
-        indent.set(qn("w:right"), str(spec.right_chars * _CHAR_TWIPS))
-    ppr.append(indent)
-    if spec.align:
-        justification = OxmlElement("w:jc")
-        justification.set(qn("w:val"), spec.align)
-        ppr.append(justification)
-    if spec.outline is not None:
-        outline = OxmlElement("w:outlineLvl")
-        outline.set(qn("w:val"), str(spec.outline))
-        ppr.append(outline)
-    return ppr
-
-
-def _table_style(document, names: dict[str, str]) -> None:
-    try:
-        style = document.styles[TABLE_STYLE]
-    except KeyError:
-        style = document.styles.add_style(TABLE_STYLE, WD_STYLE_TYPE.TABLE)
-    element = style.element
-    _reset(element, False)
-    based = OxmlElement("w:basedOn")
-    based.set(qn("w:val"), document.styles["Normal Table"].style_id)
-    element.insert(1, based)
+def _table_style(document) -> None:
+    element = document.styles.add_style(TABLE_STYLE, WD_STYLE_TYPE.TABLE).element
+    element.append(_element("w:basedOn", val=document.styles["Normal Table"].style_id))
+    element.append(OxmlElement("w:qFormat"))
     properties = OxmlElement("w:tblPr")
     borders = OxmlElement("w:tblBorders")
     for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        border = OxmlElement(f"w:{side}")
-        border.set(qn("w:val"), "single")
-        border.set(qn("w:sz"), "4")
-        border.set(qn("w:space"), "0")
-        border.set(qn("w:color"), "000000")
-        borders.append(border)
+        borders.append(_element(f"w:{side}", val="single", sz="4", space="0", color="000000"))
     properties.append(borders)
     margins = OxmlElement("w:tblCellMar")
-    for side, width in (("left", 108), ("right", 108)):
-        margin = OxmlElement(f"w:{side}")
-        margin.set(qn("w:w"), str(width))
-        margin.set(qn("w:type"), "dxa")
-        margins.append(margin)
+    for side in ("left", "right"):
+        margins.append(_element(f"w:{side}", w=str(TABLE_CELL_MARGIN_TWIPS), type="dxa"))
     properties.append(margins)
     element.append(properties)
+    cell = OxmlElement("w:tcPr")
+    cell.append(_element("w:vAlign", val="center"))
+    element.append(cell)
 
 
-def _defaults(document, names: dict[str, str]) -> None:
-    """Document defaults: Chinese text in the body face, never the theme's (Japanese) one."""
+def _numbering(document) -> None:
+    """Numbering for the list styles. Word lets a numbering level's indent win over its style's, so
+    the level carries the body's indent too: key points read like body paragraphs, the number where
+    the first line's indent ends and the text right after it, no tab."""
+    numbering = document.part.numbering_part.element
+    for child in list(numbering):
+        numbering.remove(child)
+    levels = ((NUMBERED_LIST_ID, LIST_STYLES["ol"], "decimal", "%1.", "nothing"),
+              (BULLETED_LIST_ID, LIST_STYLES["ul"], "bullet", "\u2022", "space"))
+    for number_id, style, number_format, text, suffix in levels:
+        abstract = _element("w:abstractNum", abstractNumId=str(number_id))
+        abstract.append(_element("w:nsid", val=f"6E6F{number_id:04X}"))   # fixed, so builds are reproducible
+        abstract.append(_element("w:multiLevelType", val="singleLevel"))
+        level = _element("w:lvl", ilvl="0")
+        level.append(_element("w:start", val="1"))
+        level.append(_element("w:numFmt", val=number_format))
+        level.append(_element("w:pStyle", val=style.replace(" ", "")))
+        level.append(_element("w:suff", val=suffix))
+        level.append(_element("w:lvlText", val=text))
+        level.append(_element("w:lvlJc", val="left"))
+        properties = OxmlElement("w:pPr")
+        properties.append(_indent(0, None, None, 2))
+        level.append(properties)
+        abstract.append(level)
+        numbering.append(abstract)
+    for number_id, *_ in levels:
+        instance = _element("w:num", numId=str(number_id))
+        instance.append(_element("w:abstractNumId", val=str(number_id)))
+        numbering.append(instance)
+
+
+def _document_defaults(document) -> None:
+    """Defaults under every style: the body size, Chinese as the East Asian language, no spacing."""
     defaults = document.styles.element.find(qn("w:docDefaults"))
-    rpr = _child(_child(defaults, "w:rPrDefault"), "w:rPr")
-    set_run_fonts(rpr, names["body"], names["latin"])
+    for child in list(defaults):
+        defaults.remove(child)
+    run = OxmlElement("w:rPr")
     for tag in ("w:sz", "w:szCs"):
-        _child(rpr, tag).set(qn("w:val"), str(round(gbt9704.BODY_SIZE * 2)))
-    _child(rpr, "w:lang").set(qn("w:val"), "en-US")
-    for child in list(rpr):
-        if child.tag in (qn("w:sz"), qn("w:szCs")):
-            rpr.remove(child)
-            rpr.append(child)
-    _order_run_properties(rpr)
-    settings = document.settings.element
-    theme_language = settings.find(qn("w:themeFontLang"))
+        run.append(_element(tag, val=str(round(gbt9704.BODY_SIZE * 2))))
+    run.append(_element("w:lang", val="en-US", eastAsia="zh-CN", bidi="ar-SA"))
+    run_default = OxmlElement("w:rPrDefault")
+    run_default.append(run)
+    paragraph = OxmlElement("w:pPr")
+    paragraph.append(_element("w:spacing", after="0", line=str(_AUTO_LINE), lineRule="auto"))
+    paragraph_default = OxmlElement("w:pPrDefault")
+    paragraph_default.append(paragraph)
+    defaults.append(run_default)
+    defaults.append(paragraph_default)
+    theme_language = document.settings.element.find(qn("w:themeFontLang"))
     if theme_language is not None:
         theme_language.set(qn("w:eastAsia"), "zh-CN")
 
 
-def _unlink_character_twins(document) -> None:
-    """python-docx's template links headings to 'Heading 1 Char' and the like, which carry theme
-    fonts; Word applies them to partly formatted text. The link goes, and the twins with it."""
-    for style in list(document.styles):
-        link = style.element.find(qn("w:link"))
-        if link is not None:
-            style.element.remove(link)
-    for style in list(document.styles):
-        if style.type == WD_STYLE_TYPE.CHARACTER and style.name.endswith(" Char"):
-            style.element.getparent().remove(style.element)
+def _remove_template_styles(document) -> None:
+    for style in list(document.styles.element.findall(qn("w:style"))):
+        name = style.find(qn("w:name")).get(qn("w:val"))
+        if name not in (*_KEPT_STYLES, "Normal"):
+            document.styles.element.remove(style)
+
+
+# Parts of python-docx's template that a reference document should not pass on: Word 2010's copy
+# of every style with theme fonts, a custom XML item and the template's thumbnail.
+_DROPPED_RELATIONSHIPS = ("http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects",
+                          RELATIONSHIP_TYPE.CUSTOM_XML, RELATIONSHIP_TYPE.THUMBNAIL)
+_APPLICATION_PROPERTIES = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                           '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+                           '<Application>gongwen</Application></Properties>')
+
+
+def _drop_template_parts(document) -> None:
+    for owner in (document.part, document.part.package):
+        for relationship_id, relationship in list(owner.rels.items()):
+            if relationship.reltype in _DROPPED_RELATIONSHIPS:
+                owner.rels.pop(relationship_id)
+    application = next(part for part in document.part.package.iter_parts() if part.partname == "/docProps/app.xml")
+    application._blob = _APPLICATION_PROPERTIES.encode("utf-8")
 
 
 def build_reference(names: dict[str, str] | None = None, one_sided: bool = False) -> bytes:
     """The reference document's bytes; the same names always give the same bytes."""
     names = {**WORD_FONT_NAMES, **(names or {})}
     document = docx.Document()
-    _unlink_character_twins(document)
-    _defaults(document, names)
+    _drop_template_parts(document)
+    _remove_template_styles(document)
+    _document_defaults(document)
     for spec in STYLES:
-        _apply(document, spec, names)
-    _table_style(document, names)
+        _style_element(document, spec)
+    _table_style(document)
+    apply_font_names(document, names)
+    _numbering(document)
     body = document.element.body
     for child in list(body):
         if child.tag != qn("w:sectPr"):

@@ -100,7 +100,8 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
     )
     environment.filters.update(cn_date=chinese_date, cn_number=chinese_number, cn_period=chinese_period, hours=hours_text,
                                paragraph=_paragraph, balanced=_balanced)
-    environment.globals.update(cn_number=chinese_number, version=__version__, signature=_signature)
+    environment.globals.update(cn_number=chinese_number, version=__version__, signature=_signature, mark_size=_mark_size,
+                               mark_style=_mark_style)
     return environment
 
 
@@ -120,6 +121,16 @@ def _paragraph(context, text: str, role: str = "body", indent: float = 2):
 @jinja2.pass_context
 def _balanced(context, text: str, role: str = "title", size: float | None = None):
     return _typesetter(context).balanced(text, role, size)
+
+
+@jinja2.pass_context
+def _mark_size(context, text: str):
+    return _typesetter(context).mark_size(text)
+
+
+@jinja2.pass_context
+def _mark_style(context, text: str):
+    return _typesetter(context).mark_style(text)
 
 
 @jinja2.pass_context
@@ -252,6 +263,7 @@ def render_pdf_html(environment: jinja2.Environment, template: str, publication:
         "grid": typesetter.grid,
         "one_sided": one_sided,
         "page_number_offset": typesetter.page_number_offset(),
+        "em_box_inset": typesetter.em_box_inset,
     }, publication)
     return RenderedPdf(body, stylesheet, typesetter)
 

@@ -68,7 +68,7 @@ class Record:
         return None
 
     def problems(self) -> Iterable[tuple[str, str, Any]]:
-        """Cross-field problems as (relative field path, message, value seen)."""
+        """Cross-field problems as (relative field path, message, value seen or None)."""
         return ()
 
 
@@ -184,7 +184,7 @@ class Converter:
         for relative, message, got in record.problems():
             field_path = _field_path(path, relative) if relative else path
             where = self.position(field_path, node).where
-            self.fail(where, field_path, message, got)
+            self.fail(where, field_path, message, dataclasses.MISSING if got is None else got)
         return record
 
     def position(self, field_path: str, fallback: Node) -> Node:

@@ -40,6 +40,7 @@ class Run:
 class Paragraph:
     style: str
     runs: tuple[Run, ...]
+    list_id: int | None = None   # which <ol>/<ul> of the document an item belongs to, counted from 0
 
     @property
     def text(self) -> str:
@@ -65,6 +66,7 @@ Block = Paragraph | Table
 class _Open:
     tag: str
     style: str | None
+    list_id: int | None = None
     runs: list[Run] = field(default_factory=list)
 
 
@@ -75,7 +77,8 @@ class _SubsetReader(html.parser.HTMLParser):
         self.blocks: list[Block] = []
         self.block: _Open | None = None
         self.inline: list[str | None] = []
-        self.lists: list[str] = []
+        self.lists: list[tuple[str, int]] = []
+        self.lists_opened = 0
         self.rows: list[list[Cell]] | None = None
         self.table_style = TABLE_STYLE
         self.in_title = False
@@ -106,11 +109,13 @@ class _SubsetReader(html.parser.HTMLParser):
             style = named or CLASS_STYLES.get(attributes.get("class") or "", BLOCK_STYLES[tag])
             self.block = _Open(tag, style)
         elif tag in LIST_STYLES:
-            self.lists.append(named or LIST_STYLES[tag])
+            self.lists.append((named or LIST_STYLES[tag], self.lists_opened))
+            self.lists_opened += 1
         elif tag == "li":
             if not self.lists:
                 self.fail("<li> outside <ol> or <ul>")
-            self.block = _Open(tag, named or self.lists[-1])
+            style, list_id = self.lists[-1]
+            self.block = _Open(tag, named or style, list_id)
         elif tag == "table":
             self.rows = []
             self.table_style = named or TABLE_STYLE
@@ -143,7 +148,7 @@ class _SubsetReader(html.parser.HTMLParser):
             self.rows = None
             return
         if self.block is not None and tag == self.block.tag:
-            paragraph = Paragraph(self.block.style or "Normal", tuple(_tidy(self.block.runs)))
+            paragraph = Paragraph(self.block.style or "Normal", tuple(_tidy(self.block.runs)), self.block.list_id)
             if tag in CELL_STYLES and self.rows:
                 self.rows[-1].append(Cell(paragraph, tag == "th"))
             else:
@@ -177,6 +182,14 @@ def read_structure(markup: str, template: str) -> list[Block]:
     reader.feed(markup)
     reader.close()
     return reader.blocks
+
+
+def mapped_styles() -> list[tuple[str, str]]:
+    """(style name, kind) of every style the mapping above may name, whatever a template uses."""
+    paragraph_styles = [*BLOCK_STYLES.values(), *CLASS_STYLES.values(), *LIST_STYLES.values(), *CELL_STYLES.values()]
+    return ([(name, "paragraph") for name in paragraph_styles]
+            + [(name, "character") for name in INLINE_STYLES.values() if name]
+            + [(TABLE_STYLE, "table")])
 
 
 def styles_used(blocks: list[Block]) -> list[tuple[str, str]]:

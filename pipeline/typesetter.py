@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 
 from . import gbt9704
+from .cache import stored
 from .compose import Composer, balanced_lines, lines_html
 from .fonts import ROLES, ResolvedFace
 from .shaping import EM_BOX_ASCENT, Shaper
@@ -58,8 +59,8 @@ class Typesetter:
                                    for line in balanced_lines(text, composer))
 
     def signature(self, issuer: str, date: datetime.date) -> Markup:
-        """署名 two cells in from the right; the date below it, starting two cells further right
-        (or, when it is the longer line, two cells in from the right with the signature moved left)."""
+        """署名 two cells in from the right; the date below it, starting two cells further right;
+        when the date is the longer line, it keeps the two cells instead and the signature moves left."""
         composer = self.composer("body")
         cell = composer.cell
         spacing = composer.grid_spacing
@@ -69,7 +70,7 @@ class Typesetter:
         right = gbt9704.TYPE_WIDTH - 2 * cell
         issuer_left = right - issuer_width
         date_left = issuer_left + 2 * cell
-        if date_left + date_width > right:
+        if date_width > issuer_width:  # the longer date keeps two cells to the right edge instead
             date_left = right - date_width
             issuer_left = date_left - 2 * cell
         return Markup(
@@ -77,6 +78,16 @@ class Typesetter:
             f'<span class="ln" style="letter-spacing:{spacing:.3f}pt">{escape(issuer)}</span></p>'
             f'<p class="date" style="padding-left:{date_left:.3f}pt">'
             f'<span class="ln" style="letter-spacing:{spacing:.3f}pt">{escape(date_text)}</span></p>')
+
+    def mark_size(self, text: str) -> float:
+        """Size of the issuing organ's mark: 小初 (36 pt) when it fits on a line, smaller when it is long."""
+        natural = self.shapers["title"].width(text, 1.0)
+        return min(gbt9704.SIZE["小初"], gbt9704.TYPE_WIDTH / natural * 0.98)
+
+    def mark_style(self, text: str) -> str:
+        """Inline style of the mark: its size, and its em box pulled up to sit 35 mm below the type area's top."""
+        size = self.mark_size(text)
+        return f"font-size:{size:.2f}pt;margin-top:{-self.em_box_inset('title', size):.3f}pt"
 
     # ---- after the document is rendered ----
 
@@ -91,13 +102,17 @@ class Typesetter:
         for role, shaper in self.shapers.items():
             extra = document_text + (_PAGE_NUMBER_TEXT if role == "page_number" else "")
             data = subset_face(shaper, extra)
-            files.append(FontFile(f"gongwen-{role.replace('_', '-')}", shaper.face, data))
+            suffix = ".otf" if data[:4] == b"OTTO" else ".ttf"
+            files.append(FontFile(f"gongwen-{role.replace('_', '-')}", shaper.face, stored("fonts", data, suffix)))
         return files
+
+    def em_box_inset(self, role: str, size: float) -> float:
+        """How far the ideographic em box lies inside a line box whose height equals the font size
+        (the same at top and bottom): the engine centres the font's ascent and descent in the box."""
+        shaper = self.shapers[role]
+        half_leading = (1 - shaper.ascender - shaper.descender) / 2
+        return (half_leading + shaper.ascender - EM_BOX_ASCENT) * size
 
     def page_number_offset(self) -> float:
         """Padding above the page number's line so that its em box starts 7 mm below the type area."""
-        shaper = self.shapers["page_number"]
-        size = gbt9704.PAGE_NUMBER_SIZE
-        half_leading = (1 - shaper.ascender - shaper.descender) / 2 * size
-        em_top = half_leading + (shaper.ascender - EM_BOX_ASCENT) * size
-        return gbt9704.PAGE_NUMBER_GAP_MM * gbt9704.MM - em_top
+        return gbt9704.PAGE_NUMBER_GAP_MM * gbt9704.MM - self.em_box_inset("page_number", gbt9704.PAGE_NUMBER_SIZE)

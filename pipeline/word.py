@@ -1,34 +1,66 @@
 """Stage 4, write (Word): the summary's blocks into a .docx built on a reference document's named styles.
 
-Every paragraph, run and table takes a named style of the reference document; no direct
-formatting, so editors restyle the whole summary from Word's style pane. The writer also enforces
-what the standard fixes whatever the reference document says: A4, the GB/T 9704 margins, mirrored
-for two-sided printing, and page numbers `— N —` as real PAGE fields, right on odd pages and left on
-even pages. The archive is written with fixed timestamps, so the same input gives the same bytes.
+Every paragraph, run and table takes a named style of the reference document, so editors restyle
+the whole summary from Word's style pane. Direct formatting is left only where no style can
+express a per-document value: the indent that puts the date two characters right of the
+signature (which depends on both texts), the numbering restart of a second list, and the widths
+of table columns. The writer also enforces what the standard fixes whatever the reference document
+says: A4, the GB/T 9704 margins, mirrored for two-sided printing, a 22-line grid, and page numbers
+`— N —` as real PAGE fields, right on odd pages and left on even pages. The archive is written
+with fixed timestamps, so the same input gives the same bytes.
 """
 
 from __future__ import annotations
 
 import datetime
 import io
+import math
+import unicodedata
 import zipfile
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 import docx
 from docx.enum.style import WD_STYLE_TYPE
+from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from . import gbt9704
 from .errors import ContentError, Problem, Where
-from .structure import Block, Paragraph, Table, styles_used
+from .structure import CLASS_STYLES, Block, Paragraph, Table, mapped_styles, styles_used
 
 _STYLE_TYPES = {"paragraph": WD_STYLE_TYPE.PARAGRAPH, "character": WD_STYLE_TYPE.CHARACTER, "table": WD_STYLE_TYPE.TABLE}
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-FOOTER_STYLE = "Footer"
-# Which font role each style's East Asian face plays, for configured font names.
-STYLE_ROLES = {"Title": "title", "Heading 1": "heading1", "Heading 2": "heading2", "Normal": "body"}
+
+# Word measures lengths in twentieths of a point (twips).
+TWIPS_PER_POINT = 20
+# The 22-line grid: 579 twips is the 28.95 pt pitch of common Word templates.
+LINE_PITCH_TWIPS = round(gbt9704.LINE_PITCH * TWIPS_PER_POINT)
+# Word's "character" unit for indents is one body-size em.
+CHARACTER_TWIPS = round(gbt9704.BODY_SIZE * TWIPS_PER_POINT)
+# 署名 two characters in from the right (GB/T 9704 7.3.5.2); page numbers one character in.
+SIGNATURE_RIGHT_CHARS = 2
+PAGE_NUMBER_INDENT_TWIPS = round(gbt9704.PAGE_NUMBER_SIZE * TWIPS_PER_POINT)
+
+FOOTER_STYLE = "Footer"               # odd pages: the number on the right
+EVEN_FOOTER_STYLE = "Footer Even"     # even pages: the number on the left
+SIGNATURE_STYLE = CLASS_STYLES["signature"]
+DATE_STYLE = CLASS_STYLES["date"]
+
+# Styles that name their own faces, by font role; every other style inherits its faces from Normal.
+STYLE_ROLES = {
+    "Normal": "body",
+    "Title": "title",
+    "Heading 1": "heading1",
+    "Heading 2": "heading2",
+    "Table Heading": "heading1",
+    "Strong": "heading1",
+    "Emphasis": "heading2",
+    FOOTER_STYLE: "page_number",
+}
+LATIN_ROLE = "latin"
 
 
 def set_run_fonts(rpr, east_asia: str | None = None, latin: str | None = None) -> None:
@@ -53,7 +85,7 @@ def set_run_fonts(rpr, east_asia: str | None = None, latin: str | None = None) -
 
 
 def apply_page_setup(document, one_sided: bool = False) -> None:
-    """A4 with the standard's margins on every section, mirrored for two-sided printing."""
+    """A4 with the standard's margins and line grid on every section, mirrored for two-sided printing."""
     for section in document.sections:
         section.page_width = Mm(gbt9704.PAGE_WIDTH_MM)
         section.page_height = Mm(gbt9704.PAGE_HEIGHT_MM)
@@ -65,12 +97,34 @@ def apply_page_setup(document, one_sided: bool = False) -> None:
         section.footer_distance = Mm(gbt9704.BOTTOM_MM - gbt9704.PAGE_NUMBER_GAP_MM) - Pt(gbt9704.PAGE_NUMBER_SIZE * 1.3)
         section.header_distance = Mm(15)
         section.gutter = 0
+        _set_line_grid(section._sectPr)
     settings = document.settings.element
     mirror = settings.find(qn("w:mirrorMargins"))
     if one_sided and mirror is not None:
         settings.remove(mirror)
     elif not one_sided and mirror is None:
         _insert_setting(settings, OxmlElement("w:mirrorMargins"))
+
+
+# CT_SectPr is a sequence: docGrid comes after everything but these.
+_AFTER_DOC_GRID = (qn("w:printerSettings"), qn("w:sectPrChange"))
+
+
+def _set_line_grid(section_properties) -> None:
+    """A 22-line document grid, so Word's page setup shows the standard's grid. No character grid:
+    LibreOffice draws a negative character pitch with every character in two cells."""
+    grid = section_properties.find(qn("w:docGrid"))
+    if grid is None:
+        grid = OxmlElement("w:docGrid")
+        following = next((child for child in section_properties if child.tag in _AFTER_DOC_GRID), None)
+        if following is not None:
+            following.addprevious(grid)
+        else:
+            section_properties.append(grid)
+    for attribute in list(grid.attrib):
+        del grid.attrib[attribute]
+    grid.set(qn("w:type"), "lines")
+    grid.set(qn("w:linePitch"), str(LINE_PITCH_TWIPS))
 
 
 def _insert_setting(settings, element) -> None:
@@ -82,23 +136,11 @@ def _insert_setting(settings, element) -> None:
         settings.insert(0, element)
 
 
-def _page_field_paragraph(paragraph, align_right: bool) -> None:
-    """— PAGE — as a real field, one 14 pt character in from the outer edge."""
+def _page_field_paragraph(paragraph, style: str) -> None:
+    """— PAGE — as a real field; the footer style places it."""
     for child in list(paragraph._p):
-        if child.tag != qn("w:pPr"):
-            paragraph._p.remove(child)
-    paragraph.style = FOOTER_STYLE
-    properties = paragraph._p.get_or_add_pPr()
-    for tag in ("w:jc", "w:ind"):
-        existing = properties.find(qn(tag))
-        if existing is not None:
-            properties.remove(existing)
-    justification = OxmlElement("w:jc")
-    justification.set(qn("w:val"), "right" if align_right else "left")
-    indent = OxmlElement("w:ind")
-    indent.set(qn("w:right" if align_right else "w:left"), str(int(gbt9704.PAGE_NUMBER_SIZE * 20)))
-    properties.append(indent)
-    properties.append(justification)
+        paragraph._p.remove(child)
+    paragraph.style = style
 
     def run(text: str | None = None, field: str | None = None, instruction: str | None = None):
         element = OxmlElement("w:r")
@@ -131,8 +173,8 @@ def apply_page_numbers(document) -> None:
     for section in document.sections:
         section.footer.is_linked_to_previous = False
         section.even_page_footer.is_linked_to_previous = False
-        _page_field_paragraph(_only_paragraph(section.footer), align_right=True)
-        _page_field_paragraph(_only_paragraph(section.even_page_footer), align_right=False)
+        _page_field_paragraph(_only_paragraph(section.footer), FOOTER_STYLE)
+        _page_field_paragraph(_only_paragraph(section.even_page_footer), EVEN_FOOTER_STYLE)
 
 
 def _only_paragraph(footer):
@@ -143,26 +185,70 @@ def _only_paragraph(footer):
 
 
 def apply_font_names(document, names: dict[str, str]) -> None:
-    """Configured font names over the reference document's, by role."""
-    latin = names.get("latin")
+    """Font names by role (`word_fonts`) over the reference document's: the styles that name faces,
+    the document defaults, and the font table that tells Word each name's character set."""
+    latin = names.get(LATIN_ROLE)
     for style_name, role in STYLE_ROLES.items():
         east_asia = names.get(role)
         if not east_asia and not latin:
             continue
-        try:
-            style = document.styles[style_name]
-        except KeyError:
-            continue
-        set_run_fonts(style.element.get_or_add_rPr(), east_asia, latin)
+        style = _style_named(document, style_name)
+        if style is not None:
+            set_run_fonts(style.element.get_or_add_rPr(), east_asia, latin)
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    if defaults is not None and (names.get("body") or latin):
+        rpr = defaults.find(qn("w:rPrDefault") + "/" + qn("w:rPr"))
+        if rpr is not None:
+            set_run_fonts(rpr, names.get("body"), latin)
+    write_font_table(document)
+
+
+def _style_named(document, name: str):
+    try:
+        return document.styles[name]
+    except KeyError:
+        return None
+
+
+_FONT_ATTRIBUTES = tuple(qn(f"w:{slot}") for slot in ("ascii", "hAnsi", "eastAsia", "cs"))
+_FONT_TABLE_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                    '<w:fonts xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">')
+
+
+def font_names_in_styles(document) -> list[str]:
+    """Every font name the styles and document defaults use, sorted."""
+    names = set()
+    for fonts in document.styles.element.iter(qn("w:rFonts")):
+        names.update(value for attribute in _FONT_ATTRIBUTES if (value := fonts.get(attribute)))
+    return sorted(names)
+
+
+def write_font_table(document) -> None:
+    """The font table lists exactly the names the styles use. Names of Chinese faces carry the
+    GB2312 character set (86), which Word uses to pick a Chinese substitute where a face is missing."""
+    entries = []
+    for name in font_names_in_styles(document):
+        chinese = any(unicodedata.east_asian_width(char) in "WF" for char in name) or name.endswith("GB2312")
+        entries.append(f"<w:font w:name={quoteattr(name)}><w:charset w:val=\"{'86' if chinese else '00'}\"/>"
+                       f"<w:family w:val=\"auto\"/><w:pitch w:val=\"variable\"/></w:font>")
+    part = document.part.part_related_by(RELATIONSHIP_TYPE.FONT_TABLE)
+    part._blob = (_FONT_TABLE_HEAD + "".join(entries) + "</w:fonts>").encode("utf-8")
+
+
+def required_styles(blocks: list[Block]) -> list[tuple[str, str]]:
+    """(name, kind) of every style the summary may need: the whole HTML-subset mapping (so a reference
+    document serves any template), the footers, and whatever a template names with data-style."""
+    required = [(FOOTER_STYLE, "paragraph"), (EVEN_FOOTER_STYLE, "paragraph"), *mapped_styles(), *styles_used(blocks)]
+    return list(dict.fromkeys(required))
 
 
 def _check_styles(document, blocks: list[Block], reference: str) -> None:
     problems = []
     names = {(style.name, style.type) for style in document.styles}
-    for name, kind in [(FOOTER_STYLE, "paragraph"), *styles_used(blocks)]:
+    for name, kind in required_styles(blocks):
         if (name, _STYLE_TYPES[kind]) not in names:
             problems.append(Problem(Where(reference), "", f"the reference document has no {kind} style named {name!r}; "
-                                    "add it in Word (Styles pane) or use a reference document made by `gongwen reference-doc`"))
+                                    "add it in Word (Styles pane) or start from a reference document made by `gongwen reference-doc`"))
     if problems:
         raise ContentError(problems)
 
@@ -185,12 +271,16 @@ def write_summary(blocks: list[Block], reference: Path, *, title: str, author: s
     for child in list(body):
         if child.tag != qn("w:sectPr"):
             body.remove(child)
+    written: list[tuple[Paragraph, object]] = []
     for block in blocks:
         if isinstance(block, Paragraph):
-            _add_paragraph(document, block)
+            written.append((block, _add_paragraph(document, block)))
         else:
             _add_table(document, block)
-    apply_font_names(document, font_names or {})
+    _restart_lists(document, written)
+    _place_signature_and_date(written)
+    if font_names:
+        apply_font_names(document, font_names)
     apply_page_setup(document, one_sided)
     apply_page_numbers(document)
     _set_properties(document, title, author, created)
@@ -213,15 +303,113 @@ def _fill(paragraph, block: Paragraph) -> None:
             paragraph.add_run(run.text, style=run.style)
 
 
+def _restart_lists(document, written: list[tuple[Paragraph, object]]) -> None:
+    """Each numbered list after the first of its style starts again at 1. The first takes its
+    numbering from the style; the others need their own numbering instance, which only the
+    paragraph can name."""
+    first_list: dict[str, int] = {}
+    restarted: dict[int, str] = {}
+    for block, paragraph in written:
+        if block.list_id is None:
+            continue
+        first = first_list.setdefault(block.style, block.list_id)
+        if block.list_id == first:
+            continue
+        if block.list_id not in restarted:
+            numbering = _style_numbering(document, block.style)
+            if numbering is None:
+                continue
+            abstract_id, numbered = numbering
+            if not numbered:
+                continue
+            instance = document.part.numbering_part.element.add_num(abstract_id)
+            instance.add_lvlOverride(ilvl=0).add_startOverride(1)
+            restarted[block.list_id] = str(instance.numId)
+        properties = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+        properties.get_or_add_ilvl().val = 0
+        properties.get_or_add_numId().val = int(restarted[block.list_id])
+
+
+def _style_numbering(document, style_name: str) -> tuple[int, bool] | None:
+    """(abstract numbering id, numbered rather than bulleted) of a list style, following basedOn."""
+    style = _style_named(document, style_name)
+    while style is not None:
+        number_id = style.element.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}")
+        if number_id is not None:
+            numbering = document.part.numbering_part.element
+            instance = numbering.num_having_numId(int(number_id.get(qn("w:val"))))
+            abstract_id = int(instance.abstractNumId.val)
+            abstract = next((item for item in numbering.findall(qn("w:abstractNum"))
+                             if item.get(qn("w:abstractNumId")) == str(abstract_id)), None)
+            number_format = abstract.find(f"{qn('w:lvl')}/{qn('w:numFmt')}") if abstract is not None else None
+            return abstract_id, number_format is None or number_format.get(qn("w:val")) != "bullet"
+        style = style.base_style
+    return None
+
+
+def text_cells(text: str) -> float:
+    """Width of a line in body characters: Chinese characters fill a cell, digits and Latin letters half."""
+    return sum(1 if unicodedata.east_asian_width(char) in "WF" else 0.5 for char in text)
+
+
+def signature_indents(signature: str, date: str) -> tuple[float, float]:
+    """Right indents, in characters, of 署名 and 成文日期 (GB/T 9704 7.3.5.2): the signature two
+    characters in from the right, the date below it starting two characters further right; when the
+    date is the longer line, the date two characters in and the signature moved left to match."""
+    signature_width, date_width = text_cells(signature), text_cells(date)
+    date_right = max(SIGNATURE_RIGHT_CHARS, SIGNATURE_RIGHT_CHARS + signature_width - 2 - date_width)
+    signature_right = date_right + date_width + 2 - signature_width
+    return signature_right, date_right
+
+
+def _place_signature_and_date(written: list[tuple[Paragraph, object]]) -> None:
+    """The one per-document offset no style can hold: a right indent on whichever of the two lines
+    needs more than the styles' two characters."""
+    for (first, first_paragraph), (second, second_paragraph) in zip(written, written[1:]):
+        if first.style != SIGNATURE_STYLE or second.style != DATE_STYLE:
+            continue
+        for paragraph, right in zip((first_paragraph, second_paragraph), signature_indents(first.text, second.text)):
+            if right != SIGNATURE_RIGHT_CHARS:
+                indent = paragraph._p.get_or_add_pPr().get_or_add_ind()
+                indent.set(qn("w:rightChars"), str(round(right * 100)))
+                indent.set(qn("w:right"), str(round(right * CHARACTER_TWIPS)))
+
+
+# Cell padding of the facts table, left and right, in twips; the table style holds the same figure.
+TABLE_CELL_MARGIN_TWIPS = 108
+
+
 def _add_table(document, block: Table) -> None:
     columns = max((len(row) for row in block.rows), default=0)
     table = document.add_table(rows=len(block.rows), cols=columns)
     table.style = block.style
+    table.autofit = False
     for row_cells, row in zip(block.rows, table.rows):
         for cell, target in zip(row_cells, row.cells):
             paragraph = target.paragraphs[0]
             paragraph.style = cell.paragraph.style
             _fill(paragraph, cell.paragraph)
+    for column, width in zip(table.columns, column_widths(block)):
+        column.width = width
+        for cell in column.cells:
+            cell.width = width
+
+
+def column_widths(block: Table) -> list[int]:
+    """Column widths in EMU across the type area: a column of row headings is as wide as its longest
+    heading plus one character; the other columns share the rest."""
+    columns = max((len(row) for row in block.rows), default=0)
+    total = Mm(gbt9704.TYPE_WIDTH_MM)
+    fitted: dict[int, int] = {}
+    for index in range(columns):
+        cells = [row[index] for row in block.rows if index < len(row)]
+        if cells and all(cell.header for cell in cells):
+            characters = math.ceil(max(text_cells(cell.paragraph.text) for cell in cells)) + 1
+            fitted[index] = Pt((characters * CHARACTER_TWIPS + 2 * TABLE_CELL_MARGIN_TWIPS) / TWIPS_PER_POINT)
+    if len(fitted) == columns:
+        fitted.clear()
+    shared = (total - sum(fitted.values())) // max(columns - len(fitted), 1)
+    return [fitted.get(index, shared) for index in range(columns)]
 
 
 def _set_properties(document, title: str, author: str, created: datetime.datetime) -> None:
@@ -250,4 +438,3 @@ def fixed_zip(data: bytes) -> bytes:
             info.external_attr = 0o644 << 16
             target.writestr(info, source.read(entry.filename))
     return out.getvalue()
-

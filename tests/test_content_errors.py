@@ -44,6 +44,7 @@ CASES = {
     "schema version": ("schema: 1", "schema: 2", "schema", "expected one of 1", '"2"'),
     "bad id": ("schema: 1", "schema: 1\nid: Genertec_2015", "id", "lower-case letters", '"Genertec_2015"'),
     "yes is not a boolean": ("schema: 1", "schema: 1\noptions:\n  normalize_punctuation: yes", "options.normalize_punctuation", "expected true or false", '"yes"'),
+    "printed_by alone": ("schema: 1", "schema: 1\nprinted_by: 中央巡视办", "printed_on", "give printed_on with printed_by", None),
     "bad document number": ("schema: 1", "schema: 1\nnumber: 中巡发[2015]第03号", "number", "must read like 中巡发〔2015〕3号", None),
 }
 
@@ -156,3 +157,57 @@ def test_usage_error_exits_2():
     result = run_cli("build", "--no-such-option")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+# ---- shared defaults for a round ----
+
+ROUND_DEFAULTS = """\
+schema: 1
+issuer: 中央第十巡视组
+date: 2015-03-02
+notice:
+  team: 中央第十巡视组
+  period: {start: 2015-03-01, end: 2015-04-30}
+  hours: {days: 每天, start: 8:00, end: 20:00}
+  channels:
+    - {type: phone, label: 专门值班电话, value: 010-68334749}
+  scope: 主要受理反映领导班子成员问题的来信来电来访。
+"""
+
+UNIT = """\
+title: 中央第十巡视组进驻{unit}
+briefing:
+  sections: [{{paragraphs: [巡视组进驻{unit}。]}}]
+summary:
+  points: [进驻{unit}。]
+notice:
+  unit: {unit}
+"""
+
+
+def round_folder(tmp_path: Path, defaults: str = ROUND_DEFAULTS) -> Path:
+    folder = tmp_path / "round"
+    folder.mkdir()
+    (folder / "_defaults.yaml").write_text(defaults, encoding="utf-8")
+    for name, unit in (("unit-a", "甲公司"), ("unit-b", "乙公司")):
+        (folder / f"{name}.yaml").write_text(UNIT.format(unit=unit), encoding="utf-8")
+    return folder
+
+
+def test_publications_inherit_the_folder_defaults(tmp_path):
+    folder = round_folder(tmp_path)
+    (folder / "unit-b.yaml").write_text(UNIT.format(unit="乙公司") + "  team: 中央第九巡视组\n", encoding="utf-8")
+    publications = {publication.id: publication for publication in check([folder])}
+    assert set(publications) == {"unit-a", "unit-b"}  # _defaults.yaml is not a publication
+    assert publications["unit-a"].notice.team == "中央第十巡视组"
+    assert publications["unit-a"].notice.unit == "甲公司"
+    assert publications["unit-b"].notice.team == "中央第九巡视组"   # the publication's own value wins
+    assert str(publications["unit-b"].notice.hours.ranges[0].end) == "20:00"
+
+
+def test_a_mistake_in_the_defaults_points_at_the_defaults_file(tmp_path):
+    folder = round_folder(tmp_path, ROUND_DEFAULTS.replace("start: 8:00", "start: 8点"))
+    problems = problems_of(folder)
+    assert len(problems) == 1  # both publications inherit it; it is one mistake
+    assert problems[0].startswith(f"{folder / '_defaults.yaml'}:7:")
+    assert ": notice.hours.ranges[0].start: expected a time" in problems[0]

@@ -30,8 +30,8 @@ def fresh_project(folder: Path) -> Path:
 
 
 def isolated_environment(project: Path, hash_seed: str) -> dict[str, str]:
-    """Empty per-user caches and a hash seed of its own; no SOURCE_DATE_EPOCH."""
-    env = {key: value for key, value in os.environ.items() if key != "SOURCE_DATE_EPOCH"}
+    """Empty per-user caches (gongwen's subset fonts among them) and a hash seed of its own; no SOURCE_DATE_EPOCH."""
+    env = {key: value for key, value in os.environ.items() if key not in ("SOURCE_DATE_EPOCH", "GONGWEN_CACHE_DIR")}
     env.update(HOME=str(project / "home"), XDG_CACHE_HOME=str(project / "cache"), PYTHONHASHSEED=hash_seed,
                PYTHONPATH=str(Path(__file__).resolve().parent.parent))
     return env
