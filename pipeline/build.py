@@ -17,12 +17,13 @@ from typing import Callable
 from . import __version__, gbt9704
 from .cache import cache_folder
 from .config import Configuration
-from .errors import ContentError, GongwenError, Problem, Where
-from .fonts import ResolvedFace, resolve_fonts
+from .errors import ContentError, GongwenError, Problem, Where, shown, shown_path
+from .fonts import ResolvedFace, font_inventory, resolve_fonts
 from .model import Publication, load_publication
-from .output import Artifact, OutputFolder
+from .output import Artifact, OutputFolder, Written
 from .render import (BRIEFING_TEMPLATE, NOTICE_TEMPLATE, SUMMARY_TEMPLATE, builtin_templates, created_timestamp,
-                     prepare_text, render_pdf_html, render_summary_html, template_environment)
+                     find_in_templates, prepare_text, render_pdf_html, render_summary_html, template_environment,
+                     template_origin)
 from .structure import read_structure
 from .typesetter import Typesetter
 from .word import write_summary
@@ -31,14 +32,6 @@ CONTENT_SUFFIXES = (".yaml", ".yml")
 BRIEFING = "briefing.pdf"
 NOTICE = "notice.pdf"
 SUMMARY = "summary.docx"
-
-
-def shown_path(path: Path) -> str:
-    """A path as the user should read it: relative to the working folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def discover(paths: list[Path]) -> list[Path]:
@@ -67,13 +60,16 @@ def load_all(files: list[Path]) -> tuple[list[Publication], list[Problem]]:
         except ContentError as error:
             problems.extend(error.problems)
     first_seen: dict[str, Publication] = {}
+    shared: set[str] = set()
     for publication in publications:
         earlier = first_seen.setdefault(publication.id, publication)
         if earlier is not publication:
+            shared.add(publication.id)
             problems.append(Problem(publication.where("id") if "id" in publication.positions else Where(publication.source.path),
                                     "id", f"two publications would share dist/{publication.id}/ (the other is {earlier.source.path})",
                                     publication.id))
-    return publications, problems
+    # Which of them dist/<id>/ should hold is for the user to say: neither is built.
+    return [publication for publication in publications if publication.id not in shared], problems
 
 
 def check(paths: list[Path]) -> list[Publication]:
@@ -102,10 +98,12 @@ class Publisher:
         self.faces: dict[str, ResolvedFace] = resolve_fonts(settings.fonts.as_dict(), configuration.where())
         self.template_override = configuration.path("templates")
         if self.template_override is not None and not self.template_override.is_dir():
-            raise ContentError(Problem(configuration.where(), "templates", "template folder not found", str(self.template_override)))
+            raise ContentError(Problem(configuration.where(), "templates", "template folder not found",
+                                       shown_path(self.template_override)))
         self.environment = template_environment(self.template_override)
         self.reference_doc = configuration.path("reference_doc") or builtin_templates() / "reference.docx"
         self.one_sided = settings.one_sided
+        self.pdf_variant = settings.pdf_variant
         self._engine = None
 
     @property
@@ -145,11 +143,15 @@ class Publisher:
         return laid_out
 
     def _write(self, laid_out, publication: Publication, template: str) -> tuple[bytes, int]:
-        data = self.engine.write(laid_out)
-        messages = laid_out.messages
-        if messages:
-            where = Where(publication.source.path if publication.source else template)
-            raise ContentError([Problem(where, "", f"{template}: the PDF engine reported: {message}") for message in messages])
+        data = self.engine.write(laid_out, self.pdf_variant)
+        # A refused URL fails the build: the PDF would lack what the template meant to put in it.
+        problems = [Problem(find_in_templates(self.environment, url) or Where(template_origin(self.environment, template)), "",
+                            f"not fetched: {shown(url, limit=200)}; templates may use data: URLs and files inside the template "
+                            "folders only") for url in laid_out.refused]
+        where = Where(publication.source.path if publication.source else template)
+        problems += [Problem(where, "", f"{template}: the PDF engine reported: {message}") for message in laid_out.messages]
+        if problems:
+            raise ContentError(problems)
         return data, laid_out.pages
 
     def _pdf(self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str) -> tuple[bytes, int]:
@@ -207,28 +209,41 @@ class BuildReport:
     written: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     built: list[str] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)  # edited artifacts kept under .edited names by --force
 
 
 def build(paths: list[Path], configuration: Configuration,
-          on_built: Callable[[Publication, list[Path]], None] | None = None) -> BuildReport:
-    """Build every publication under `paths`; problems are collected, not raised, so the others still build."""
+          on_built: Callable[[Publication, Written], None] | None = None, *, force: bool = False) -> BuildReport:
+    """Build every publication under `paths`; problems are collected, not raised, so the others still build.
+
+    An artifact edited since it was built stops its publication unless `force`, which keeps the
+    edited file beside the new one.
+    """
     report = BuildReport()
     publications, problems = load_all(discover(paths))
     report.problems.extend(problems)
     if not publications:
         return report
     publisher = Publisher(configuration)
-    output = OutputFolder(configuration.path("output"))
-    for publication in publications:
-        try:
-            written = output.write(publisher.artifacts(publication))
-        except GongwenError as error:
-            report.problems.extend(error.problems)
-            continue
-        report.written.extend(written)
-        report.built.append(publication.id)
-        if on_built is not None:
-            on_built(publication, written)
-    output.write_manifest({"tool": "gongwen", "version": __version__,
-                           "fonts": {role: face.file_label for role, face in publisher.faces.items()}})
+    about = {"tool": "gongwen", "version": __version__, "pdf_variant": publisher.pdf_variant,
+             "fonts": font_inventory(publisher.faces)}
+    try:
+        output = OutputFolder(configuration.path("output"), about, force=force)
+    except GongwenError as error:
+        report.problems.extend(error.problems)
+        return report
+    try:
+        for publication in publications:
+            try:
+                written = output.write(publisher.artifacts(publication))
+            except GongwenError as error:
+                report.problems.extend(error.problems)
+                continue
+            report.written.extend(written.paths)
+            report.kept.extend(written.kept)
+            report.built.append(publication.id)
+            if on_built is not None:
+                on_built(publication, written)
+    finally:
+        output.close()
     return report

@@ -13,7 +13,8 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import ContentError
+from .config import PDF_VARIANTS
+from .errors import ContentError, shown_path
 
 
 def _configuration(paths: tuple[Path, ...], config_file: Path | None, **overrides):
@@ -42,27 +43,35 @@ def main() -> None:
 @click.option("--reference-doc", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Word reference document whose named styles the summary uses.")
 @click.option("--one-sided", is_flag=True, default=None, help="Keep the binding margin on the left of every page.")
+@click.option("--pdf-variant", type=click.Choice(PDF_VARIANTS), default=None,
+              help="Write the PDFs as this archival (PDF/A) or accessible (PDF/UA) variant; default a plain PDF.")
+@click.option("--force", is_flag=True,
+              help="Rebuild artifacts edited since they were built, keeping each edited file as NAME.edited.EXT.")
 @click.option("-q", "--quiet", is_flag=True, help="Print problems only.")
 @config_option
-def build(paths, output, templates, reference_doc, one_sided, quiet, config_file) -> None:
+def build(paths, output, templates, reference_doc, one_sided, pdf_variant, force, quiet, config_file) -> None:
     """Build briefing.pdf, summary.docx and notice.pdf for each content file.
 
     PATHS are content files or folders (default: `content` from the configuration). Each
     publication goes to OUTPUT/<id>/; OUTPUT/manifest.json and OUTPUT/SHA256SUMS list them all.
+    An artifact changed since it was built is never overwritten: its publication stops with a
+    message, unless --force.
     """
-    from .build import build as build_all, shown_path
+    from .build import build as build_all
     configuration = _configuration(paths, config_file, output=str(output) if output else None,
                                    templates=str(templates) if templates else None,
                                    reference_doc=str(reference_doc) if reference_doc else None,
-                                   one_sided=one_sided)
+                                   one_sided=one_sided, pdf_variant=pdf_variant)
     targets = list(paths) or configuration.content_paths()
 
     def built(publication, written):
         if not quiet:
-            for path in written:
+            for path in written.kept:
+                click.echo(f"kept the edited file as {shown_path(path)}")
+            for path in written.paths:
                 click.echo(f"wrote {shown_path(path)}")
 
-    report = build_all(targets, configuration, on_built=built)
+    report = build_all(targets, configuration, on_built=built, force=force)
     if report.problems:
         raise ContentError(report.problems)
     if not report.built and not quiet:

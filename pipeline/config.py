@@ -14,7 +14,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .errors import ContentError, Problem, Where
 from .load import Mapping, Node, Scalar, Sequence
@@ -22,6 +22,11 @@ from .schema import Record, convert_record, field_reference, spec
 
 CONFIG_FILE = "gongwen.toml"
 PYPROJECT = "pyproject.toml"
+
+# The PDF engine's archival (PDF/A) and accessible (PDF/UA) variants; `make test` builds each one.
+PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u",
+                "pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/a-4e", "pdf/a-4f", "pdf/ua-1", "pdf/ua-2")
+PdfVariant = Literal[PDF_VARIANTS]
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,9 @@ class Settings(Record):
     reference_doc: str | None = spec("Word reference document whose named styles the summary uses; default the built-in one.",
                                      default=None)
     one_sided: bool = spec("Print one-sided: the binding margin stays on the left of every page.", default=False)
+    pdf_variant: PdfVariant | None = spec(
+        "Write the PDFs as this archival or accessible variant, e.g. pdf/a-3b or pdf/ua-1; default a plain PDF 1.7.",
+        default=None)
     fonts: FontChoices = spec("PDF fonts by role.", default=FontChoices())
     word_fonts: WordFontNames = spec("Font names in the Word summary's styles.", default=WordFontNames())
 
@@ -95,7 +103,7 @@ class Configuration:
                 for item in self.settings.content]
 
     def where(self) -> Where:
-        return Where(str(self.file) if self.file else "configuration")
+        return Where(_shown_path(self.file) if self.file else "configuration")
 
 
 def find_project(start: Path) -> tuple[Path, Path | None, dict]:

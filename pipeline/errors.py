@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 
@@ -26,11 +27,11 @@ class Where:
         return f"{self.path}:{self.line}:{self.column}"
 
 
-def shown(value: object) -> str:
+def shown(value: object, limit: int = _MAX_SHOWN) -> str:
     """Quote a value for a one-line message: escape what cannot be printed, cut what is long."""
     if not isinstance(value, str):
         return str(value)
-    text = value if len(value) <= _MAX_SHOWN else value[: _MAX_SHOWN - 1] + "…"
+    text = value if len(value) <= limit else value[: limit - 1] + "…"
     out = []
     for char in text:
         code = ord(char)
@@ -41,6 +42,15 @@ def shown(value: object) -> str:
         else:
             out.append(char)
     return '"' + "".join(out) + '"'
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as the user should read it: relative to the working folder when inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 _NOTHING = object()

@@ -9,6 +9,7 @@ Simplified-Chinese face is chosen, never silently the first (Japanese) one.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 import shutil
@@ -182,3 +183,17 @@ def _resolve_role(role: str, configured: tuple[str, ...] | None, where: Where) -
 
 def _resolved(role: str, face: InstalledFace, reason: str, standard: bool) -> ResolvedFace:
     return ResolvedFace(role, face.families[0], face.style, face.path, face.index, face.postscript, reason, standard)
+
+
+@functools.cache
+def font_file_sha256(path: str) -> str:
+    """SHA-256 of a font file, computed once per process: the files are large and a build does not change them."""
+    with open(path, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def font_inventory(faces: dict[str, ResolvedFace]) -> dict[str, dict]:
+    """Per role, the face and the file it came from with the file's SHA-256, for the manifest."""
+    return {role: {"family": face.family, "style": face.style, "file": face.path, "index": face.index,
+                   "sha256": font_file_sha256(face.path)}
+            for role, face in faces.items()}

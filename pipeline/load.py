@@ -23,6 +23,11 @@ MAX_FILE_BYTES = 1024 * 1024
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _STANDARD_TAG = "tag:yaml.org,2002:"
+# `!!str 8:00` is a legitimate way to force text; tags that build objects (!!python/…, !!binary) are not.
+_ACCEPTED_TAGS = frozenset(_STANDARD_TAG + name for name in ("str", "int", "float", "bool", "null", "seq", "map"))
+MAX_DEPTH = 32
+"""Content nests a few levels deep; deeper nesting is refused before it can exhaust the stack."""
+_REFERENCES_SHOWN = 5  # an alias bomb holds hundreds of aliases: name the first few, count the rest
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +188,15 @@ def parse(text: str, path: str) -> Mapping:
         where = Where(path, mark.line + 1, mark.column + 1) if mark else Where(path)
         message = " ".join(str(part) for part in (error.context, error.problem) if part)
         raise ContentError(Problem(where, "", f"not valid YAML: {message}")) from None
-    except yaml.YAMLError as error:  # reader errors carry no problem_mark attribute
+    except yaml.reader.ReaderError as error:  # a character YAML forbids; it carries an offset, not a mark
+        offset = error.position
+        if _YAML_LOADER is not yaml.SafeLoader:  # libyaml counts bytes of the UTF-8 text, not characters
+            offset = len(text.encode("utf-8")[:offset].decode("utf-8", "replace"))
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise ContentError(Problem(Where(path, line, column), "",
+                                   f"not valid YAML: the character U+{error.character:04X} is not allowed ({error.reason})")) from None
+    except yaml.YAMLError as error:
         raise ContentError(Problem(Where(path), "", f"not valid YAML: {error}")) from None
     builder = _TreeBuilder(path)
     documents = builder.documents(iter(events))
@@ -194,6 +207,8 @@ def parse(text: str, path: str) -> Mapping:
     if len(documents) > 1:
         raise ContentError(Problem(documents[1].where, "", "the file holds more than one YAML document; keep one publication per file"))
     root = documents[0]
+    if isinstance(root, Scalar) and root.is_null:  # only markers such as --- and ...
+        raise ContentError(Problem(Where(path), "", "the file is empty"))
     if not isinstance(root, Mapping):
         raise ContentError(Problem(root.where, "", f"the file must hold a mapping of fields, not {kind_of(root)}"))
     return root
@@ -205,6 +220,13 @@ class _TreeBuilder:
     def __init__(self, path: str):
         self.path = path
         self.problems: list[Problem] = []
+        self.references: list[Where] = []
+
+    def reference(self, problem: Problem) -> None:
+        """An anchor or alias: the first few are named, the rest counted in one line."""
+        self.references.append(problem.where)
+        if len(self.references) <= _REFERENCES_SHOWN:
+            self.problems.append(problem)
 
     def where(self, mark) -> Where:
         return Where(self.path, mark.line + 1, mark.column + 1)
@@ -218,18 +240,27 @@ class _TreeBuilder:
                     continue
                 documents.append(self.node(first, events))
                 next(events)  # DocumentEndEvent
+        hidden = self.references[_REFERENCES_SHOWN:]
+        if hidden:
+            self.problems.append(Problem(hidden[0], "", f"{len(hidden)} more YAML anchors and aliases, from here on; "
+                                         "write each value out where it is used"))
         return documents
 
-    def node(self, event, events: Iterator) -> Node:
+    def node(self, event, events: Iterator, depth: int = 1) -> Node:
         where = self.where(event.start_mark)
         if isinstance(event, yaml.AliasEvent):
-            self.problems.append(Problem(where, "", "YAML aliases (*name) are not accepted; write the value out", "*" + str(event.anchor)))
+            self.reference(Problem(where, "", "YAML aliases (*name) are not accepted; write the value out", "*" + str(event.anchor)))
             return Scalar("", where)
         if event.anchor is not None:
-            self.problems.append(Problem(where, "", "YAML anchors (&name) are not accepted; write each value where it is used", "&" + str(event.anchor)))
+            self.reference(Problem(where, "", "YAML anchors (&name) are not accepted; write each value where it is used",
+                                   "&" + str(event.anchor)))
         tag = getattr(event, "tag", None)
-        if tag is not None and not tag.startswith(_STANDARD_TAG) and tag not in ("!", "?"):
-            self.problems.append(Problem(where, "", "YAML tags are not accepted", tag))
+        if tag is not None and tag not in _ACCEPTED_TAGS and tag not in ("!", "?"):
+            self.problems.append(Problem(where, "", "YAML tags are not accepted, except core ones such as !!str", tag))
+        if depth > MAX_DEPTH and isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            self.problems.append(Problem(where, "", f"nested more than {MAX_DEPTH} levels deep"))
+            _skip_collection(events)
+            return Scalar("", where)
         if isinstance(event, yaml.ScalarEvent):
             forced_text = event.style not in (None, "") or tag == _STANDARD_TAG + "str"
             return Scalar(event.value, where, forced_text, self.where(event.end_mark))
@@ -238,7 +269,7 @@ class _TreeBuilder:
             for item in events:
                 if isinstance(item, yaml.SequenceEndEvent):
                     break
-                items.append(self.node(item, events))
+                items.append(self.node(item, events, depth + 1))
             return Sequence(tuple(items), where)
         if isinstance(event, yaml.MappingStartEvent):
             items: list[tuple[Scalar, Node]] = []
@@ -246,8 +277,8 @@ class _TreeBuilder:
             for key_event in events:
                 if isinstance(key_event, yaml.MappingEndEvent):
                     break
-                key = self.node(key_event, events)
-                value = self.node(next(events), events)
+                key = self.node(key_event, events, depth + 1)
+                value = self.node(next(events), events, depth + 1)
                 if not isinstance(key, Scalar) or key.is_null:
                     self.problems.append(Problem(key.where, "", "a field name must be plain text"))
                     continue
@@ -259,3 +290,15 @@ class _TreeBuilder:
                 items.append((key, value))
             return Mapping(tuple(items), where)
         raise AssertionError(f"unexpected YAML event {event!r}")  # the parser emits no other kinds
+
+
+def _skip_collection(events: Iterator) -> None:
+    """Consume the events of a collection whose start was just read, without recursion."""
+    open_collections = 1
+    for event in events:
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            open_collections += 1
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            open_collections -= 1
+            if open_collections == 0:
+                return

@@ -1,59 +1,104 @@
 """Stage 4, write (files): the one place that writes into the output folder.
 
-Every file is written to a temporary name in its target folder and renamed into place only when
-complete, so a failed or killed build never leaves a partial file under a final name. The
-manifest records each artifact's size, SHA-256 and page count, and `SHA256SUMS` lists the same
-hashes in the form `sha256sum -c` checks.
+Every file is written to a temporary name (`.gongwen-…`) in its target folder and renamed into
+place only when complete, so a failed or killed build never leaves a partial file under a final
+name. A publication's files are all written before any is renamed, so a write that fails leaves
+that publication as it was.
+
+The manifest records each artifact's size, SHA-256 and page count, and `SHA256SUMS` lists the same
+hashes in the form `sha256sum -c` checks. The manifest is also how edits are noticed: an artifact
+whose bytes no longer match its record was changed by someone, and is never overwritten silently.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import OutputError, Problem, Where
+from .errors import OutputError, Problem, Where, shown_path
 
 MANIFEST = "manifest.json"
 CHECKSUMS = "SHA256SUMS"
 TEMPORARY_PREFIX = ".gongwen-"
+TEMPORARY_SUFFIX = ".tmp"
+EDITED = "edited"
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that `path` only ever holds a complete file."""
-    folder = path.parent
-    _make_folder(folder)
-    handle, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=".tmp", dir=folder)
+    _make_folder(path.parent)
+    temporary = _stage(path, data)
+    os.replace(temporary, path)
+    _sync_folder(path.parent)
+
+
+def _stage(path: Path, data: bytes) -> Path:
+    """`data` in a complete, flushed temporary file beside `path`."""
+    handle, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=TEMPORARY_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
     except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
+        _remove(Path(temporary))
         raise
+    return Path(temporary)
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the renames in `folder` durable: a rename lives in the folder, not in the file."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def _blocker(folder: Path) -> Path | None:
+    """The nearest existing part of `folder`'s path that is not a folder, if any."""
+    for part in [folder, *folder.parents]:
+        if part.exists() or part.is_symlink():
+            return None if part.is_dir() else part
+    return None
 
 
 def _make_folder(folder: Path) -> None:
+    blocker = _blocker(folder)
+    if blocker is not None:
+        raise OutputError(Problem(Where(shown_path(folder)), "", f"cannot create the output folder: {shown_path(blocker)} is a file, not a folder"))
     try:
         folder.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        blocker = next((parent for parent in [folder, *folder.parents] if parent.exists() and not parent.is_dir()), folder)
-        raise OutputError(Problem(Where(str(folder)), "", f"cannot create the output folder: {blocker} is a file, not a folder")) from None
     except OSError as error:
-        raise OutputError(Problem(Where(str(folder)), "", f"cannot create the output folder: {error.strerror}")) from None
+        raise OutputError(Problem(Where(shown_path(folder)), "", f"cannot create the output folder: {error.strerror or error}")) from None
+
+
+def edited_name(path: Path, number: int = 1) -> Path:
+    """Where an edited artifact is kept: summary.docx → summary.edited.docx (then summary.edited-2.docx …)."""
+    mark = EDITED if number == 1 else f"{EDITED}-{number}"
+    return path.with_name(f"{path.stem}.{mark}{path.suffix}")
 
 
 @dataclass(frozen=True)
@@ -69,42 +114,149 @@ class Artifact:
         return sha256(self.data)
 
 
-@dataclass
+@dataclass(frozen=True)
+class Written:
+    """What writing one publication did: the artifacts written and the edited files kept beside them."""
+
+    paths: list[Path]
+    kept: list[Path]
+
+
 class OutputFolder:
-    root: Path
-    entries: dict[str, dict] = field(default_factory=dict)
+    """The output folder: artifacts, `manifest.json` and `SHA256SUMS`.
 
-    def __post_init__(self) -> None:
-        self.entries = self._read_manifest().get("artifacts", {})
+    While a publication's files are renamed into place, its manifest records say which bytes each
+    file may hold, the old or the new; a build killed at that moment leaves nothing that the next
+    build would take for someone's edit. Only one build writes into a folder at a time.
+    """
 
-    def _read_manifest(self) -> dict:
+    def __init__(self, root: Path, about: dict, *, force: bool = False):
+        self.root = root
+        self.about = about
+        self.force = force
+        blocker = _blocker(root)
+        if blocker is not None:
+            raise OutputError(Problem(Where(shown_path(root)), "", f"cannot create the output folder: {shown_path(blocker)} is a file, not a folder"))
+        self.entries = self._read_records()
+        self._lock: int | None = None
+
+    def _read_records(self) -> dict[str, dict]:
+        """The artifact records of the manifest; a missing or damaged manifest records nothing."""
         try:
-            return json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
+            manifest = json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
+        records = manifest.get("artifacts") if isinstance(manifest, dict) else None
+        if not isinstance(records, dict):
+            return {}
+        return {path: entry for path, entry in records.items()
+                if isinstance(entry, dict) and isinstance(entry.get("sha256"), str)}
 
-    def write(self, artifacts: list[Artifact]) -> list[Path]:
-        """Write one publication's artifacts, each atomically; returns the paths written."""
-        written = []
-        for artifact in artifacts:
-            target = self.root / artifact.path
+    def write(self, artifacts: list[Artifact]) -> Written:
+        """Write one publication's artifacts, all or none; an edited artifact stops it unless forced."""
+        self._open()
+        targets = [(artifact, self.root / artifact.path) for artifact in artifacts]
+        on_disk = {artifact.path: file_sha256(target) for artifact, target in targets if target.is_file()}
+        edited = [target for artifact, target in targets
+                  if artifact.path in on_disk and not self._recorded(artifact.path, on_disk[artifact.path])]
+        if edited and not self.force:
+            raise OutputError([self._edited_problem(target) for target in edited])
+        not_files = [target for _, target in targets if target.exists() and not target.is_file()]
+        if not_files:
+            raise OutputError([Problem(Where(shown_path(target)), "", "cannot write: a folder or other non-file is in the way")
+                               for target in not_files])
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for artifact, target in targets:
+                _make_folder(target.parent)
+                staged.append((_stage(target, artifact.data), target))
+        except OSError as error:
+            for temporary, _ in staged:
+                _remove(temporary)
+            raise OutputError(Problem(Where(shown_path(self.root)), "", f"cannot write: {error.strerror or error}")) from None
+        except BaseException:
+            for temporary, _ in staged:
+                _remove(temporary)
+            raise
+        kept = [self._keep(target) for target in edited]
+        for artifact, _ in targets:
+            entry = {"path": artifact.path, "size": len(artifact.data), "sha256": artifact.sha256, "pages": artifact.pages}
+            previous = on_disk.get(artifact.path)
+            if previous is not None and previous != artifact.sha256:
+                entry["replacing"] = previous
+            self.entries[artifact.path] = entry
+        self._write_manifest(pending={artifact.path for artifact in artifacts})
+        for temporary, target in staged:
+            os.replace(temporary, target)
+        for folder in {target.parent for _, target in targets}:
+            _sync_folder(folder)
+        for artifact, _ in targets:
+            self.entries[artifact.path].pop("replacing", None)
+        self._write_records()
+        return Written([target for _, target in targets], kept)
+
+    def _recorded(self, path: str, digest: str) -> bool:
+        """Whether `digest` is bytes this folder's manifest says gongwen wrote at `path`."""
+        entry = self.entries.get(path)
+        return entry is not None and digest in (entry["sha256"], entry.get("replacing"))
+
+    def _edited_problem(self, target: Path) -> Problem:
+        entry = self.entries.get(target.relative_to(self.root).as_posix())
+        why = f"changed since it was built (its SHA-256 is not the one in {MANIFEST})" if entry else \
+            f"not listed in {MANIFEST}, so it may hold someone's work"
+        return Problem(Where(shown_path(target)), "", f"{why}; it was left as it is: keep the edits under another name, "
+                       f"or rebuild with --force, which keeps them as {edited_name(target).name}")
+
+    def _keep(self, target: Path) -> Path:
+        """Keep an edited file under a free `.edited` name before it is replaced (a hard link: no copy, no clobbering)."""
+        number = 1
+        while True:
+            kept = edited_name(target, number)
             try:
-                atomic_write(target, artifact.data)
-            except OSError as error:
-                raise OutputError(Problem(Where(str(target)), "", f"cannot write: {error.strerror or error}")) from None
-            self.entries[artifact.path] = {
-                "path": artifact.path,
-                "size": len(artifact.data),
-                "sha256": artifact.sha256,
-                "pages": artifact.pages,
-            }
-            written.append(target)
-        return written
+                os.link(target, kept)
+                return kept
+            except FileExistsError:
+                number += 1
+            except OSError:  # a file system without hard links
+                try:
+                    with kept.open("xb") as stream:
+                        stream.write(target.read_bytes())
+                        os.fsync(stream.fileno())
+                    return kept
+                except FileExistsError:
+                    number += 1
 
-    def write_manifest(self, extra: dict) -> None:
-        """manifest.json and SHA256SUMS for everything the folder holds now."""
-        artifacts = {path: self.entries[path] for path in sorted(self.entries) if (self.root / path).is_file()}
-        manifest = {**extra, "artifacts": artifacts}
+    def _open(self) -> None:
+        """Create and lock the folder, and remove temporary files that a killed build left behind."""
+        if self._lock is not None:
+            return
+        _make_folder(self.root)
+        handle = os.open(self.root, os.O_RDONLY)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(handle)
+            raise OutputError(Problem(Where(shown_path(self.root)), "", "another gongwen build is writing into this folder; "
+                                      "wait for it to finish")) from None
+        self._lock = handle
+        for stale in self.root.rglob(f"{TEMPORARY_PREFIX}*{TEMPORARY_SUFFIX}"):
+            _remove(stale)
+
+    def close(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor releases the lock
+            self._lock = None
+
+    def _write_manifest(self, pending: set[str] = frozenset()) -> dict[str, dict]:
+        """manifest.json for every artifact the folder holds now, and those about to be renamed into it."""
+        artifacts = {path: self.entries[path] for path in sorted(self.entries)
+                     if path in pending or (self.root / path).is_file()}
+        manifest = {**self.about, "artifacts": artifacts}
         atomic_write(self.root / MANIFEST, (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+        return artifacts
+
+    def _write_records(self) -> None:
+        """manifest.json and SHA256SUMS for every artifact the folder holds now."""
+        artifacts = self._write_manifest()
         sums = "".join(f"{entry['sha256']}  {path}\n" for path, entry in artifacts.items())
         atomic_write(self.root / CHECKSUMS, sums.encode("utf-8"))

@@ -2,8 +2,9 @@
 
 WeasyPrint is imported here only, on first use, so that commands which build nothing stay fast.
 Its fetcher is locked down: `data:` URLs and files inside the allowed folders (templates, assets)
-are read; every other URL — other files, http, ftp, redirects — is refused and reported. Its log
-is captured, so a font it cannot load or a resource it skips becomes a message, not silence.
+are read; every other URL — other files, http, ftp, redirects — is refused, and each refused URL is
+kept so the build can name it. Its log is captured, so a font it cannot load or a resource it
+skips becomes a message, not silence.
 """
 
 from __future__ import annotations
@@ -18,16 +19,18 @@ from urllib.parse import unquote, urlparse
 from .errors import ContentError, Problem, Where
 from .render import RenderedPdf
 
-PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4", "pdf/ua-1")
+# How the fetcher words a refusal; the engine logs it, and the build names the URL instead.
+REFUSED = "gongwen does not fetch"
 
 
 @dataclass
 class LaidOut:
-    """A laid-out document, its page count and what the engine logged while making it."""
+    """A laid-out document, its page count, what the engine logged and the URLs it was refused."""
 
     document: object
     pages: int
     messages: list[str]
+    refused: list[str] = field(default_factory=list)
 
 
 class EngineMissing(ContentError):
@@ -102,8 +105,8 @@ class PdfEngine:
                     path = Path(unquote(urlparse(url).path))
                     if _allowed(path, roots) and path.is_file():
                         return URLFetcherResponse(url, path.read_bytes())
-                blocked.append(url if len(url) < 80 else url[:77] + "…")
-                raise ValueError(f"gongwen does not fetch {url[:80]}")
+                blocked.append(url)
+                raise ValueError(f"{REFUSED} {url[:80]}")
 
         self.fetcher = LockedFetcher()
         self._font_config_class = FontConfiguration
@@ -112,6 +115,7 @@ class PdfEngine:
     def layout(self, rendered: RenderedPdf, base_url: Path) -> LaidOut:
         """Lay out pages, keeping the messages the engine logged."""
         weasyprint = self._weasyprint
+        self.blocked.clear()
         font_config = self._font_config_class()
         with _captured(self._logger) as capture:
             stylesheet = weasyprint.CSS(string=rendered.stylesheet, font_config=font_config,
@@ -121,9 +125,12 @@ class PdfEngine:
         return LaidOut(document, len(document.pages), capture.messages)
 
     def write(self, laid_out: LaidOut, variant: str | None = None) -> bytes:
+        """The PDF's bytes; refused URLs (attachments are fetched only now) are kept apart from other messages."""
         with _captured(self._logger) as capture:
             data = laid_out.document.write_pdf(pdf_variant=variant)
         laid_out.messages.extend(capture.messages)
+        laid_out.refused = list(dict.fromkeys(self.blocked))
+        laid_out.messages = [message for message in laid_out.messages if REFUSED not in message]
         laid_out.document = None
         gc.collect()  # each document holds copies of its fonts; without this a batch worker grows
         return data

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import __version__, gbt9704
-from .errors import ContentError, Problem, Where
+from .errors import ContentError, GongwenError, Problem, Where, shown_path
 from .model import Hours, Period, Publication
 from .punctuation import normalize_punctuation
 from .schema import Record
@@ -64,6 +65,24 @@ def hours_text(hours: Hours) -> str:
     return f"{hours.days or ''}{ranges}"
 
 
+class TemplateSandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's sandbox, plus bounds on `*` and `**`, so that a template cannot stall a build or exhaust its memory."""
+
+    intercepted_binops = frozenset({"*", "**"})
+    MAX_REPEAT = 1_000_000   # characters or items made by repeating text or a list
+    MAX_POWER_BITS = 10_000  # size of a whole number made by **
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0 \
+                and max(left.bit_length(), 1) * right > self.MAX_POWER_BITS:
+            raise SecurityError(f"{left} ** {right} is too large for a template")
+        if operator == "*":
+            sized, count = (left, right) if isinstance(right, int) else (right, left)
+            if isinstance(sized, (str, list, tuple)) and isinstance(count, int) and len(sized) * count > self.MAX_REPEAT:
+                raise SecurityError(f"repeating {len(sized)} items {count} times is too large for a template")
+        return super().call_binop(context, operator, left, right)
+
+
 def template_environment(override: Path | None = None) -> jinja2.Environment:
     builtin = jinja2.FileSystemLoader(str(builtin_templates()))
     layers: list[jinja2.BaseLoader] = []
@@ -71,7 +90,7 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
         layers.append(jinja2.FileSystemLoader(str(override)))
     layers.append(builtin)
     layers.append(jinja2.PrefixLoader({"builtin": builtin}))
-    environment = ImmutableSandboxedEnvironment(
+    environment = TemplateSandbox(
         loader=jinja2.ChoiceLoader(layers),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2", "xml"), default_for_string=True),
@@ -151,24 +170,67 @@ def _render(environment: jinja2.Environment, name: str, context: dict, publicati
     try:
         template = environment.get_template(name)
         return template.render(context)
+    except GongwenError:
+        raise
     except jinja2.TemplateSyntaxError as error:
-        where = Where(error.filename or error.name or name, error.lineno)
+        where = Where(shown_path(error.filename) if error.filename else error.name or name, error.lineno)
         raise ContentError(Problem(where, "", f"template syntax error: {error.message}")) from None
     except jinja2.TemplateNotFound as error:
-        raise ContentError(Problem(Where(str(publication.source.path if publication.source else name)), "",
-                                   f"template not found: {error.name}")) from None
+        where = _template_position(environment, error) or Where(str(publication.source.path if publication.source else name))
+        raise ContentError(Problem(where, "", f"template not found: {error.name}")) from None
     except jinja2.UndefinedError as error:
-        raise ContentError(Problem(Where(_template_origin(environment, name)), "", f"template error: {error.message}")) from None
+        where = _template_position(environment, error) or Where(template_origin(environment, name))
+        raise ContentError(Problem(where, "", f"template error: {error.message}")) from None
     except jinja2.exceptions.SecurityError as error:
-        raise ContentError(Problem(Where(_template_origin(environment, name)), "", f"template not allowed: {error}")) from None
+        where = _template_position(environment, error) or Where(template_origin(environment, name))
+        raise ContentError(Problem(where, "", f"template not allowed: {error}")) from None
+    except Exception as error:  # templates may come from users: whatever their code raises is their mistake to fix
+        where = _template_position(environment, error) or Where(template_origin(environment, name))
+        raise ContentError(Problem(where, "", f"template error: {type(error).__name__}: {error}")) from None
 
 
-def _template_origin(environment: jinja2.Environment, name: str) -> str:
+def _template_folders(environment: jinja2.Environment) -> tuple[Path, ...]:
+    loaders = getattr(environment.loader, "loaders", [environment.loader])
+    return tuple(Path(folder).resolve() for loader in loaders for folder in getattr(loader, "searchpath", ()))
+
+
+def _template_position(environment: jinja2.Environment, error: BaseException) -> Where | None:
+    """The template line that was running when `error` was raised (Jinja2 puts template lines into tracebacks)."""
+    folders = _template_folders(environment)
+    found = None
+    trace = error.__traceback__
+    while trace is not None:
+        filename = Path(trace.tb_frame.f_code.co_filename)
+        if any(folder in filename.parents for folder in folders):
+            found = Where(shown_path(filename), trace.tb_lineno)
+        trace = trace.tb_next
+    return found
+
+
+def template_origin(environment: jinja2.Environment, name: str) -> str:
+    """The file a template name is loaded from, as the user should read it."""
     try:
         source = environment.loader.get_source(environment, name)
-        return source[1] or name
+        return shown_path(source[1]) if source[1] else name
     except jinja2.TemplateNotFound:
         return name
+
+
+def find_in_templates(environment: jinja2.Environment, text: str) -> Where | None:
+    """Where `text` is first written in the templates, override folder first."""
+    for folder in _template_folders(environment):
+        for path in sorted(folder.rglob("*")):
+            if not path.is_file():
+                continue
+            try:
+                source = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            found = source.find(text)
+            if found >= 0:
+                line = source.count("\n", 0, found) + 1
+                return Where(shown_path(path), line, found - (source.rfind("\n", 0, found) + 1) + 1)
+    return None
 
 
 def created_timestamp(publication: Publication, source_date_epoch: int | None = None) -> str:

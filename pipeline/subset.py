@@ -97,6 +97,7 @@ def _map_to_chinese_forms(data: bytes, chars: set[str]) -> bytes:
     if not changes:
         return data
     # Only the cmap table is decompiled; naming the glyphs by number keeps the others as raw bytes.
+    # recalcTimestamp=False: fontTools would stamp the clock into `head`, and every PDF would differ.
     ttfont = TTFont(io.BytesIO(data), lazy=True, recalcTimestamp=False, recalcBBoxes=False)
     names = [".notdef"] + [f"glyph{index:05d}" for index in range(1, ttfont["maxp"].numGlyphs)]
     ttfont.setGlyphOrder(names)

@@ -46,3 +46,42 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
     """The real command line, in a process of its own."""
     return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True, text=True,
                           env=env, timeout=600)
+
+
+SMALL_CONTENT = """\
+schema: 1
+title: {title}
+issuer: 中央第十巡视组
+date: 2015-03-02
+briefing:
+  sections:
+    - heading: 会议概况
+      paragraphs:
+        - {paragraph}
+summary:
+  points:
+    - 中央第十巡视组进驻中国通用技术集团公司开展专项巡视。
+notice:
+  team: 中央第十巡视组
+  unit: 中国通用技术集团公司
+  period: {{start: 2015-03-01, end: 2015-04-30}}
+  hours: {{start: 8:00, end: 20:00}}
+  channels:
+    - {{type: phone, value: 010-68334749}}
+  scope: {scope}
+"""
+
+
+def small_content(title: str = "中央巡视组召开动员会", paragraph: str = "根据中央统一部署，巡视组近日进驻开展专项巡视工作。",
+                  scope: str = "中央巡视组主要受理来信来电来访。") -> str:
+    """A short, valid content file (one page each), for tests that build many times."""
+    return SMALL_CONTENT.format(title=title, paragraph=paragraph, scope=scope)
+
+
+@pytest.fixture
+def small_project(tmp_path) -> Path:
+    """A project folder holding content/small.yaml; outputs go to out/ inside it."""
+    folder = tmp_path / "project"
+    (folder / "content").mkdir(parents=True)
+    (folder / "content" / "small.yaml").write_text(small_content(), encoding="utf-8")
+    return folder

@@ -133,3 +133,21 @@ def missing_glyphs(path: Path) -> list[tuple[str, int, str]]:
         if pen.bounds is None:
             missing.append((font_name, glyph, text))
     return missing
+
+
+def decompressed_streams(path: Path) -> list[bytes]:
+    """Every stream of the file, decompressed: page contents, fonts, images, attachments, metadata."""
+    reader = pypdf.PdfReader(str(path))
+    streams = []
+    for number in range(1, int(reader.trailer["/Size"])):
+        try:
+            item = reader.get_object(number)
+        except Exception:  # free entries of the cross-reference table
+            continue
+        if isinstance(item, pypdf.generic.StreamObject):
+            streams.append(item.get_data())
+    return streams
+
+
+def attachments(path: Path) -> dict[str, list[bytes]]:
+    return dict(pypdf.PdfReader(str(path)).attachments)

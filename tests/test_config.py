@@ -83,3 +83,9 @@ def test_config_command_prints_values_and_origins(tmp_path):
     assert result.returncode == 0, result.stderr
     output_line = next(line for line in result.stdout.splitlines() if line.startswith("output "))
     assert output_line.split()[1] == "out" and output_line.endswith("gongwen.toml:1]")
+
+
+def test_pdf_variant_comes_from_the_file_and_the_command_line(tmp_path):
+    project = make_project(tmp_path, 'pdf_variant = "pdf/a-3b"\n')
+    assert load_configuration(project / "content").settings.pdf_variant == "pdf/a-3b"
+    assert load_configuration(project / "content", {"pdf_variant": "pdf/ua-1"}).settings.pdf_variant == "pdf/ua-1"

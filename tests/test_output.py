@@ -1,0 +1,210 @@
+"""The output folder: edits are never overwritten, a killed build leaves only complete files, the records are checkable."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import docx
+import pypdf
+import pytest
+
+from pipeline.fonts import ROLES
+from pipeline.output import TEMPORARY_PREFIX
+from conftest import SEED_ID, run_cli, small_content
+from watch import TreeWatch
+
+ARTIFACTS = ("briefing.pdf", "summary.docx", "notice.pdf")
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def edit_summary(path: Path, text: str) -> bytes:
+    """Edit the summary as a colleague would: open it, add a paragraph, save."""
+    document = docx.Document(str(path))
+    document.add_paragraph(text)
+    document.save(str(path))
+    return path.read_bytes()
+
+
+def build(project: Path, *options: str):
+    return run_cli("build", "-o", "out", *options, "content", cwd=project)
+
+
+def test_an_edited_artifact_stops_its_publication_and_is_left_alone(small_project):
+    assert build(small_project).returncode == 0
+    out = small_project / "out"
+    edited = edit_summary(out / "small" / "summary.docx", "编辑补充的一段。")
+    before = snapshot(out)
+    result = build(small_project)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "out/small/summary.docx: changed since it was built (its SHA-256 is not the one in manifest.json); it was left "
+        "as it is: keep the edits under another name, or rebuild with --force, which keeps them as summary.edited.docx"]
+    assert "Traceback" not in result.stderr
+    assert snapshot(out) == before  # nothing of the publication was rewritten, not even its unedited files
+    assert (out / "small" / "summary.docx").read_bytes() == edited
+
+
+def test_force_keeps_the_edited_file_beside_the_new_one(small_project):
+    assert build(small_project).returncode == 0
+    out = small_project / "out"
+    built = (out / "small" / "summary.docx").read_bytes()
+    first_edit = edit_summary(out / "small" / "summary.docx", "第一次编辑。")
+    result = build(small_project, "--force")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "kept the edited file as out/small/summary.edited.docx"
+    assert (out / "small" / "summary.edited.docx").read_bytes() == first_edit
+    assert (out / "small" / "summary.docx").read_bytes() == built
+    second_edit = edit_summary(out / "small" / "summary.docx", "第二次编辑。")
+    assert build(small_project, "--force").returncode == 0
+    assert (out / "small" / "summary.edited.docx").read_bytes() == first_edit  # an earlier kept edit is not replaced
+    assert (out / "small" / "summary.edited-2.docx").read_bytes() == second_edit
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(manifest["artifacts"]) == [f"small/{name}" for name in sorted(ARTIFACTS)]
+    assert subprocess.run(["sha256sum", "--check", "--strict", "--quiet", "SHA256SUMS"], cwd=out).returncode == 0
+
+
+def test_a_file_the_manifest_does_not_list_is_not_overwritten(small_project):
+    out = small_project / "out" / "small"
+    out.mkdir(parents=True)
+    (out / "notice.pdf").write_bytes(b"someone's own notice")
+    result = build(small_project)
+    assert result.returncode == 1
+    assert result.stderr.startswith("out/small/notice.pdf: not listed in manifest.json, so it may hold someone's work;")
+    assert (out / "notice.pdf").read_bytes() == b"someone's own notice"
+    assert sorted(path.name for path in out.iterdir()) == ["notice.pdf"]
+
+
+def test_a_second_build_into_the_same_folder_waits_its_turn(small_project):
+    out = small_project / "out"
+    out.mkdir()
+    handle = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # as a running build holds it
+        result = build(small_project)
+    finally:
+        os.close(handle)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == ["out: another gongwen build is writing into this folder; wait for it to finish"]
+    assert list(out.iterdir()) == []
+
+
+def test_temporary_files_left_by_a_killed_build_are_removed(small_project):
+    folder = small_project / "out" / "small"
+    folder.mkdir(parents=True)
+    (folder / f"{TEMPORARY_PREFIX}abc123.tmp").write_bytes(b"%PDF-1.7 half a file")
+    assert build(small_project).returncode == 0
+    assert sorted(path.name for path in folder.iterdir()) == sorted(ARTIFACTS)
+
+
+def test_manifest_names_the_tool_version_and_every_font_file_with_its_hash(seed_dist):
+    from pipeline import __version__
+    manifest = json.loads((seed_dist / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["tool"], manifest["version"], manifest["pdf_variant"]) == ("gongwen", __version__, None)
+    assert set(manifest["fonts"]) == set(ROLES)
+    for role, font in manifest["fonts"].items():
+        assert hashlib.sha256(Path(font["file"]).read_bytes()).hexdigest() == font["sha256"], role
+    assert manifest["artifacts"][f"{SEED_ID}/briefing.pdf"]["pages"] >= 5
+
+
+def test_sha256sum_accepts_the_checksums(seed_dist):
+    result = subprocess.run(["sha256sum", "--check", "--strict", "SHA256SUMS"], cwd=seed_dist, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(": OK") == len(ARTIFACTS)
+
+
+# ---- a build killed with SIGKILL in the middle of a batch ----
+
+BATCH = 50
+
+
+def batch_project(folder: Path) -> Path:
+    (folder / "content").mkdir(parents=True)
+    for number in range(1, BATCH + 1):
+        (folder / "content" / f"p{number:02d}.yaml").write_text(
+            small_content(title=f"第{number}号简报", paragraph=f"根据中央统一部署，第{number}批巡视工作开始。"), encoding="utf-8")
+    return folder
+
+
+def is_temporary(path: Path) -> bool:
+    return path.name.startswith(TEMPORARY_PREFIX)
+
+
+def kill_when(project: Path, moment) -> Path:
+    """Run the batch build and SIGKILL it the moment a temporary file appears for which `moment(out, path)` holds."""
+    out = project / "out"
+    watch = TreeWatch(project)
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "build", "-q", "-o", "out", "content"], cwd=project,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        while process.poll() is None:
+            if any(is_temporary(path) and moment(out, path) for path in watch.created(timeout=0.5)):
+                process.kill()
+                break
+        process.wait(timeout=60)
+    finally:
+        watch.close()
+    assert process.returncode == -9, "the build ended before the moment came: " + process.stderr.read().decode()
+    return out
+
+
+def while_staging(number: int):
+    """The moment one of publication `number`'s files is being written."""
+    return lambda out, path: path.parent == out / f"p{number:02d}"
+
+
+def while_recording(number: int):
+    """The moment the records are rewritten just after publication `number`'s files were renamed into place."""
+    return lambda out, path: path.parent == out and (out / f"p{number:02d}" / "notice.pdf").exists()
+
+
+def check_complete(path: Path) -> None:
+    data = path.read_bytes()
+    if path.suffix == ".pdf":
+        assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF"), path
+        assert len(pypdf.PdfReader(path, strict=True).pages) >= 1
+    elif path.suffix == ".docx":
+        with zipfile.ZipFile(path) as archive:
+            assert archive.testzip() is None, path
+        assert docx.Document(str(path)).paragraphs
+    elif path.name == "manifest.json":
+        json.loads(data)
+    else:
+        data.decode("ascii")
+
+
+@pytest.mark.parametrize("moment, number", [(while_staging, 5), (while_recording, 25)],
+                         ids=["writing-an-artifact-of-the-5th", "recording-the-25th"])
+def test_a_build_killed_in_a_batch_of_50_leaves_only_complete_files(tmp_path, moment, number):
+    project = batch_project(tmp_path / "project")
+    out = kill_when(project, moment(number))
+    final = [path for path in out.rglob("*") if path.is_file() and not is_temporary(path)]
+    names = {path.relative_to(out).as_posix() for path in final}
+    assert f"p{number - 1:02d}/notice.pdf" in names and f"p{BATCH:02d}/briefing.pdf" not in names  # killed mid-batch
+    assert names <= {"manifest.json", "SHA256SUMS"} | {f"p{n:02d}/{name}" for n in range(1, BATCH + 1) for name in ARTIFACTS}
+    for path in final:
+        check_complete(path)
+    # Every artifact under a final name holds bytes the manifest says were written: complete, never partial.
+    recorded = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["artifacts"]
+    for path in final:
+        relative = path.relative_to(out).as_posix()
+        if relative not in ("manifest.json", "SHA256SUMS"):
+            entry = recorded[relative]
+            assert hashlib.sha256(path.read_bytes()).hexdigest() in (entry["sha256"], entry.get("replacing")), relative
+    # The next build takes the killed build's files as its own, not as someone's edits, and clears what it left.
+    before = snapshot(out / f"p{number - 1:02d}")
+    resumed = run_cli("build", "-q", "-o", "out", *(f"content/p{n:02d}.yaml" for n in (number - 1, number, number + 1)),
+                      cwd=project)
+    assert resumed.returncode == 0, resumed.stderr
+    assert snapshot(out / f"p{number - 1:02d}") == before  # rebuilt to the same bytes, without --force
+    assert [path for path in out.rglob("*") if is_temporary(path)] == []
+    assert subprocess.run(["sha256sum", "--check", "--strict", "--quiet", "SHA256SUMS"], cwd=out).returncode == 0

