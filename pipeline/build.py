@@ -1,37 +1,34 @@
-"""The library API: find content files, check them, and build each publication's three artifacts.
+"""The library API: find content files, check them, and build the publications that need it.
 
-`check(paths)` loads and validates; `build(paths, configuration)` renders every publication and
-hands the artifacts to the output folder. A publication is made completely in memory before any of
-its files is written, so one that fails leaves its earlier artifacts as they were, and the others
-still build. The command line is a thin layer over these functions; the tests call them directly.
+`check(paths)` loads and validates. `build(paths, configuration)` skips every artifact whose inputs
+have not changed since the output folder's last build (see `freshness`), makes the rest — in this
+process, or over a pool of worker processes that each start the engines once — and hands each
+publication's artifacts to the output folder, the only writer. A publication is made completely
+in memory before any of its files is written, so one that fails leaves its earlier artifacts as
+they were, and the others still build. `--shard K/N` builds a deterministic slice, for a CI matrix.
+The command line is a thin layer over these functions; the tests call them directly.
 """
 
 from __future__ import annotations
 
-import datetime
+import hashlib
+import multiprocessing
 import os
+import re
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
-from . import __version__, gbt9704
-from .cache import cache_folder
-from .config import Configuration
-from .errors import ContentError, GongwenError, Problem, Where, shown, shown_path
-from .fonts import ResolvedFace, font_inventory, resolve_fonts
+from . import __version__
+from .config import Configuration, builtin_templates
+from .errors import ContentError, GongwenError, Problem, Where, shown_path
+from .fonts import font_inventory, resolve_fonts
+from .freshness import Fingerprints, content_digest
 from .model import Publication, load_publication
-from .output import Artifact, OutputFolder, Written
-from .render import (BRIEFING_TEMPLATE, NOTICE_TEMPLATE, SUMMARY_TEMPLATE, builtin_templates, created_timestamp,
-                     find_in_templates, prepare_text, render_pdf_html, render_summary_html, template_environment,
-                     template_origin)
-from .structure import read_structure
-from .typesetter import Typesetter
-from .word import write_summary
+from .output import ARTIFACT_NAMES, MANIFEST, Artifact, OutputFolder, Written
 
 CONTENT_SUFFIXES = (".yaml", ".yml")
-BRIEFING = "briefing.pdf"
-NOTICE = "notice.pdf"
-SUMMARY = "summary.docx"
 
 
 def discover(paths: list[Path]) -> list[Path]:
@@ -80,128 +77,35 @@ def check(paths: list[Path]) -> list[Publication]:
     return publications
 
 
-def _source_date_epoch() -> int | None:
-    value = os.environ.get("SOURCE_DATE_EPOCH")
-    if not value:
-        return None
-    if not value.isdigit():
-        raise ContentError(Problem(Where("SOURCE_DATE_EPOCH"), "", "must be a whole number of seconds", value))
-    return int(value)
+@dataclass(frozen=True)
+class Shard:
+    """Slice `number` of `count` (1-based): a stable share of the content files, by the hash of their path."""
 
+    number: int
+    count: int
 
-class Publisher:
-    """Everything needed to make artifacts, set up once per process: fonts, templates, the PDF engine."""
+    @classmethod
+    def parse(cls, text: str) -> "Shard":
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+        if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+            raise ValueError(f"expected K/N with 1 ≤ K ≤ N, e.g. 2/4 (got {text!r})")
+        return cls(int(match.group(1)), int(match.group(2)))
 
-    def __init__(self, configuration: Configuration):
-        self.configuration = configuration
-        settings = configuration.settings
-        self.faces: dict[str, ResolvedFace] = resolve_fonts(settings.fonts.as_dict(), configuration.where())
-        self.template_override = configuration.path("templates")
-        if self.template_override is not None and not self.template_override.is_dir():
-            raise ContentError(Problem(configuration.where(), "templates", "template folder not found",
-                                       shown_path(self.template_override)))
-        self.environment = template_environment(self.template_override)
-        self.reference_doc = configuration.path("reference_doc") or builtin_templates() / "reference.docx"
-        self.one_sided = settings.one_sided
-        self.pdf_variant = settings.pdf_variant
-        self._engine = None
+    def holds(self, source: str) -> bool:
+        return int(hashlib.sha256(source.encode("utf-8")).hexdigest()[:12], 16) % self.count == self.number - 1
 
     @property
-    def engine(self):
-        if self._engine is None:
-            from .pdf import PdfEngine
-            roots = [builtin_templates(), cache_folder() / "fonts"]
-            if self.template_override is not None:
-                roots.append(self.template_override)
-            self._engine = PdfEngine(tuple(roots))
-        return self._engine
-
-    @property
-    def base_url(self) -> Path:
-        return self.template_override or builtin_templates()
-
-    def artifacts(self, publication: Publication) -> list[Artifact]:
-        """The three artifacts of one publication, made in memory."""
-        epoch = _source_date_epoch()
-        created = created_timestamp(publication, epoch)
-        printed = prepare_text(publication)
-        folder = publication.id
-        briefing = self._pdf(BRIEFING_TEMPLATE, printed, gbt9704.STANDARD_GRID, created)
-        notice = self._notice(printed, created)
-        summary = self._summary(printed, created)
-        return [
-            Artifact(f"{folder}/{BRIEFING}", *briefing),
-            Artifact(f"{folder}/{SUMMARY}", summary),
-            Artifact(f"{folder}/{NOTICE}", *notice),
-        ]
-
-    def _laid_out(self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str):
-        typesetter = Typesetter(self.faces, grid)
-        rendered = render_pdf_html(self.environment, template, publication, typesetter,
-                                   one_sided=self.one_sided, created=created)
-        laid_out = self.engine.layout(rendered, self.base_url)
-        return laid_out
-
-    def _write(self, laid_out, publication: Publication, template: str) -> tuple[bytes, int]:
-        data = self.engine.write(laid_out, self.pdf_variant)
-        # A refused URL fails the build: the PDF would lack what the template meant to put in it.
-        problems = [Problem(find_in_templates(self.environment, url) or Where(template_origin(self.environment, template)), "",
-                            f"not fetched: {shown(url, limit=200)}; templates may use data: URLs and files inside the template "
-                            "folders only") for url in laid_out.refused]
-        where = Where(publication.source.path if publication.source else template)
-        problems += [Problem(where, "", f"{template}: the PDF engine reported: {message}") for message in laid_out.messages]
-        if problems:
-            raise ContentError(problems)
-        return data, laid_out.pages
-
-    def _pdf(self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str) -> tuple[bytes, int]:
-        return self._write(self._laid_out(template, publication, grid, created), publication, template)
-
-    def _notice(self, publication: Publication, created: str) -> tuple[bytes, int]:
-        """The notice on one page: spacing tightens, then size, down to 14 pt; then a clear error."""
-        laid_out = None
-        for grid in gbt9704.NOTICE_FIT_STEPS:
-            laid_out = self._laid_out(NOTICE_TEMPLATE, publication, grid, created)
-            if laid_out.pages == 1:
-                return self._write(laid_out, publication, NOTICE_TEMPLATE)
-        overflow = _overflow_characters(laid_out.document)
-        longest = max(("notice.scope", "notice.exclusions", "notice.title"),
-                      key=lambda name: len(_field_text(publication, name)))
-        raise ContentError(Problem(publication.where(longest), longest,
-                                   f"the notice does not fit on one page even at 14 pt: about {overflow} characters "
-                                   f"run onto page {laid_out.pages}; shorten this field (the longest of the notice) by at least that much",
-                                   len(_field_text(publication, longest))))
-
-    def _summary(self, publication: Publication, created: str) -> bytes:
-        markup = render_summary_html(self.environment, publication, created)
-        blocks = read_structure(markup, SUMMARY_TEMPLATE)
-        moment = datetime.datetime.fromisoformat(created.replace("Z", "+00:00"))
-        return write_summary(blocks, self.reference_doc, title=publication.title, author=publication.issuer,
-                             created=moment, font_names=self.configuration.settings.word_fonts.as_dict(),
-                             one_sided=self.one_sided)
+    def manifest(self) -> str:
+        return f"manifest-{self.number}-of-{self.count}.json"
 
 
-def _field_text(publication: Publication, dotted: str) -> str:
-    value = publication
-    for part in dotted.split("."):
-        value = getattr(value, part, None)
-        if value is None:
-            return ""
-    return value if isinstance(value, str) else ""
-
-
-def _overflow_characters(document) -> int:
-    """How many characters were laid out beyond the first page."""
-    count = 0
-    for page in document.pages[1:]:
-        stack = [page._page_box]
-        while stack:
-            box = stack.pop()
-            text = getattr(box, "text", None)
-            if isinstance(text, str):
-                count += len(text.strip())
-            stack.extend(getattr(box, "children", ()))
-    return count
+def source_name(path: Path, configuration: Configuration) -> str:
+    """A content file as the manifest names it: relative to the project folder, so it survives a move."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(configuration.root.resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
 
 
 @dataclass
@@ -209,41 +113,198 @@ class BuildReport:
     written: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     built: list[str] = field(default_factory=list)
-    kept: list[Path] = field(default_factory=list)  # edited artifacts kept under .edited names by --force
+    up_to_date: list[str] = field(default_factory=list)   # publications whose every artifact was current
+    kept: list[Path] = field(default_factory=list)        # edited artifacts kept under .edited names by --force
 
 
-def build(paths: list[Path], configuration: Configuration,
-          on_built: Callable[[Publication, Written], None] | None = None, *, force: bool = False) -> BuildReport:
-    """Build every publication under `paths`; problems are collected, not raised, so the others still build.
+@dataclass
+class BuildEvents:
+    """What a build tells its caller as it goes (the command line draws progress from it)."""
 
-    An artifact edited since it was built stops its publication unless `force`, which keeps the
-    edited file beside the new one.
-    """
-    report = BuildReport()
-    publications, problems = load_all(discover(paths))
-    report.problems.extend(problems)
-    if not publications:
-        return report
-    publisher = Publisher(configuration)
-    about = {"tool": "gongwen", "version": __version__, "pdf_variant": publisher.pdf_variant,
-             "fonts": font_inventory(publisher.faces)}
+    planned: Callable[[int, int], None] | None = None          # (publications to make, publications up to date)
+    built: Callable[[str, Written], None] | None = None        # (publication id, what was written)
+    failed: Callable[[list[Problem]], None] | None = None
+
+
+@dataclass
+class _Job:
+    path: Path
+    source: str
+    shown: str
+    inputs: dict[str, str]
+    names: tuple[str, ...]
+    publication: Publication | None = None
+
+
+def default_jobs() -> int:
     try:
-        output = OutputFolder(configuration.path("output"), about, force=force)
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def build(paths: list[Path], configuration: Configuration, *, force: bool = False, jobs: int = 1,
+          shard: Shard | None = None, events: BuildEvents | None = None) -> BuildReport:
+    """Build what is out of date under `paths`; problems are collected, not raised, so the others still build.
+
+    `force` rebuilds everything, and keeps any artifact edited since it was built beside the new
+    one (without it, an edited artifact stops its publication). `jobs` > 1 makes publications in
+    that many worker processes.
+    """
+    events = events or BuildEvents()
+    report = BuildReport()
+    files = discover(paths)
+    sources = {path: source_name(path, configuration) for path in files}
+    if shard is not None:
+        files = [path for path in files if shard.holds(sources[path])]
+    if not files and shard is None:
+        return report
+    settings = configuration.settings
+    try:
+        faces = resolve_fonts(settings.fonts.as_dict(), configuration.where())
+        templates, reference_doc = _template_sources(configuration)
+    except GongwenError as error:
+        report.problems.extend(error.problems)
+        return report
+    fingerprints = Fingerprints.of(configuration, faces, templates, reference_doc)
+    about = {"tool": "gongwen", "version": __version__, "pdf_variant": settings.pdf_variant, "fonts": font_inventory(faces)}
+    try:
+        output = OutputFolder(configuration.path("output"), about, force=force,
+                              manifest=shard.manifest if shard else MANIFEST)
     except GongwenError as error:
         report.problems.extend(error.problems)
         return report
     try:
-        for publication in publications:
+        if not files:  # an empty slice still says so, or the merge would take it for a missing one
+            output.write([])
+        jobs_to_do = _plan(files, sources, fingerprints, output, force, report)
+        if events.planned:
+            events.planned(len(jobs_to_do), len(report.up_to_date))
+        for job, outcome in _make_all(jobs_to_do, configuration, jobs):
+            if isinstance(outcome, _Failed):
+                report.problems.extend(outcome.problems)
+                if events.failed:
+                    events.failed(outcome.problems)
+                continue
+            publication_id = outcome.publication_id
             try:
-                written = output.write(publisher.artifacts(publication))
+                written = output.write(outcome.artifacts, publication_id, job.source, job.inputs)
             except GongwenError as error:
                 report.problems.extend(error.problems)
+                if events.failed:
+                    events.failed(error.problems)
                 continue
             report.written.extend(written.paths)
             report.kept.extend(written.kept)
-            report.built.append(publication.id)
-            if on_built is not None:
-                on_built(publication, written)
+            report.built.append(publication_id)
+            if events.built:
+                events.built(publication_id, written)
     finally:
         output.close()
     return report
+
+
+def _template_sources(configuration: Configuration) -> tuple[list[Path], Path]:
+    """The template folders, override first, and the reference document; missing ones are mistakes."""
+    override = configuration.path("templates")
+    if override is not None and not override.is_dir():
+        raise ContentError(Problem(configuration.where(), "templates", "template folder not found", shown_path(override)))
+    reference_doc = configuration.path("reference_doc") or builtin_templates() / "reference.docx"
+    if not reference_doc.is_file():
+        raise ContentError(Problem(Where(shown_path(reference_doc)), "", "reference document not found"))
+    return ([override] if override is not None else []) + [builtin_templates()], reference_doc
+
+
+def _plan(files: list[Path], sources: dict[Path, str], fingerprints: Fingerprints, output: OutputFolder,
+          force: bool, report: BuildReport) -> list[_Job]:
+    """What must be made: every artifact whose inputs changed (all, with `force`). Content that
+    changed is loaded here, so mistakes and shared ids are found before any engine starts."""
+    jobs = []
+    current: dict[str, str] = {}  # id → content file, for publications wholly up to date
+    for path in files:
+        source = sources[path]
+        try:
+            inputs = fingerprints.inputs(content_digest(path))
+        except OSError as error:
+            report.problems.append(Problem(Where(shown_path(path)), "", f"cannot read the file: {error.strerror or error}"))
+            continue
+        publication_id, fresh = (None, set()) if force else output.up_to_date(source, inputs)
+        names = tuple(name for name in ARTIFACT_NAMES if name not in fresh)
+        if names:
+            jobs.append(_Job(path, source, shown_path(path), inputs, names))
+        else:
+            report.up_to_date.append(publication_id)
+            current[publication_id] = source
+    publications, problems = load_all([job.path for job in jobs])
+    report.problems.extend(problems)
+    by_file = {publication.source.path: publication for publication in publications}
+    ready = []
+    for job in jobs:
+        job.publication = by_file.get(job.shown)
+        if job.publication is None:
+            continue  # its problems are reported
+        owner = current.get(job.publication.id)
+        if owner is not None:
+            report.problems.append(Problem(job.publication.where("id"), "id",
+                                           f"two publications would share dist/{job.publication.id}/ (the other is {owner})",
+                                           job.publication.id))
+            continue
+        ready.append(job)
+    return ready
+
+
+# ---- making publications: here, or in worker processes that each set up the engines once ----
+
+@dataclass(frozen=True)
+class _Made:
+    publication_id: str
+    artifacts: list[Artifact]
+
+
+@dataclass(frozen=True)
+class _Failed:
+    problems: list[Problem]
+
+
+_worker_publisher = None
+
+
+def _start_worker(configuration: Configuration) -> None:
+    global _worker_publisher
+    from .publish import Publisher
+    _worker_publisher = Publisher(configuration)
+
+
+def _make_in_worker(path: Path, shown: str, names: tuple[str, ...]) -> _Made | _Failed:
+    try:
+        publication = load_publication(path, shown)
+        return _Made(publication.id, _worker_publisher.artifacts(publication, names))
+    except GongwenError as error:
+        return _Failed(error.problems)
+
+
+def _make_all(jobs: list[_Job], configuration: Configuration, workers: int) -> Iterator[tuple[_Job, _Made | _Failed]]:
+    """Every job's outcome, as the jobs finish."""
+    if not jobs:
+        return
+    if workers <= 1 or len(jobs) == 1:
+        from .publish import Publisher
+        try:
+            publisher = Publisher(configuration)
+        except GongwenError as error:
+            for job in jobs:
+                yield job, _Failed(error.problems)
+            return
+        for job in jobs:
+            try:
+                yield job, _Made(job.publication.id, publisher.artifacts(job.publication, job.names))
+            except GongwenError as error:
+                yield job, _Failed(error.problems)
+        return
+    # Fork where there is one: workers inherit the loaded configuration and start at once.
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
+                             initializer=_start_worker, initargs=(configuration,)) as pool:
+        futures = {pool.submit(_make_in_worker, job.path, job.shown, job.names): job for job in jobs}
+        for future in as_completed(futures):
+            yield futures[future], future.result()

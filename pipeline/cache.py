@@ -1,16 +1,20 @@
-"""The user's cache folder: content-addressed files that make later builds cheaper (never needed for correctness).
+"""Folders outside the output: the user's cache (kept between builds) and this process's scratch folder.
 
-`$GONGWEN_CACHE_DIR`, else `$XDG_CACHE_HOME/gongwen`, else `~/.cache/gongwen`. Everything in it is
-named by the hash of what it holds or of what it was made from, so it can be deleted at any time.
+The cache is `$GONGWEN_CACHE_DIR`, else `$XDG_CACHE_HOME/gongwen`, else `~/.cache/gongwen`; what it
+holds only saves work (font file hashes), so it can be deleted at any time. The scratch folder
+holds what a build needs for a moment (each document's cut-down fonts) and goes when the process ends.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import hashlib
+import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
-
-from .output import atomic_write
 
 
 def cache_folder() -> Path:
@@ -21,9 +25,62 @@ def cache_folder() -> Path:
     return Path(base) / "gongwen"
 
 
-def stored(kind: str, data: bytes, suffix: str) -> Path:
-    """`data` as a file in the cache, named by its SHA-256; written once."""
-    path = cache_folder() / kind / f"{hashlib.sha256(data).hexdigest()}{suffix}"
-    if not path.is_file():
-        atomic_write(path, data)
-    return path
+@functools.cache
+def scratch_folder() -> Path:
+    """A private temporary folder for this process, removed when it exits."""
+    folder = Path(tempfile.mkdtemp(prefix="gongwen-")).resolve()
+    owner = os.getpid()
+
+    def remove() -> None:
+        if os.getpid() == owner:  # a forked worker must not remove its parent's folder
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
+    return folder
+
+
+_DIGESTS_FILE = "file-digests.json"
+
+
+class FileDigests:
+    """SHA-256 of large files that seldom change (fonts), remembered in the cache by path, size and
+    modification time, so a build that changes nothing does not read 100 MB of fonts again."""
+
+    def __init__(self) -> None:
+        self._path = cache_folder() / _DIGESTS_FILE
+        try:
+            self._known = json.loads(self._path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self._known = {}
+        if not isinstance(self._known, dict):
+            self._known = {}
+        self._changed = False
+
+    def __call__(self, path: str) -> str:
+        status = os.stat(path)
+        stamp = [status.st_size, status.st_mtime_ns]
+        known = self._known.get(path)
+        if isinstance(known, list) and len(known) == 3 and known[:2] == stamp:
+            return known[2]
+        with open(path, "rb") as stream:
+            digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        self._known[path] = [*stamp, digest]
+        self._changed = True
+        return digest
+
+    def save(self) -> None:
+        """Remember new digests; the cache is a convenience, so a folder that cannot be written is passed over."""
+        if not self._changed:
+            return
+        from .output import atomic_write
+        try:
+            atomic_write(self._path, json.dumps(self._known, sort_keys=True).encode("utf-8"))
+        except Exception:  # noqa: BLE001 — any failure here only costs the next build a re-read
+            return
+        self._changed = False
+
+
+@functools.cache
+def file_digests() -> FileDigests:
+    """The process's one memo of file digests."""
+    return FileDigests()

@@ -46,36 +46,87 @@ def main() -> None:
 @click.option("--pdf-variant", type=click.Choice(PDF_VARIANTS), default=None,
               help="Write the PDFs as this archival (PDF/A) or accessible (PDF/UA) variant; default a plain PDF.")
 @click.option("--force", is_flag=True,
-              help="Rebuild artifacts edited since they were built, keeping each edited file as NAME.edited.EXT.")
+              help="Rebuild everything, up to date or not; artifacts edited since they were built are kept as NAME.edited.EXT.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes that make publications in parallel (default: `jobs` in the configuration, "
+                   "else the number of CPUs).")
+@click.option("--shard", metavar="K/N", default=None,
+              help="Build only slice K of N (stable, by content path) and write manifest-K-of-N.json; "
+                   "`gongwen manifest merge` joins the slices.")
 @click.option("-q", "--quiet", is_flag=True, help="Print problems only.")
 @config_option
-def build(paths, output, templates, reference_doc, one_sided, pdf_variant, force, quiet, config_file) -> None:
+def build(paths, output, templates, reference_doc, one_sided, pdf_variant, force, jobs, shard, quiet, config_file) -> None:
     """Build briefing.pdf, summary.docx and notice.pdf for each content file.
 
     PATHS are content files or folders (default: `content` from the configuration). Each
     publication goes to OUTPUT/<id>/; OUTPUT/manifest.json and OUTPUT/SHA256SUMS list them all.
-    An artifact changed since it was built is never overwritten: its publication stops with a
-    message, unless --force.
+    Artifacts whose inputs have not changed since the last build are not made again. An
+    artifact changed since it was built is never overwritten: its publication stops with a
+    message, unless --force. On a terminal a progress bar shows the work; elsewhere (CI) each
+    finished publication prints one line.
     """
-    from .build import build as build_all
+    from .build import BuildEvents, Shard, build as build_all, default_jobs
+    try:
+        slice_ = Shard.parse(shard) if shard else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--shard") from None
     configuration = _configuration(paths, config_file, output=str(output) if output else None,
                                    templates=str(templates) if templates else None,
                                    reference_doc=str(reference_doc) if reference_doc else None,
-                                   one_sided=one_sided, pdf_variant=pdf_variant)
+                                   one_sided=one_sided, pdf_variant=pdf_variant, jobs=jobs)
     targets = list(paths) or configuration.content_paths()
-
-    def built(publication, written):
-        if not quiet:
-            for path in written.kept:
-                click.echo(f"kept the edited file as {shown_path(path)}")
-            for path in written.paths:
-                click.echo(f"wrote {shown_path(path)}")
-
-    report = build_all(targets, configuration, on_built=built, force=force)
+    progress = _Progress(quiet)
+    report = build_all(targets, configuration, force=force, jobs=configuration.settings.jobs or default_jobs(),
+                       shard=slice_, events=progress.events())
+    progress.finish(report)
     if report.problems:
         raise ContentError(report.problems)
-    if not report.built and not quiet:
-        click.echo("nothing to build: no content files found", err=True)
+
+
+class _Progress:
+    """A progress bar on a terminal; one line per publication elsewhere; nothing with --quiet."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.bar = None
+
+    def events(self):
+        from .build import BuildEvents
+        return BuildEvents(planned=self.planned, built=self.built, failed=self.failed)
+
+    def planned(self, to_make: int, up_to_date: int) -> None:
+        if not self.quiet and to_make > 1 and sys.stderr.isatty():
+            self.bar = click.progressbar(length=to_make, label=f"building {to_make} publications", file=sys.stderr,
+                                         show_pos=True, show_eta=True)
+            self.bar.__enter__()
+
+    def built(self, publication_id: str, written) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+        elif not self.quiet:
+            for path in written.kept:
+                click.echo(f"kept the edited file as {shown_path(path)}")
+            folder = shown_path(written.paths[0].parent) if written.paths else publication_id
+            click.echo(f"built {publication_id}: {folder}/ ({', '.join(path.name for path in written.paths)})")
+
+    def failed(self, problems) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def finish(self, report) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            for path in report.kept:
+                click.echo(f"kept the edited file as {shown_path(path)}")
+        if self.quiet:
+            return
+        counts = [f"{len(report.built)} built"] if report.built else []
+        if report.up_to_date:
+            counts.append(f"{len(report.up_to_date)} up to date")
+        if not report.built and not report.up_to_date and not report.problems:
+            click.echo("nothing to build: no content files found", err=True)
+        elif counts and (self.bar is not None or report.up_to_date):
+            click.echo(", ".join(counts))
 
 
 @main.command()
@@ -132,6 +183,24 @@ def schema(output_format, output) -> None:
         atomic_write(output, text.encode("utf-8"))
     else:
         click.echo(text, nl=False)
+
+
+@main.group()
+def manifest() -> None:
+    """Work with the manifest of an output folder."""
+
+
+@manifest.command("merge")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path), default="dist")
+def merge_manifests(folder) -> None:
+    """Join the slices of a sharded build (manifest-K-of-N.json) into manifest.json and SHA256SUMS.
+
+    Copy every slice's output folder into FOLDER first (default: dist); the artifacts are checked
+    against the hashes their slice recorded.
+    """
+    from .output import merge_shard_manifests
+    count = merge_shard_manifests(folder)
+    click.echo(f"merged {count} artifacts into {shown_path(folder / 'manifest.json')} and {shown_path(folder / 'SHA256SUMS')}")
 
 
 @main.command("reference-doc")

@@ -14,11 +14,17 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 from .errors import ContentError, Problem, Where
 from .load import Mapping, Node, Scalar, Sequence
 from .schema import Record, convert_record, field_reference, spec
+
+def builtin_templates() -> Path:
+    """The templates shipped with the package (inside it when installed, beside it in a checkout)."""
+    inside = Path(__file__).parent / "templates"
+    return inside if inside.is_dir() else Path(__file__).resolve().parent.parent / "templates"
+
 
 CONFIG_FILE = "gongwen.toml"
 PYPROJECT = "pyproject.toml"
@@ -70,11 +76,16 @@ class Settings(Record):
     reference_doc: str | None = spec("Word reference document whose named styles the summary uses; default the built-in one.",
                                      default=None)
     one_sided: bool = spec("Print one-sided: the binding margin stays on the left of every page.", default=False)
+    jobs: int | None = spec("Worker processes that make publications in parallel; default the number of CPUs.", default=None)
     pdf_variant: PdfVariant | None = spec(
         "Write the PDFs as this archival or accessible variant, e.g. pdf/a-3b or pdf/ua-1; default a plain PDF 1.7.",
         default=None)
     fonts: FontChoices = spec("PDF fonts by role.", default=FontChoices())
     word_fonts: WordFontNames = spec("Font names in the Word summary's styles.", default=WordFontNames())
+
+    def problems(self) -> Iterable[tuple[str, str, Any]]:
+        if self.jobs is not None and self.jobs < 1:
+            yield "jobs", "must be 1 or more", self.jobs
 
 
 @dataclass(frozen=True)

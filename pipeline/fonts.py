@@ -185,11 +185,10 @@ def _resolved(role: str, face: InstalledFace, reason: str, standard: bool) -> Re
     return ResolvedFace(role, face.families[0], face.style, face.path, face.index, face.postscript, reason, standard)
 
 
-@functools.cache
 def font_file_sha256(path: str) -> str:
-    """SHA-256 of a font file, computed once per process: the files are large and a build does not change them."""
-    with open(path, "rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
+    """SHA-256 of a font file; remembered in the cache folder by size and modification time."""
+    from .cache import file_digests
+    return file_digests()(path)
 
 
 def font_inventory(faces: dict[str, ResolvedFace]) -> dict[str, dict]:

@@ -16,11 +16,18 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OutputError, Problem, Where, shown_path
+
+# A publication's artifacts, as named in dist/<id>/.
+BRIEFING = "briefing.pdf"
+SUMMARY = "summary.docx"
+NOTICE = "notice.pdf"
+ARTIFACT_NAMES = (BRIEFING, SUMMARY, NOTICE)
 
 MANIFEST = "manifest.json"
 CHECKSUMS = "SHA256SUMS"
@@ -130,30 +137,52 @@ class OutputFolder:
     build would take for someone's edit. Only one build writes into a folder at a time.
     """
 
-    def __init__(self, root: Path, about: dict, *, force: bool = False):
+    def __init__(self, root: Path, about: dict, *, force: bool = False, manifest: str = MANIFEST):
         self.root = root
         self.about = about
         self.force = force
+        self.manifest = manifest
         blocker = _blocker(root)
         if blocker is not None:
             raise OutputError(Problem(Where(shown_path(root)), "", f"cannot create the output folder: {shown_path(blocker)} is a file, not a folder"))
-        self.entries = self._read_records()
+        self.entries, self.publications = self._read_records()
         self._lock: int | None = None
 
-    def _read_records(self) -> dict[str, dict]:
-        """The artifact records of the manifest; a missing or damaged manifest records nothing."""
+    def _read_records(self) -> tuple[dict[str, dict], dict[str, dict]]:
+        """The artifact and publication records of the manifest; a missing or damaged manifest records nothing."""
         try:
-            manifest = json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
+            manifest = json.loads((self.root / self.manifest).read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return {}
-        records = manifest.get("artifacts") if isinstance(manifest, dict) else None
-        if not isinstance(records, dict):
-            return {}
-        return {path: entry for path, entry in records.items()
-                if isinstance(entry, dict) and isinstance(entry.get("sha256"), str)}
+            return {}, {}
+        if not isinstance(manifest, dict):
+            return {}, {}
+        records = manifest.get("artifacts")
+        publications = manifest.get("publications")
+        artifacts = {path: entry for path, entry in records.items()
+                     if isinstance(entry, dict) and isinstance(entry.get("sha256"), str)} if isinstance(records, dict) else {}
+        publications = {name: entry for name, entry in publications.items()
+                        if isinstance(entry, dict) and isinstance(entry.get("inputs"), dict)} if isinstance(publications, dict) else {}
+        return artifacts, publications
 
-    def write(self, artifacts: list[Artifact]) -> Written:
-        """Write one publication's artifacts, all or none; an edited artifact stops it unless forced."""
+    def up_to_date(self, source: str, inputs: dict[str, str]) -> tuple[str | None, set[str]]:
+        """The publication built last from `source`, and which of its artifacts were made from these
+        very inputs and are still in place (edited or not: an edit is no reason to rebuild)."""
+        for publication_id, record in self.publications.items():
+            if record.get("source") == source:
+                fresh = {name for name, key in inputs.items()
+                         if record["inputs"].get(name) == key and (self.root / publication_id / name).is_file()}
+                return publication_id, fresh
+        return None, set()
+
+    def owner(self, publication_id: str) -> str | None:
+        """The content file the folder's publication `publication_id` was last built from."""
+        record = self.publications.get(publication_id)
+        return record.get("source") if record else None
+
+    def write(self, artifacts: list[Artifact], publication_id: str | None = None, source: str | None = None,
+              inputs: dict[str, str] | None = None) -> Written:
+        """Write one publication's artifacts, all or none; an edited artifact stops it unless forced.
+        With `inputs`, the manifest remembers what each artifact was made from (the incremental build)."""
         self._open()
         targets = [(artifact, self.root / artifact.path) for artifact in artifacts]
         on_disk = {artifact.path: file_sha256(target) for artifact, target in targets if target.is_file()}
@@ -185,6 +214,12 @@ class OutputFolder:
             if previous is not None and previous != artifact.sha256:
                 entry["replacing"] = previous
             self.entries[artifact.path] = entry
+        if publication_id is not None and inputs is not None:
+            record = self.publications.setdefault(publication_id, {"source": source, "inputs": {}})
+            if record.get("source") != source:
+                record.update(source=source, inputs={})
+            record["inputs"].update({name: key for name, key in inputs.items()
+                                     if f"{publication_id}/{name}" in {artifact.path for artifact in artifacts}})
         self._write_manifest(pending={artifact.path for artifact in artifacts})
         for temporary, target in staged:
             os.replace(temporary, target)
@@ -248,15 +283,77 @@ class OutputFolder:
             self._lock = None
 
     def _write_manifest(self, pending: set[str] = frozenset()) -> dict[str, dict]:
-        """manifest.json for every artifact the folder holds now, and those about to be renamed into it."""
+        """The manifest for every artifact the folder holds now, and those about to be renamed into it."""
         artifacts = {path: self.entries[path] for path in sorted(self.entries)
                      if path in pending or (self.root / path).is_file()}
-        manifest = {**self.about, "artifacts": artifacts}
-        atomic_write(self.root / MANIFEST, (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+        present = {path.split("/", 1)[0] for path in artifacts}
+        publications = {name: self.publications[name] for name in sorted(self.publications) if name in present}
+        manifest = {**self.about, "artifacts": artifacts, "publications": publications}
+        atomic_write(self.root / self.manifest, (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
         return artifacts
 
     def _write_records(self) -> None:
-        """manifest.json and SHA256SUMS for every artifact the folder holds now."""
+        """The manifest, and SHA256SUMS for every artifact the folder holds now (a shard's part of a
+        build leaves SHA256SUMS to `gongwen manifest merge`)."""
         artifacts = self._write_manifest()
-        sums = "".join(f"{entry['sha256']}  {path}\n" for path, entry in artifacts.items())
-        atomic_write(self.root / CHECKSUMS, sums.encode("utf-8"))
+        if self.manifest == MANIFEST:
+            write_checksums(self.root, artifacts)
+
+
+def write_checksums(root: Path, artifacts: dict[str, dict]) -> None:
+    """SHA256SUMS in the form `sha256sum -c` checks."""
+    sums = "".join(f"{entry['sha256']}  {path}\n" for path, entry in sorted(artifacts.items()))
+    atomic_write(root / CHECKSUMS, sums.encode("utf-8"))
+
+
+SHARD_MANIFEST = re.compile(r"manifest-(\d+)-of-(\d+)\.json")
+
+
+def merge_shard_manifests(root: Path) -> int:
+    """Join the manifests of a build made in slices (`--shard K/N`) into `manifest.json` and
+    `SHA256SUMS`, after checking that every slice is there, that they were made alike, and that
+    every artifact on disk is the one its slice recorded. Returns the number of artifacts."""
+    found = {}
+    for path in sorted(root.glob("manifest-*-of-*.json")):
+        match = SHARD_MANIFEST.fullmatch(path.name)
+        if match:
+            found[(int(match.group(1)), int(match.group(2)))] = path
+    where = Where(shown_path(root))
+    if not found:
+        raise OutputError(Problem(where, "", "no manifest-K-of-N.json here: build with --shard K/N first"))
+    counts = {count for _, count in found}
+    if len(counts) != 1:
+        raise OutputError(Problem(where, "", f"slices of different builds are mixed: of {', '.join(map(str, sorted(counts)))}"))
+    count = counts.pop()
+    missing = [number for number in range(1, count + 1) if (number, count) not in found]
+    if missing:
+        raise OutputError(Problem(where, "", f"slices {', '.join(map(str, missing))} of {count} are missing"))
+    manifests = [json.loads(found[(number, count)].read_text(encoding="utf-8")) for number in range(1, count + 1)]
+    problems = []
+    first = manifests[0]
+    for number, manifest in enumerate(manifests[1:], start=2):
+        for key in ("tool", "version", "pdf_variant", "fonts"):
+            if manifest.get(key) != first.get(key):
+                problems.append(Problem(where, key, f"slice {number} was made with another {key} than slice 1; "
+                                        "build every slice with the same tool, settings and fonts"))
+    artifacts: dict[str, dict] = {}
+    publications: dict[str, dict] = {}
+    for manifest in manifests:
+        for path, entry in manifest.get("artifacts", {}).items():
+            if path in artifacts:
+                problems.append(Problem(where, "", f"{path} is in two slices"))
+            artifacts[path] = entry
+        publications.update(manifest.get("publications", {}))
+    for path, entry in artifacts.items():
+        target = root / path
+        if not target.is_file():
+            problems.append(Problem(Where(shown_path(target)), "", "listed in a slice's manifest but not here"))
+        elif file_sha256(target) != entry["sha256"]:
+            problems.append(Problem(Where(shown_path(target)), "", "its SHA-256 is not the one its slice recorded"))
+    if problems:
+        raise OutputError(problems)
+    about = {key: first[key] for key in first if key not in ("artifacts", "publications")}
+    merged = {**about, "artifacts": dict(sorted(artifacts.items())), "publications": dict(sorted(publications.items()))}
+    atomic_write(root / MANIFEST, (json.dumps(merged, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    write_checksums(root, artifacts)
+    return len(artifacts)

@@ -21,17 +21,12 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import __version__, gbt9704
+from .config import builtin_templates
 from .errors import ContentError, GongwenError, Problem, Where, shown_path
 from .model import Hours, Period, Publication
 from .punctuation import normalize_punctuation
 from .schema import Record
 from .typesetter import Typesetter, chinese_date
-
-
-def builtin_templates() -> Path:
-    """The templates shipped with the package (inside it when installed, beside it in a checkout)."""
-    inside = Path(__file__).parent / "templates"
-    return inside if inside.is_dir() else Path(__file__).resolve().parent.parent / "templates"
 
 
 BRIEFING_TEMPLATE = "briefing.html.j2"
@@ -242,8 +237,8 @@ def created_timestamp(publication: Publication, source_date_epoch: int | None = 
 
 
 def render_pdf_html(environment: jinja2.Environment, template: str, publication: Publication,
-                    typesetter: Typesetter, *, one_sided: bool = False, created: str = "") -> RenderedPdf:
-    """Render a PDF document's HTML, then its stylesheet with the fonts that HTML uses."""
+                    typesetter: Typesetter, font_folder: Path, *, one_sided: bool = False, created: str = "") -> RenderedPdf:
+    """Render a PDF document's HTML, then its stylesheet with the fonts that HTML uses (written into `font_folder`)."""
     context = {
         "publication": publication,
         "notice": publication.notice,
@@ -256,9 +251,10 @@ def render_pdf_html(environment: jinja2.Environment, template: str, publication:
     if missing:
         raise ContentError([_missing_problem(publication, role, char, typesetter)
                             for role, chars in missing.items() for char in chars])
-    fonts = typesetter.font_files(_visible_text(body))
+    fonts, families = typesetter.font_files(_visible_text(body), font_folder)
     stylesheet = _render(environment, STYLESHEET_TEMPLATE, {
         "fonts": fonts,
+        "family": families,
         "g": gbt9704,
         "grid": typesetter.grid,
         "one_sided": one_sided,

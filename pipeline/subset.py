@@ -43,8 +43,8 @@ _DROPPED_TABLES = ("vhea", "vmtx", "VORG", "BASE", "DSIG", "JSTF")
 class FontFile:
     """A font ready for @font-face: the CSS family name and the file holding the cut-down face.
 
-    The file lives in the cache folder, named by its hash: a data: URL would do, but the CSS
-    parser reads a long quoted string one character at a time (0.18 s for a briefing's fonts)."""
+    A file, not a data: URL: the CSS parser reads a long quoted string one character at a time
+    (0.18 s for a briefing's fonts)."""
 
     family: str
     face: ResolvedFace

@@ -9,12 +9,13 @@ down to the document, and `missing()` can name any character a face cannot draw.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from markupsafe import Markup, escape
 
 from . import gbt9704
-from .cache import stored
 from .compose import Composer, balanced_lines, lines_html
 from .fonts import ROLES, ResolvedFace
 from .shaping import EM_BOX_ASCENT, Shaper
@@ -36,7 +37,12 @@ class Typesetter:
     shapers: dict[str, Shaper] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.shapers = {role: Shaper(self.faces[role]) for role in ROLES}
+        # Roles drawn with the same face (body and page numbers, with the stand-ins) share one
+        # shaper, and so one cut-down font in the PDF.
+        by_face: dict[tuple[str, int], Shaper] = {}
+        for role in ROLES:
+            face = self.faces[role]
+            self.shapers[role] = by_face.setdefault((face.path, face.index), Shaper(face))
 
     def composer(self, role: str, size: float | None = None) -> Composer:
         size = size or self.grid.size
@@ -92,19 +98,33 @@ class Typesetter:
     # ---- after the document is rendered ----
 
     def missing(self) -> dict[str, list[str]]:
-        """Characters each role's face could not draw, by role."""
-        return {role: list(shaper.missing) for role, shaper in self.shapers.items() if shaper.missing}
+        """Characters a face could not draw, by the first role drawn with that face."""
+        return {role: list(shaper.missing) for role, shaper in self._first_roles().items() if shaper.missing}
 
-    def font_files(self, document_text: str) -> list[FontFile]:
-        """Each role's face cut down to this document; every face covers all of its text, so
-        text a template prints without a filter is still drawn in a face of ours."""
-        files = []
+    def _first_roles(self) -> dict[str, Shaper]:
+        first: dict[int, tuple[str, Shaper]] = {}
         for role, shaper in self.shapers.items():
-            extra = document_text + (_PAGE_NUMBER_TEXT if role == "page_number" else "")
-            data = subset_face(shaper, extra)
-            suffix = ".otf" if data[:4] == b"OTTO" else ".ttf"
-            files.append(FontFile(f"gongwen-{role.replace('_', '-')}", shaper.face, stored("fonts", data, suffix)))
-        return files
+            first.setdefault(id(shaper), (role, shaper))
+        return dict(first.values())
+
+    def font_files(self, document_text: str, folder: Path) -> tuple[list[FontFile], dict[str, str]]:
+        """Each face cut down to this document, written into `folder`, and the CSS family of each role.
+
+        Every face covers all of the document's text, so text a template prints without a filter
+        is still drawn in a face of ours. Family names carry the cut's hash: one engine set-up
+        serves many documents, and each document's cut must stay its own."""
+        files, families = [], {}
+        for role, shaper in self._first_roles().items():
+            data = subset_face(shaper, document_text + _PAGE_NUMBER_TEXT)
+            digest = hashlib.sha256(data).hexdigest()
+            path = folder / f"{digest}{'.otf' if data[:4] == b'OTTO' else '.ttf'}"
+            path.write_bytes(data)
+            font = FontFile(f"gongwen-{role.replace('_', '-')}-{digest[:12]}", shaper.face, path)
+            files.append(font)
+            for other, other_shaper in self.shapers.items():
+                if other_shaper is shaper:
+                    families[other] = font.family
+        return files, families
 
     def em_box_inset(self, role: str, size: float) -> float:
         """How far the ideographic em box lies inside a line box whose height equals the font size

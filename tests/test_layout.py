@@ -198,8 +198,8 @@ def test_headings_are_numbered_from_the_structure_in_their_faces(features_dist):
     lines = read_lines(features_dist / "briefing.pdf")
     by_text = {line.text: line for line in lines}
     assert {"一、总体要求", "二、主要任务", "（一）坚持问题导向", "（二）坚持依规依纪"} <= set(by_text)
-    assert by_text["一、总体要求"].fonts == {"gongwen-heading1"}
-    assert by_text["（一）坚持问题导向"].fonts == {"gongwen-heading2"}
+    assert [font.rsplit("-", 1)[0] for font in by_text["一、总体要求"].fonts] == ["gongwen-heading1"]
+    assert [font.rsplit("-", 1)[0] for font in by_text["（一）坚持问题导向"].fonts] == ["gongwen-heading2"]
     title = [line for line in lines if abs(line.size - 22) < 0.1]
     assert "".join(line.text for line in title) == "关于进一步加强和改进新形势下中央巡视工作的意见"
     assert all(font.startswith("gongwen-title") for line in title for font in line.fonts)

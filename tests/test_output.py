@@ -39,11 +39,17 @@ def build(project: Path, *options: str):
     return run_cli("build", "-o", "out", *options, "content", cwd=project)
 
 
+def change_content(project: Path) -> None:
+    """A new paragraph in the content: every artifact of the publication must be made again."""
+    (project / "content" / "small.yaml").write_text(small_content(paragraph="内容改过了，巡视组近日进驻。"), encoding="utf-8")
+
+
 def test_an_edited_artifact_stops_its_publication_and_is_left_alone(small_project):
     assert build(small_project).returncode == 0
     out = small_project / "out"
     edited = edit_summary(out / "small" / "summary.docx", "编辑补充的一段。")
     before = snapshot(out)
+    change_content(small_project)
     result = build(small_project)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
@@ -51,6 +57,18 @@ def test_an_edited_artifact_stops_its_publication_and_is_left_alone(small_projec
         "as it is: keep the edits under another name, or rebuild with --force, which keeps them as summary.edited.docx"]
     assert "Traceback" not in result.stderr
     assert snapshot(out) == before  # nothing of the publication was rewritten, not even its unedited files
+    assert (out / "small" / "summary.docx").read_bytes() == edited
+
+
+def test_an_edited_artifact_whose_inputs_did_not_change_is_not_touched(small_project):
+    assert build(small_project).returncode == 0
+    out = small_project / "out"
+    edited = edit_summary(out / "small" / "summary.docx", "编辑补充的一段。")
+    before = snapshot(out)
+    result = build(small_project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["1 up to date"]
+    assert snapshot(out) == before
     assert (out / "small" / "summary.docx").read_bytes() == edited
 
 

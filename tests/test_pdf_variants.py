@@ -15,7 +15,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from pipeline.build import Publisher
+from pipeline.publish import Publisher
 from pipeline.config import PDF_VARIANTS, load_configuration
 from pipeline.model import load_publication
 from pdfread import drawn_glyphs

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from pipeline.build import Publisher
+from pipeline.publish import Publisher
 from pipeline.config import load_configuration
 from pipeline.errors import ContentError
 from pipeline.load import parse

@@ -14,7 +14,7 @@ import docx
 import pypdf
 import pytest
 
-from pipeline.build import Publisher
+from pipeline.publish import Publisher
 from pipeline.config import load_configuration
 from pipeline.model import load_publication
 from conftest import SEED_CONTENT, SEED_ID

@@ -15,7 +15,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from pipeline import gbt9704
-from pipeline.build import SUMMARY
+from pipeline.publish import SUMMARY
 from pipeline.model import load_publication
 from pipeline.office_fonts import fontconfig_aliases
 from pipeline.reference import WORD_FONT_NAMES, build_reference

@@ -20,7 +20,8 @@ from docx.shared import Pt
 
 from office import MM, convert, drawn, face, fontconfig_file, lines, not_simplified
 from pipeline import gbt9704
-from pipeline.build import SUMMARY, build
+from pipeline.build import build
+from pipeline.publish import SUMMARY
 from pipeline.config import load_configuration
 from pipeline.fonts import installed_faces
 from pipeline.office_fonts import fontconfig_aliases

@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from pipeline import gbt9704
-from pipeline.build import Publisher
+from pipeline.publish import Publisher
 from pipeline.config import load_configuration
 from pipeline.model import load_publication
-from pipeline.render import BRIEFING_TEMPLATE, created_timestamp, render_pdf_html
-from pipeline.typesetter import Typesetter
+from pipeline.render import BRIEFING_TEMPLATE, created_timestamp
 from pdfread import attachments, decompressed_streams, type_area_text
 from conftest import run_cli
 
@@ -75,9 +74,7 @@ def secret(tmp_path) -> tuple[Path, bytes]:
 def briefing_pdf(publisher: Publisher, content: Path) -> tuple[bytes, list[str]]:
     """The briefing as the PDF engine makes it, with the URLs its fetcher refused."""
     publication = load_publication(content)
-    rendered = render_pdf_html(publisher.environment, BRIEFING_TEMPLATE, publication,
-                               Typesetter(publisher.faces, gbt9704.STANDARD_GRID), created=created_timestamp(publication))
-    laid_out = publisher.engine.layout(rendered, publisher.base_url)
+    laid_out = publisher.lay_out(BRIEFING_TEMPLATE, publication, gbt9704.STANDARD_GRID, created_timestamp(publication))
     return publisher.engine.write(laid_out), laid_out.refused
 
 

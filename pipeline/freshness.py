@@ -1,0 +1,85 @@
+"""Incremental builds: a fingerprint of everything each artifact is made from, so an unchanged one is not made again.
+
+A PDF is made from its content file (and the folder's `_defaults.yaml`), the templates, the
+resolved font files, the settings that change pages and the tool's version; the Word summary from
+the content, the summary template, the reference document and the Word settings. The output
+folder's manifest remembers each artifact's fingerprint. None of this imports the engines: a build
+that finds everything up to date starts neither WeasyPrint nor python-docx.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .cache import file_digests
+from .config import Configuration
+from .fonts import ResolvedFace
+from .load import DEFAULTS_FILE
+from .output import BRIEFING, NOTICE, SUMMARY
+
+# Which artifacts each kind of input feeds.
+PDF_ARTIFACTS = (BRIEFING, NOTICE)
+WORD_ARTIFACTS = (SUMMARY,)
+_WORD_TEMPLATES = ("summary.html.j2",)
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def _effective_templates(folders: list[Path]) -> dict[str, str]:
+    """SHA-256 of each template the loader would use: for every name, the file of the first folder that has it."""
+    chosen: dict[str, str] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            name = path.relative_to(folder).as_posix()
+            if path.is_file() and "__pycache__" not in path.parts and name not in chosen:
+                chosen[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return chosen
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    """The inputs every publication of a build shares, digested once per build."""
+
+    pdf: str
+    word: str
+
+    @classmethod
+    def of(cls, configuration: Configuration, faces: dict[str, ResolvedFace], templates: list[Path],
+           reference_doc: Path) -> "Fingerprints":
+        settings = configuration.settings
+        digests = file_digests()
+        effective = _effective_templates(templates)
+        pdf_templates = sorted((name, digest) for name, digest in effective.items()
+                               if name not in _WORD_TEMPLATES and not name.endswith(".docx"))
+        word_templates = sorted((name, digest) for name, digest in effective.items() if name in _WORD_TEMPLATES)
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        fonts = sorted({(face.path, face.index, digests(face.path)) for face in faces.values()})
+        roles = sorted((role, face.path, face.index) for role, face in faces.items())
+        pdf = _digest(__version__, pdf_templates, fonts, roles, settings.one_sided, settings.pdf_variant, epoch)
+        word = _digest(__version__, word_templates, digests(str(reference_doc)), settings.word_fonts.as_dict(),
+                       settings.one_sided, epoch)
+        digests.save()
+        return cls(pdf, word)
+
+    def inputs(self, content: str) -> dict[str, str]:
+        """Each artifact's fingerprint, given the content's."""
+        return {**{name: _digest(self.pdf, content) for name in PDF_ARTIFACTS},
+                **{name: _digest(self.word, content) for name in WORD_ARTIFACTS}}
+
+
+def content_digest(path: Path) -> str:
+    """The content file with the defaults it inherits."""
+    digest = hashlib.sha256(path.read_bytes())
+    defaults = path.parent / DEFAULTS_FILE
+    if defaults.is_file():
+        digest.update(b"\0" + defaults.read_bytes())
+    return digest.hexdigest()

@@ -1,0 +1,184 @@
+"""Batches: parallel workers, the incremental cache, slices for a CI matrix, and what the command line shows."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_cli, small_content
+
+UNITS = ("alpha", "beta", "gamma", "delta", "epsilon")
+
+
+def round_project(folder: Path, units=UNITS) -> Path:
+    (folder / "content").mkdir(parents=True)
+    for number, name in enumerate(units, start=1):
+        (folder / "content" / f"{name}.yaml").write_text(
+            small_content(title=f"第{number}号简报", paragraph=f"根据中央统一部署，第{number}批巡视工作开始。"), encoding="utf-8")
+    return folder
+
+
+def build(project: Path, *options: str, env: dict | None = None):
+    return run_cli("build", "-o", "out", *options, "content", cwd=project, env=env)
+
+
+def files(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under `folder` with its bytes and modification time."""
+    return {path.relative_to(folder).as_posix(): (path.read_bytes(), path.stat().st_mtime_ns)
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_two_workers_make_the_same_bytes_as_one(tmp_path):
+    one = round_project(tmp_path / "one")
+    two = round_project(tmp_path / "two")
+    assert build(one, "--jobs", "1").returncode == 0
+    result = build(two, "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    assert sorted(result.stdout.splitlines()) == sorted(
+        f"built {name}: out/{name}/ (briefing.pdf, summary.docx, notice.pdf)" for name in UNITS)
+    assert (one / "out" / "SHA256SUMS").read_text() == (two / "out" / "SHA256SUMS").read_text()
+
+
+def test_one_bad_publication_is_reported_and_the_others_build_in_parallel(tmp_path):
+    project = round_project(tmp_path)
+    bad = project / "content" / "gamma.yaml"
+    bad.write_text(bad.read_text(encoding="utf-8").replace("date: 2015-03-02", "date: 2015-02-30"), encoding="utf-8")
+    result = build(project, "--jobs", "2")
+    assert result.returncode == 1
+    assert [line.split(": ")[1] for line in result.stderr.splitlines()] == ["date"]
+    assert sorted(path.name for path in (project / "out").iterdir() if path.is_dir()) == sorted(set(UNITS) - {"gamma"})
+
+
+def test_a_build_with_nothing_changed_writes_nothing_and_starts_no_engine(tmp_path):
+    project = round_project(tmp_path)
+    assert build(project).returncode == 0
+    before = files(project / "out")
+    result = build(project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"{len(UNITS)} up to date"]
+    assert files(project / "out") == before
+    probe = ("import sys; from pathlib import Path; from pipeline.build import build; from pipeline.config import load_configuration; "
+             "report = build([Path('content')], load_configuration(Path('content'), {'output': 'out'})); "
+             "assert not report.built and len(report.up_to_date) == %d, report; "
+             "print(sorted(name for name in ('weasyprint', 'jinja2', 'docx', 'uharfbuzz', 'fontTools') if name in sys.modules))" % len(UNITS))
+    imported = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True, check=True)
+    assert imported.stdout.strip() == "[]"
+
+
+def test_only_the_changed_publication_is_made_again(tmp_path):
+    project = round_project(tmp_path)
+    assert build(project).returncode == 0
+    before = files(project / "out")
+    (project / "content" / "beta.yaml").write_text(small_content(title="第2号简报（修订）"), encoding="utf-8")
+    result = build(project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["built beta: out/beta/ (briefing.pdf, summary.docx, notice.pdf)",
+                                          f"1 built, {len(UNITS) - 1} up to date"]
+    after = files(project / "out")
+    changed = sorted(name for name in after if after[name] != before.get(name))
+    assert changed == ["SHA256SUMS", "beta/briefing.pdf", "beta/notice.pdf", "beta/summary.docx", "manifest.json"]
+
+
+def test_a_template_change_remakes_only_what_the_template_feeds(tmp_path):
+    project = round_project(tmp_path, UNITS[:2])
+    assert build(project).returncode == 0
+    before = files(project / "out")
+    override = project / "templates"
+    override.mkdir()
+    notice = (ROOT / "templates" / "notice.html.j2").read_text(encoding="utf-8")
+    (override / "notice.html.j2").write_text(notice.replace("特此公告。", "特此公告！"), encoding="utf-8")
+    result = build(project, "--templates", "templates")
+    assert result.returncode == 0, result.stderr
+    after = files(project / "out")
+    changed = {name for name in after if after[name] != before.get(name)}
+    assert {f"{unit}/notice.pdf" for unit in UNITS[:2]} <= changed
+    assert not any(name.endswith("summary.docx") for name in changed)  # the summary does not use that template
+
+
+def test_force_makes_everything_again(tmp_path):
+    project = round_project(tmp_path, UNITS[:2])
+    assert build(project).returncode == 0
+    result = build(project, "--force")
+    assert result.returncode == 0
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_changed_defaults_remake_every_publication_of_the_folder(tmp_path):
+    project = round_project(tmp_path, UNITS[:2])
+    assert build(project).returncode == 0
+    (project / "content" / "_defaults.yaml").write_text("note: 此件公开发布\n", encoding="utf-8")
+    result = build(project)
+    assert result.returncode == 0, result.stderr
+    assert sorted(line.split(":")[0] for line in result.stdout.splitlines()[:2]) == ["built alpha", "built beta"]
+
+
+def test_font_digests_are_remembered_in_the_cache(tmp_path):
+    project = round_project(tmp_path, UNITS[:1])
+    cache = tmp_path / "cache"
+    environment = {**os.environ, "GONGWEN_CACHE_DIR": str(cache)}
+    assert build(project, env=environment).returncode == 0
+    remembered = json.loads((cache / "file-digests.json").read_text(encoding="utf-8"))
+    manifest = json.loads((project / "out" / "manifest.json").read_text(encoding="utf-8"))
+    for font in manifest["fonts"].values():
+        assert remembered[font["file"]][2] == font["sha256"]
+
+
+def test_slices_build_apart_and_merge_into_one_manifest(tmp_path):
+    whole = round_project(tmp_path / "whole")
+    assert build(whole).returncode == 0
+    sliced = round_project(tmp_path / "sliced")
+    gathered = tmp_path / "gathered"
+    counted = 0
+    for number in (1, 2, 3):
+        result = build(sliced, "--shard", f"{number}/3", "-o", f"out-{number}")
+        assert result.returncode == 0, result.stderr
+        counted += len(result.stdout.splitlines())
+        shutil.copytree(sliced / f"out-{number}", gathered, dirs_exist_ok=True)
+    assert counted == len(UNITS)  # every publication in exactly one slice
+    assert not (gathered / "manifest.json").exists()
+    result = run_cli("manifest", "merge", str(gathered))
+    assert result.returncode == 0, result.stderr
+    assert (gathered / "SHA256SUMS").read_text() == (whole / "out" / "SHA256SUMS").read_text()
+    merged = json.loads((gathered / "manifest.json").read_text(encoding="utf-8"))
+    full = json.loads((whole / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert merged["artifacts"] == full["artifacts"]
+
+
+def test_merging_refuses_missing_slices_and_bad_usage(tmp_path):
+    project = round_project(tmp_path, UNITS[:2])
+    assert build(project, "--shard", "1/2").returncode == 0
+    result = run_cli("manifest", "merge", str(project / "out"))
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("slices 2 of 2 are missing")
+    assert build(project, "--shard", "3/2").returncode == 2
+
+
+def test_a_terminal_gets_a_progress_bar(tmp_path):
+    project = round_project(tmp_path, UNITS[:3])
+    main, child = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "pipeline", "build", "-o", "out", "content"], cwd=project,
+                               stdin=child, stdout=child, stderr=child)
+    os.close(child)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=300) == 0
+    os.close(main)
+    text = output.decode("utf-8", "replace")
+    assert "building 3 publications" in text and "3/3" in text
+    assert "built alpha:" not in text  # the bar replaces the per-publication lines
+    assert text.rstrip().endswith("3 built")
