@@ -53,6 +53,7 @@ class Publisher:
         self.one_sided = settings.one_sided
         self.pdf_variant = settings.pdf_variant
         self._engine = None
+        self._frozen = False
 
     @property
     def engine(self):
@@ -83,7 +84,13 @@ class Publisher:
             if NOTICE in names:
                 made.append(Artifact(f"{folder}/{NOTICE}", *self._notice(printed, created)))
         finally:
-            gc.collect()  # a laid-out document holds its fonts in cycles; a batch worker grows without this
+            # A laid-out document holds its fonts in reference cycles: a batch worker grows without a
+            # collection. After the first publication, what the engines set up once is frozen out of
+            # the collector's sight, so each collection looks at one publication's objects only.
+            gc.collect()
+            if not self._frozen:
+                gc.freeze()
+                self._frozen = True
         return made
 
     def lay_out(self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str):

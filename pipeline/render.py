@@ -255,6 +255,7 @@ def render_pdf_html(environment: jinja2.Environment, template: str, publication:
     stylesheet = _render(environment, STYLESHEET_TEMPLATE, {
         "fonts": fonts,
         "family": families,
+        "spacing_rules": typesetter.spacing_rules(),
         "g": gbt9704,
         "grid": typesetter.grid,
         "one_sided": one_sided,

@@ -16,7 +16,7 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from . import gbt9704
-from .compose import Composer, balanced_lines, lines_html
+from .compose import Composer, balanced_lines, lines_html, spacing_rules
 from .fonts import ROLES, ResolvedFace
 from .shaping import EM_BOX_ASCENT, Shaper
 from .subset import FontFile, subset_face
@@ -35,6 +35,7 @@ class Typesetter:
     faces: dict[str, ResolvedFace]
     grid: gbt9704.TextGrid = gbt9704.STANDARD_GRID
     shapers: dict[str, Shaper] = field(default_factory=dict)
+    spacings: set[int] = field(default_factory=set)   # letter-spacing values used, in thousandths of an em
 
     def __post_init__(self) -> None:
         # Roles drawn with the same face (body and page numbers, with the stand-ins) share one
@@ -54,7 +55,7 @@ class Typesetter:
     def paragraph(self, text: str, role: str = "body", indent: float = 2) -> Markup:
         """A justified paragraph: every line but the last flush at both edges, the first indented."""
         composer = self.composer(role)
-        return lines_html(text, composer.lines(text, indent), composer.size)
+        return lines_html(text, composer.lines(text, indent), composer.size, self.spacings)
 
     def balanced(self, text: str, role: str = "title", size: float | None = None) -> Markup:
         """Centred lines of balanced length, for titles and subtitles."""
@@ -96,6 +97,10 @@ class Typesetter:
         return f"font-size:{size:.2f}pt;margin-top:{-self.em_box_inset('title', size):.3f}pt"
 
     # ---- after the document is rendered ----
+
+    def spacing_rules(self) -> str:
+        """Stylesheet rules for the spacing classes the document's lines use."""
+        return spacing_rules(self.spacings)
 
     def missing(self) -> dict[str, list[str]]:
         """Characters a face could not draw, by the first role drawn with that face."""
