@@ -22,8 +22,9 @@ BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat pyproject.toml | cksum | cut
 
 .PHONY: build test bench system-packages test-packages reference-doc schema clean
 
+# `make build BUILD_ARGS="--shard 2/4"` passes options through.
 build: $(STAMP)
-	$(BIN)/gongwen build
+	$(BIN)/gongwen build $(BUILD_ARGS)
 
 test: $(STAMP) test-packages $(ACTIONLINT)
 	$(BIN)/python -m pytest

@@ -12,21 +12,21 @@ The command line is a thin layer over these functions; the tests call them direc
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from . import __version__
-from .config import Configuration, builtin_templates
+from .config import Configuration
 from .errors import ContentError, GongwenError, Problem, Where, shown_path
 from .fonts import font_inventory, resolve_fonts
 from .freshness import Fingerprints, content_digest
-from .model import Publication, load_publication
-from .output import ARTIFACT_NAMES, MANIFEST, Artifact, OutputFolder, Written
+from .output import ARTIFACT_NAMES, BRIEFING, MANIFEST, Artifact, OutputFolder, Written
+
+if TYPE_CHECKING:
+    from .model import Publication
 
 CONTENT_SUFFIXES = (".yaml", ".yml")
 
@@ -50,6 +50,7 @@ def discover(paths: list[Path]) -> list[Path]:
 
 
 def load_all(files: list[Path]) -> tuple[list[Publication], list[Problem]]:
+    from .model import load_publication  # the YAML parser and the model load only when content must be read
     publications, problems = [], []
     for path in files:
         try:
@@ -162,7 +163,7 @@ def build(paths: list[Path], configuration: Configuration, *, force: bool = Fals
     settings = configuration.settings
     try:
         faces = resolve_fonts(settings.fonts.as_dict(), configuration.where())
-        templates, reference_doc = _template_sources(configuration)
+        templates, reference_doc = configuration.template_folders(), configuration.reference_document()
     except GongwenError as error:
         report.problems.extend(error.problems)
         return report
@@ -204,17 +205,6 @@ def build(paths: list[Path], configuration: Configuration, *, force: bool = Fals
     return report
 
 
-def _template_sources(configuration: Configuration) -> tuple[list[Path], Path]:
-    """The template folders, override first, and the reference document; missing ones are mistakes."""
-    override = configuration.path("templates")
-    if override is not None and not override.is_dir():
-        raise ContentError(Problem(configuration.where(), "templates", "template folder not found", shown_path(override)))
-    reference_doc = configuration.path("reference_doc") or builtin_templates() / "reference.docx"
-    if not reference_doc.is_file():
-        raise ContentError(Problem(Where(shown_path(reference_doc)), "", "reference document not found"))
-    return ([override] if override is not None else []) + [builtin_templates()], reference_doc
-
-
 def _plan(files: list[Path], sources: dict[Path, str], fingerprints: Fingerprints, output: OutputFolder,
           force: bool, report: BuildReport) -> list[_Job]:
     """What must be made: every artifact whose inputs changed (all, with `force`). Content that
@@ -235,6 +225,8 @@ def _plan(files: list[Path], sources: dict[Path, str], fingerprints: Fingerprint
         else:
             report.up_to_date.append(publication_id)
             current[publication_id] = source
+    if not jobs:
+        return []
     publications, problems = load_all([job.path for job in jobs])
     report.problems.extend(problems)
     by_file = {publication.source.path: publication for publication in publications}
@@ -276,6 +268,7 @@ def _start_worker(configuration: Configuration) -> None:
 
 
 def _make_in_worker(path: Path, shown: str, names: tuple[str, ...]) -> _Made | _Failed:
+    from .model import load_publication
     try:
         publication = load_publication(path, shown)
         return _Made(publication.id, _worker_publisher.artifacts(publication, names))
@@ -287,24 +280,65 @@ def _make_all(jobs: list[_Job], configuration: Configuration, workers: int) -> I
     """Every job's outcome, as the jobs finish."""
     if not jobs:
         return
-    if workers <= 1 or len(jobs) == 1:
-        from .publish import Publisher
-        try:
-            publisher = Publisher(configuration)
-        except GongwenError as error:
-            for job in jobs:
-                yield job, _Failed(error.problems)
-            return
-        for job in jobs:
-            try:
-                yield job, _Made(job.publication.id, publisher.artifacts(job.publication, job.names))
-            except GongwenError as error:
-                yield job, _Failed(error.problems)
+    if workers <= 1:
+        yield from _make_here(jobs, configuration)
         return
+    parts = _parts(jobs, workers)
+    if len(parts) == 1:
+        yield from _make_here(jobs, configuration)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     # Fork where there is one: workers inherit the loaded configuration and start at once.
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
+    waiting = {id(job): len([part for part in parts if part[0] is job]) for job in jobs}
+    gathered: dict[int, list[_Made | _Failed]] = {id(job): [] for job in jobs}
+    with ProcessPoolExecutor(max_workers=min(workers, len(parts)), mp_context=context,
                              initializer=_start_worker, initargs=(configuration,)) as pool:
-        futures = {pool.submit(_make_in_worker, job.path, job.shown, job.names): job for job in jobs}
+        futures = {pool.submit(_make_in_worker, job.path, job.shown, names): job for job, names in parts}
         for future in as_completed(futures):
-            yield futures[future], future.result()
+            job = futures[future]
+            gathered[id(job)].append(future.result())
+            waiting[id(job)] -= 1
+            if waiting[id(job)] == 0:
+                yield job, _joined(gathered.pop(id(job)))
+
+
+def _parts(jobs: list[_Job], workers: int) -> list[tuple[_Job, tuple[str, ...]]]:
+    """The work for the pool. With fewer publications than workers (one edited file, a single cold
+    build), a publication's artifacts are split between workers: the briefing in one, the notice
+    and the summary in another, each worker starting its own engine at the same time."""
+    if len(jobs) >= workers:
+        return [(job, job.names) for job in jobs]
+    parts = []
+    for job in jobs:
+        pdf_first = tuple(name for name in job.names if name == BRIEFING)
+        rest = tuple(name for name in job.names if name != BRIEFING)
+        parts.extend((job, names) for names in (pdf_first, rest) if names)
+    return parts
+
+
+def _joined(outcomes: list[_Made | _Failed]) -> _Made | _Failed:
+    """One publication's outcome from its parts: made only if every part was."""
+    failed = [problem for outcome in outcomes if isinstance(outcome, _Failed) for problem in outcome.problems]
+    if failed:
+        return _Failed(list(dict.fromkeys(failed)))
+    artifacts = sorted((artifact for outcome in outcomes for artifact in outcome.artifacts),
+                       key=lambda artifact: ARTIFACT_NAMES.index(artifact.path.rsplit("/", 1)[1]))
+    return _Made(outcomes[0].publication_id, artifacts)
+
+
+def _make_here(jobs: list[_Job], configuration: Configuration) -> Iterator[tuple[_Job, _Made | _Failed]]:
+    from .publish import Publisher
+    try:
+        publisher = Publisher(configuration)
+    except GongwenError as error:
+        for job in jobs:
+            yield job, _Failed(error.problems)
+        return
+    for job in jobs:
+        try:
+            yield job, _Made(job.publication.id, publisher.artifacts(job.publication, job.names))
+        except GongwenError as error:
+            yield job, _Failed(error.problems)

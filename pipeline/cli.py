@@ -65,7 +65,7 @@ def build(paths, output, templates, reference_doc, one_sided, pdf_variant, force
     message, unless --force. On a terminal a progress bar shows the work; elsewhere (CI) each
     finished publication prints one line.
     """
-    from .build import BuildEvents, Shard, build as build_all, default_jobs
+    from .build import Shard, build as build_all, default_jobs
     try:
         slice_ = Shard.parse(shard) if shard else None
     except ValueError as error:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Literal
 
 from .errors import ContentError, Problem, Where
-from .load import Mapping, Node, Scalar, Sequence
+from .nodes import Mapping, Node, Scalar, Sequence
 from .schema import Record, convert_record, field_reference, spec
 
 def builtin_templates() -> Path:
@@ -108,6 +108,20 @@ class Configuration:
         base = Path.cwd() if self.origins.get(name, "").startswith("command line") else self.root
         return base / path
 
+    def template_folders(self) -> list[Path]:
+        """Where templates are looked up: the override folder first, then the built-in one."""
+        override = self.path("templates")
+        if override is not None and not override.is_dir():
+            raise ContentError(Problem(self.where(), "templates", "template folder not found", _shown_path(override)))
+        return ([override] if override is not None else []) + [builtin_templates()]
+
+    def reference_document(self) -> Path:
+        """The Word reference document: configured, or the built-in one."""
+        reference = self.path("reference_doc") or builtin_templates() / "reference.docx"
+        if not reference.is_file():
+            raise ContentError(Problem(Where(_shown_path(reference)), "", "reference document not found"))
+        return reference
+
     def content_paths(self) -> list[Path]:
         base = Path.cwd() if self.origins.get("content", "").startswith("command line") else self.root
         return [path if (path := Path(item).expanduser()).is_absolute() else base / path
@@ -197,7 +211,6 @@ def load_configuration(start: Path | None = None, overrides: dict[str, Any] | No
     else:
         root, config_file, table = find_project(start or Path.cwd())
     origins = {field.name: "default" for field in dataclasses.fields(Settings)}
-    values: dict[str, Any] = dict(table)
     if config_file is not None:
         shown = _shown_path(config_file)
         lines = _key_lines(config_file)

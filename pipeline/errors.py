@@ -53,7 +53,17 @@ def shown_path(path: Path | str) -> str:
         return str(path)
 
 
-_NOTHING = object()
+class _Nothing:
+    """No value was seen. One instance, kept one across processes: problems come back from workers pickled."""
+
+    def __reduce__(self) -> str:
+        return "_NOTHING"
+
+    def __repr__(self) -> str:
+        return "<no value>"
+
+
+_NOTHING = _Nothing()
 
 
 @dataclass(frozen=True, slots=True)

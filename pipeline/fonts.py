@@ -9,7 +9,6 @@ Simplified-Chinese face is chosen, never silently the first (Japanese) one.
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
 import shutil

@@ -19,7 +19,7 @@ from . import __version__
 from .cache import file_digests
 from .config import Configuration
 from .fonts import ResolvedFace
-from .load import DEFAULTS_FILE
+from .nodes import DEFAULTS_FILE
 from .output import BRIEFING, NOTICE, SUMMARY
 
 # Which artifacts each kind of input feeds.

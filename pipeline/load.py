@@ -11,67 +11,23 @@ from __future__ import annotations
 import codecs
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Iterator
 
 import yaml
 
 from .errors import ContentError, Problem, Where
+from .nodes import DEFAULTS_FILE, Mapping, Node, Scalar, Sequence, kind_of
 
 MAX_FILE_BYTES = 1024 * 1024
 """Content files larger than this (1 MiB, about 300 000 Chinese characters) are refused."""
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _STANDARD_TAG = "tag:yaml.org,2002:"
 # `!!str 8:00` is a legitimate way to force text; tags that build objects (!!python/…, !!binary) are not.
 _ACCEPTED_TAGS = frozenset(_STANDARD_TAG + name for name in ("str", "int", "float", "bool", "null", "seq", "map"))
 MAX_DEPTH = 32
 """Content nests a few levels deep; deeper nesting is refused before it can exhaust the stack."""
 _REFERENCES_SHOWN = 5  # an alias bomb holds hundreds of aliases: name the first few, count the rest
-
-
-@dataclass(frozen=True, slots=True)
-class Scalar:
-    text: str
-    where: Where
-    quoted: bool = False  # quoted or block style: never null, never a number
-    end: Where | None = None
-
-    @property
-    def is_null(self) -> bool:
-        return not self.quoted and self.text in _NULLS
-
-
-@dataclass(frozen=True, slots=True)
-class Sequence:
-    items: tuple["Node", ...]
-    where: Where
-
-
-@dataclass(frozen=True, slots=True)
-class Mapping:
-    items: tuple[tuple[Scalar, "Node"], ...]
-    where: Where
-
-    def get(self, key: str) -> "Node | None":
-        for name, value in self.items:
-            if name.text == key:
-                return value
-        return None
-
-    def keys(self) -> list[str]:
-        return [name.text for name, _ in self.items]
-
-
-Node = Union[Scalar, Sequence, Mapping]
-
-
-def kind_of(node: Node) -> str:
-    if isinstance(node, Mapping):
-        return "a mapping"
-    if isinstance(node, Sequence):
-        return "a list"
-    return "null" if node.is_null else "text"
 
 
 @dataclass(frozen=True)
@@ -97,10 +53,6 @@ class Source:
         line = self.text.count("\n", 0, found) + 1
         column = found - (self.text.rfind("\n", 0, found) + 1) + 1
         return Where(self.path, line, column)
-
-
-DEFAULTS_FILE = "_defaults.yaml"
-"""Values every publication in the same folder inherits (deep-merged; the publication's own win)."""
 
 
 def merged(defaults: Node, own: Node) -> Node:

@@ -16,7 +16,8 @@ from types import MappingProxyType
 from typing import Any, Iterable, Literal, Mapping as TypingMapping
 
 from .errors import ContentError, Problem, Where
-from .load import Mapping, Node, Scalar, Sequence, Source, read_with_defaults
+from .load import Source, read_with_defaults
+from .nodes import Mapping, Node, Scalar, Sequence
 from .schema import Record, Time, convert_record, field_reference, json_schema, schema_for, spec
 
 SCHEMA_VERSION = 1

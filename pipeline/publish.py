@@ -17,7 +17,7 @@ from pathlib import Path
 from . import gbt9704
 from .cache import scratch_folder
 from .config import Configuration
-from .errors import ContentError, Problem, Where, shown, shown_path
+from .errors import ContentError, Problem, Where, shown
 from .fonts import ResolvedFace, resolve_fonts
 from .model import Publication
 from .output import ARTIFACT_NAMES, BRIEFING, NOTICE, SUMMARY, Artifact
@@ -44,12 +44,10 @@ class Publisher:
         self.configuration = configuration
         settings = configuration.settings
         self.faces: dict[str, ResolvedFace] = resolve_fonts(settings.fonts.as_dict(), configuration.where())
-        self.template_override = configuration.path("templates")
-        if self.template_override is not None and not self.template_override.is_dir():
-            raise ContentError(Problem(configuration.where(), "templates", "template folder not found",
-                                       shown_path(self.template_override)))
+        folders = configuration.template_folders()
+        self.template_override = folders[0] if len(folders) > 1 else None
         self.environment = template_environment(self.template_override)
-        self.reference_doc = configuration.path("reference_doc") or builtin_templates() / "reference.docx"
+        self.reference_doc = configuration.reference_document()
         self.one_sided = settings.one_sided
         self.pdf_variant = settings.pdf_variant
         self._engine = None

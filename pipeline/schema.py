@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, Literal
 
 from .errors import ContentError, Problem, Where
-from .load import Mapping, Node, Scalar, Sequence, kind_of
+from .nodes import Mapping, Node, Scalar, Sequence, kind_of
 
 # XML 1.0 forbids these; python-docx and PDF text would fail on them later.
 _FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")

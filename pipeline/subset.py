@@ -16,12 +16,11 @@ character has one width wherever it stands, and the line composer's widths hold.
 
 from __future__ import annotations
 
-import io
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import uharfbuzz as hb
-from fontTools.ttLib import TTFont
 
 from .fonts import ResolvedFace
 from .shaping import FEATURES, LANGUAGE, Shaper, _hb_font
@@ -79,33 +78,109 @@ def subset_face(shaper: Shaper, extra_text: str = "") -> bytes:
 
 def _map_to_chinese_forms(data: bytes, chars: set[str]) -> bytes:
     """Point the character map at the glyphs Chinese shaping chooses (em dash, quotes, ellipsis …)."""
-    font = hb.Font(hb.Face(data))
-    changes = {}
-    for char in chars:
-        code = ord(char)
-        nominal = font.get_nominal_glyph(code)
-        if nominal is None:
-            continue
-        buffer = hb.Buffer()
-        buffer.add_str(char)
-        buffer.direction = "ltr"
-        buffer.script = "hani"
-        buffer.language = LANGUAGE
-        hb.shape(font, buffer, FEATURES)
-        if len(buffer.glyph_infos) == 1 and buffer.glyph_infos[0].codepoint != nominal:
-            changes[code] = buffer.glyph_infos[0].codepoint
-    if not changes:
-        return data
-    # Only the cmap table is decompiled; naming the glyphs by number keeps the others as raw bytes.
-    # recalcTimestamp=False: fontTools would stamp the clock into `head`, and every PDF would differ.
-    ttfont = TTFont(io.BytesIO(data), lazy=True, recalcTimestamp=False, recalcBBoxes=False)
-    names = [".notdef"] + [f"glyph{index:05d}" for index in range(1, ttfont["maxp"].numGlyphs)]
-    ttfont.setGlyphOrder(names)
-    for table in ttfont["cmap"].tables:
-        if table.isUnicode():
-            for code, glyph in changes.items():
-                if code in table.cmap:
-                    table.cmap[code] = names[glyph]
-    out = io.BytesIO()
-    ttfont.save(out)
-    return out.getvalue()
+    face = hb.Face(data)
+    font = hb.Font(face)
+    mapping = {code: glyph for code in face.unicodes if (glyph := font.get_nominal_glyph(code)) is not None}
+    # One shaping of all the document's characters, each its own cluster: with kerning, ligatures
+    # and contextual forms off, a character's glyph does not depend on its neighbours here.
+    codes = sorted(code for code in map(ord, chars) if code in mapping)
+    buffer = hb.Buffer()
+    buffer.add_codepoints(codes)
+    buffer.direction = "ltr"
+    buffer.script = "hani"
+    buffer.language = LANGUAGE
+    hb.shape(font, buffer, FEATURES)
+    changed = False
+    if len(buffer.glyph_infos) == len(codes):
+        for info in buffer.glyph_infos:
+            code = codes[info.cluster]
+            if info.codepoint != mapping[code]:
+                mapping[code] = info.codepoint
+                changed = True
+    return _with_cmap(data, mapping) if changed else data
+
+
+# ---- a character map written directly into the font's bytes ----
+# Rewriting one table through a font library costs ~10 ms a face (it re-reads and re-checks the
+# whole font); the map and the table directory are simple enough to write here in ~1 ms.
+
+def _cmap_table(mapping: dict[int, int]) -> bytes:
+    """A cmap with a format 4 subtable (the BMP) and, when needed, a format 12 one (all planes)."""
+    codes = sorted(mapping)
+    bmp = [code for code in codes if code <= 0xFFFF and code != 0xFFFF]
+    # Format 4: segments of consecutive codes mapped to consecutive glyphs, each by one delta.
+    segments: list[list[int]] = []   # [start, end, delta]
+    for code in bmp:
+        delta = (mapping[code] - code) % 0x10000
+        if segments and segments[-1][1] == code - 1 and segments[-1][2] == delta:
+            segments[-1][1] = code
+        else:
+            segments.append([code, code, delta])
+    segments.append([0xFFFF, 0xFFFF, 1])
+    count = len(segments)
+    search = 2 ** (count.bit_length() - 1)
+    format4 = struct.pack(">HHHHHHH", 4, 16 + 8 * count, 0, 2 * count, 2 * search, search.bit_length() - 1, 2 * (count - search))
+    format4 += struct.pack(f">{count}H", *(segment[1] for segment in segments)) + b"\0\0"
+    format4 += struct.pack(f">{count}H", *(segment[0] for segment in segments))
+    format4 += struct.pack(f">{count}H", *(segment[2] for segment in segments))
+    format4 += b"\0\0" * count  # idRangeOffset: deltas only
+    subtables = [((0, 3), format4), ((3, 1), format4)]
+    if codes and codes[-1] > 0xFFFF:
+        groups: list[list[int]] = []   # [start code, end code, start glyph]
+        for code in codes:
+            if groups and groups[-1][1] == code - 1 and mapping[code] == groups[-1][2] + code - groups[-1][0]:
+                groups[-1][1] = code
+            else:
+                groups.append([code, code, mapping[code]])
+        format12 = struct.pack(">HHIII", 12, 0, 16 + 12 * len(groups), 0, len(groups))
+        format12 += b"".join(struct.pack(">III", *group) for group in groups)
+        subtables += [((0, 4), format12), ((3, 10), format12)]
+    header = struct.pack(">HH", 0, len(subtables))
+    offset = 4 + 8 * len(subtables)
+    records, bodies, placed = b"", b"", {}
+    for (platform, encoding), body in subtables:
+        if id(body) not in placed:
+            placed[id(body)] = offset + len(bodies)
+            bodies += body
+        records += struct.pack(">HHI", platform, encoding, placed[id(body)])
+    return header + records + bodies
+
+
+def _checksum(data: bytes) -> int:
+    padded = data + b"\0" * (-len(data) % 4)
+    return sum(struct.unpack(f">{len(padded) // 4}I", padded)) & 0xFFFFFFFF
+
+
+def _with_cmap(font: bytes, mapping: dict[int, int]) -> bytes:
+    """The font with its cmap table replaced; the table directory and checksums rewritten."""
+    version, count = struct.unpack(">IH", font[:6])
+    tables = {}
+    for index in range(count):
+        tag, _, offset, length = struct.unpack(">4sIII", font[12 + 16 * index:28 + 16 * index])
+        tables[tag] = font[offset:offset + length]
+    tables[b"cmap"] = _cmap_table(mapping)
+    head = bytearray(tables[b"head"])
+    head[8:12] = b"\0\0\0\0"  # checkSumAdjustment, set below
+    tables[b"head"] = bytes(head)
+    tags = sorted(tables)
+    search = 2 ** (len(tags).bit_length() - 1)
+    directory = struct.pack(">IHHHH", version, len(tags), 16 * search, search.bit_length() - 1, 16 * (len(tags) - search))
+    offset = 12 + 16 * len(tags)
+    body = b""
+    for tag in tags:
+        data = tables[tag]
+        directory += struct.pack(">4sIII", tag, _checksum(data), offset + len(body), len(data))
+        body += data + b"\0" * (-len(data) % 4)
+    result = bytearray(directory + body)
+    head_offset = _table_offset(result, b"head")
+    struct.pack_into(">I", result, head_offset + 8, (0xB1B0AFBA - _checksum(bytes(result))) & 0xFFFFFFFF)
+    return bytes(result)
+
+
+def _table_offset(font: bytearray, wanted: bytes) -> int:
+    count = struct.unpack(">H", font[4:6])[0]
+    for index in range(count):
+        tag, _, offset, _ = struct.unpack(">4sIII", font[12 + 16 * index:28 + 16 * index])
+        if tag == wanted:
+            return offset
+    raise ValueError(f"no {wanted!r} table")

@@ -113,13 +113,18 @@ class Typesetter:
         return dict(first.values())
 
     def font_files(self, document_text: str, folder: Path) -> tuple[list[FontFile], dict[str, str]]:
-        """Each face cut down to this document, written into `folder`, and the CSS family of each role.
+        """Each face the document uses, cut down to it and written into `folder`, and the CSS family of each role.
 
-        Every face covers all of the document's text, so text a template prints without a filter
-        is still drawn in a face of ours. Family names carry the cut's hash: one engine set-up
-        serves many documents, and each document's cut must stay its own."""
+        A face is used when the document's filters drew text with it; the body's face and the page
+        numbers' (which the stylesheet draws) always are. A role whose face is not used is given
+        the body's family. Every face covers all of the document's text, so text a template prints
+        without a filter is still drawn in a face of ours. Family names carry the cut's hash: one
+        engine set-up serves many documents, and each document's cut must stay its own."""
         files, families = [], {}
+        always = {id(self.shapers["body"]), id(self.shapers["page_number"])}
         for role, shaper in self._first_roles().items():
+            if not shaper.used_chars and id(shaper) not in always:
+                continue
             data = subset_face(shaper, document_text + _PAGE_NUMBER_TEXT)
             digest = hashlib.sha256(data).hexdigest()
             path = folder / f"{digest}{'.otf' if data[:4] == b'OTTO' else '.ttf'}"
@@ -129,6 +134,8 @@ class Typesetter:
             for other, other_shaper in self.shapers.items():
                 if other_shaper is shaper:
                     families[other] = font.family
+        for role in self.shapers:
+            families.setdefault(role, families["body"])
         return files, families
 
     def em_box_inset(self, role: str, size: float) -> float:

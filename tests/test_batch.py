@@ -8,10 +8,8 @@ import pty
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import pytest
 
 from conftest import ROOT, run_cli, small_content
 

@@ -8,7 +8,7 @@ import re
 import jsonschema
 import pytest
 
-from pipeline.load import Mapping, Scalar, Sequence, read_source
+from pipeline.load import Mapping, Sequence, read_source
 from pipeline.model import content_json_schema, field_reference_markdown
 from conftest import ROOT, SEED_CONTENT
 
