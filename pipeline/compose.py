@@ -10,6 +10,7 @@ spacing; the slack goes between the other characters. Paragraphs stay whole `<p>
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass
@@ -160,6 +161,24 @@ class _Measure:
         return tuple(word for part in self.parts[first:stop] for word in part.words)
 
 
+def _candidate_ends(measure: _Measure, first: int, available: float, most_stretch: float):
+    """Line ends worth trying from piece `first`: none so short that even the loosest spacing
+    leaves it short of the measure (found by bisection), then on until the loop stops; the
+    paragraph's end is always a candidate."""
+    count = len(measure.parts)
+    start_char = measure.parts[first].start
+    before = measure.width_before
+
+    def long_enough(end_index: int) -> bool:
+        end_char = measure.parts[end_index - 1].end
+        return before[end_char] - before[start_char] + (end_char - start_char) * most_stretch >= available
+
+    lowest = bisect.bisect_left(range(first + 1, count + 1), True, key=long_enough) + first + 1
+    if lowest > count:
+        return (count,)
+    return range(lowest, count + 1)
+
+
 def _real_chars(text: str) -> int:
     return sum(1 for char in text if char not in CLOSING and not char.isspace())
 
@@ -183,7 +202,7 @@ def _break(parts: list[Piece], advances: list[float], text: str, first_width: fl
         if best[start_index] == math.inf:
             continue
         available = first_width if start_index == 0 else width
-        for end_index in range(start_index + 1, count + 1):
+        for end_index in _candidate_ends(measure, start_index, available, most_stretch):
             start, end, natural, gaps = measure.line(start_index, end_index)
             if end == start:
                 continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -70,6 +71,27 @@ def _allowed(path: Path, roots: tuple[Path, ...]) -> bool:
     return any(real == root or root in real.parents for root in roots)
 
 
+def _reuse_array_types(ffi) -> None:
+    """WeasyPrint asks cffi for `hb_codepoint_t[N]` with a new N for every font of every document,
+    and cffi parses each new type string with its C parser (~10 ms each, several per document).
+    The same array made as `hb_codepoint_t[]` from its initialiser is the same array, and reuses
+    one parsed type."""
+    if getattr(ffi.new, "reuses_array_types", False):
+        return
+    original = ffi.new
+    sized = re.compile(r"^(.*)\[(\d+)\]$")
+
+    def new(cdecl, init=None):
+        if isinstance(cdecl, str) and init is not None and hasattr(init, "__len__"):
+            match = sized.match(cdecl)
+            if match and int(match.group(2)) == len(init):
+                return original(match.group(1) + "[]", init)
+        return original(cdecl, init)
+
+    new.reuses_array_types = True
+    ffi.new = new
+
+
 # How many documents share one font configuration before it is renewed.
 FONT_CONFIGURATION_DOCUMENTS = 64
 
@@ -89,6 +111,7 @@ class PdfEngine:
         if getattr(text_ffi, "harfbuzz_subset", None) is None:
             raise EngineMissing(Problem(Where("weasyprint"), "", "HarfBuzz's subsetter is missing, so fonts would be subset "
                                         "ten times slower and not reproducibly; install libharfbuzz-subset0"))
+        _reuse_array_types(text_ffi.ffi)
         self._weasyprint = weasyprint
         self._roots = tuple(root.resolve() for root in allowed_roots)
         self.blocked: list[str] = []

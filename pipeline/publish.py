@@ -26,7 +26,6 @@ from .render import (BRIEFING_TEMPLATE, NOTICE_TEMPLATE, SUMMARY_TEMPLATE, built
                      template_origin)
 from .structure import read_structure
 from .typesetter import Typesetter
-from .word import write_summary
 
 def _source_date_epoch() -> int | None:
     value = os.environ.get("SOURCE_DATE_EPOCH")
@@ -134,6 +133,7 @@ class Publisher:
 
     def _summary(self, publication: Publication, created: str) -> bytes:
         markup = render_summary_html(self.environment, publication, created)
+        from .word import write_summary  # python-docx loads only where a summary is made
         blocks = read_structure(markup, SUMMARY_TEMPLATE)
         moment = datetime.datetime.fromisoformat(created.replace("Z", "+00:00"))
         return write_summary(blocks, self.reference_doc, title=publication.title, author=publication.issuer,
