@@ -20,6 +20,13 @@ from .errors import ContentError, Problem, Where
 from .nodes import Mapping, Node, Scalar, Sequence
 from .schema import Record, convert_record, field_reference, spec
 
+# The templates each output is rendered from (looked up in the override folder first).
+BRIEFING_TEMPLATE = "briefing.html.j2"
+NOTICE_TEMPLATE = "notice.html.j2"
+SUMMARY_TEMPLATE = "summary.html.j2"
+STYLESHEET_TEMPLATE = "gongwen.css.j2"
+
+
 def builtin_templates() -> Path:
     """The templates shipped with the package (inside it when installed, beside it in a checkout)."""
     inside = Path(__file__).parent / "templates"

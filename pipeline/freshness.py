@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import __version__
 from .cache import file_digests
-from .config import Configuration
+from .config import SUMMARY_TEMPLATE, Configuration
 from .fonts import ResolvedFace
 from .nodes import DEFAULTS_FILE
 from .output import BRIEFING, NOTICE, SUMMARY
@@ -25,7 +25,7 @@ from .output import BRIEFING, NOTICE, SUMMARY
 # Which artifacts each kind of input feeds.
 PDF_ARTIFACTS = (BRIEFING, NOTICE)
 WORD_ARTIFACTS = (SUMMARY,)
-_WORD_TEMPLATES = ("summary.html.j2",)
+_WORD_TEMPLATES = (SUMMARY_TEMPLATE,)
 
 
 def _digest(*parts: object) -> str:

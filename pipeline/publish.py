@@ -16,16 +16,16 @@ from pathlib import Path
 
 from . import gbt9704
 from .cache import scratch_folder
-from .config import Configuration
+from .config import BRIEFING_TEMPLATE, NOTICE_TEMPLATE, SUMMARY_TEMPLATE, Configuration, builtin_templates
 from .errors import ContentError, Problem, Where, shown
 from .fonts import ResolvedFace, resolve_fonts
 from .model import Publication
 from .output import ARTIFACT_NAMES, BRIEFING, NOTICE, SUMMARY, Artifact
-from .render import (BRIEFING_TEMPLATE, NOTICE_TEMPLATE, SUMMARY_TEMPLATE, builtin_templates, created_timestamp,
-                     find_in_templates, prepare_text, render_pdf_html, render_summary_html, template_environment,
-                     template_origin)
+from .render import (created_timestamp, find_in_templates, prepare_text, render_pdf_html, render_summary_html,
+                     template_environment, template_origin)
 from .structure import read_structure
 from .typesetter import Typesetter
+
 
 def _source_date_epoch() -> int | None:
     value = os.environ.get("SOURCE_DATE_EPOCH")

@@ -21,18 +21,13 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from . import __version__, gbt9704
-from .config import builtin_templates
+from .config import STYLESHEET_TEMPLATE, SUMMARY_TEMPLATE, builtin_templates
 from .errors import ContentError, GongwenError, Problem, Where, shown_path
 from .model import Hours, Period, Publication
 from .punctuation import normalize_punctuation
 from .schema import Record
 from .typesetter import Typesetter, chinese_date
 
-
-BRIEFING_TEMPLATE = "briefing.html.j2"
-NOTICE_TEMPLATE = "notice.html.j2"
-SUMMARY_TEMPLATE = "summary.html.j2"
-STYLESHEET_TEMPLATE = "gongwen.css.j2"
 
 _DIGITS = "零一二三四五六七八九"
 

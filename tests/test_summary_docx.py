@@ -19,7 +19,8 @@ from pipeline.publish import SUMMARY
 from pipeline.model import load_publication
 from pipeline.office_fonts import fontconfig_aliases
 from pipeline.reference import WORD_FONT_NAMES, build_reference
-from pipeline.render import SUMMARY_TEMPLATE, created_timestamp, prepare_text, render_summary_html, template_environment
+from pipeline.config import SUMMARY_TEMPLATE
+from pipeline.render import created_timestamp, prepare_text, render_summary_html, template_environment
 from pipeline.structure import Table, read_structure
 from pipeline.word import column_widths, signature_indents, write_summary
 from conftest import ROOT, SEED_CONTENT, SEED_ID, run_cli

@@ -13,7 +13,8 @@ from pipeline import gbt9704
 from pipeline.publish import Publisher
 from pipeline.config import load_configuration
 from pipeline.model import load_publication
-from pipeline.render import BRIEFING_TEMPLATE, created_timestamp
+from pipeline.config import BRIEFING_TEMPLATE
+from pipeline.render import created_timestamp
 from pdfread import attachments, decompressed_streams, type_area_text
 from conftest import run_cli
 
