@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import atexit
 import functools
-import hashlib
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
+
+from .output import atomic_write, file_sha256
 
 
 def cache_folder() -> Path:
@@ -62,8 +63,7 @@ class FileDigests:
         known = self._known.get(path)
         if isinstance(known, list) and len(known) == 3 and known[:2] == stamp:
             return known[2]
-        with open(path, "rb") as stream:
-            digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        digest = file_sha256(Path(path))
         self._known[path] = [*stamp, digest]
         self._changed = True
         return digest
@@ -72,7 +72,6 @@ class FileDigests:
         """Remember new digests; the cache is a convenience, so a folder that cannot be written is passed over."""
         if not self._changed:
             return
-        from .output import atomic_write
         try:
             atomic_write(self._path, json.dumps(self._known, sort_keys=True).encode("utf-8"))
         except Exception:  # noqa: BLE001 — any failure here only costs the next build a re-read

@@ -54,7 +54,6 @@ class Line:
     end: int
     spacing: float          # letter-spacing in points
     words: tuple[tuple[int, int], ...]
-    last: bool
     hanging: bool = False   # the last mark hangs into the margin; the character before it ends at the edge
 
 
@@ -243,7 +242,7 @@ def _break(parts: list[Piece], advances: list[float], text: str, first_width: fl
     while index > 0:
         start_index, spacing, hanging = chosen[index]
         start, end, _, _ = measure.line(start_index, index)
-        lines.append(Line(start, end, spacing, measure.words(start_index, index), index == count, hanging))
+        lines.append(Line(start, end, spacing, measure.words(start_index, index), hanging))
         index = start_index
     lines.reverse()
     return lines

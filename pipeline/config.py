@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -25,6 +26,16 @@ BRIEFING_TEMPLATE = "briefing.html.j2"
 NOTICE_TEMPLATE = "notice.html.j2"
 SUMMARY_TEMPLATE = "summary.html.j2"
 STYLESHEET_TEMPLATE = "gongwen.css.j2"
+
+
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH when set: it replaces the content's date as the documents' creation time."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ContentError(Problem(Where("SOURCE_DATE_EPOCH"), "", "must be a whole number of seconds", value))
+    return int(value)
 
 
 def builtin_templates() -> Path:

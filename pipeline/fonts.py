@@ -16,6 +16,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import file_digests
 from .errors import ContentError, Problem, Where
 
 ROLES = ("title", "body", "heading1", "heading2", "page_number")
@@ -184,14 +185,9 @@ def _resolved(role: str, face: InstalledFace, reason: str, standard: bool) -> Re
     return ResolvedFace(role, face.families[0], face.style, face.path, face.index, face.postscript, reason, standard)
 
 
-def font_file_sha256(path: str) -> str:
-    """SHA-256 of a font file; remembered in the cache folder by size and modification time."""
-    from .cache import file_digests
-    return file_digests()(path)
-
-
 def font_inventory(faces: dict[str, ResolvedFace]) -> dict[str, dict]:
-    """Per role, the face and the file it came from with the file's SHA-256, for the manifest."""
+    """Per role, the face and the file it came from with the file's SHA-256 (remembered in the cache), for the manifest."""
+    digest = file_digests()
     return {role: {"family": face.family, "style": face.style, "file": face.path, "index": face.index,
-                   "sha256": font_file_sha256(face.path)}
+                   "sha256": digest(face.path)}
             for role, face in faces.items()}

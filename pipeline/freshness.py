@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
 from .cache import file_digests
-from .config import SUMMARY_TEMPLATE, Configuration
+from .config import SUMMARY_TEMPLATE, Configuration, source_date_epoch
 from .fonts import ResolvedFace
 from .nodes import DEFAULTS_FILE
 from .output import BRIEFING, NOTICE, SUMMARY
@@ -61,7 +60,7 @@ class Fingerprints:
         pdf_templates = sorted((name, digest) for name, digest in effective.items()
                                if name not in _WORD_TEMPLATES and not name.endswith(".docx"))
         word_templates = sorted((name, digest) for name, digest in effective.items() if name in _WORD_TEMPLATES)
-        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        epoch = source_date_epoch()
         fonts = sorted({(face.path, face.index, digests(face.path)) for face in faces.values()})
         roles = sorted((role, face.path, face.index) for role, face in faces.items())
         pdf = _digest(__version__, pdf_templates, fonts, roles, settings.one_sided, settings.pdf_variant, epoch)

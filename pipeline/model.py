@@ -20,7 +20,6 @@ from .load import Source, read_with_defaults
 from .nodes import Mapping, Node, Scalar, Sequence
 from .schema import Record, Time, convert_record, field_reference, json_schema, schema_for, spec
 
-SCHEMA_VERSION = 1
 ID_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 _NUMBER_PATTERN = r"\S+〔[12][0-9]{3}〕[1-9][0-9]*号"
 

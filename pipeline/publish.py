@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime
 import gc
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from . import gbt9704
 from .cache import scratch_folder
-from .config import BRIEFING_TEMPLATE, NOTICE_TEMPLATE, SUMMARY_TEMPLATE, Configuration, builtin_templates
+from .config import BRIEFING_TEMPLATE, NOTICE_TEMPLATE, SUMMARY_TEMPLATE, Configuration, builtin_templates, source_date_epoch
 from .errors import ContentError, Problem, Where, shown
 from .fonts import ResolvedFace, resolve_fonts
 from .model import Publication
@@ -25,15 +24,6 @@ from .render import (created_timestamp, find_in_templates, prepare_text, render_
                      template_environment, template_origin)
 from .structure import read_structure
 from .typesetter import Typesetter
-
-
-def _source_date_epoch() -> int | None:
-    value = os.environ.get("SOURCE_DATE_EPOCH")
-    if not value:
-        return None
-    if not value.isdigit():
-        raise ContentError(Problem(Where("SOURCE_DATE_EPOCH"), "", "must be a whole number of seconds", value))
-    return int(value)
 
 
 class Publisher:
@@ -68,8 +58,7 @@ class Publisher:
 
     def artifacts(self, publication: Publication, names: tuple[str, ...] = ARTIFACT_NAMES) -> list[Artifact]:
         """The named artifacts of one publication (all three by default), made in memory."""
-        epoch = _source_date_epoch()
-        created = created_timestamp(publication, epoch)
+        created = created_timestamp(publication, source_date_epoch())
         printed = prepare_text(publication)
         folder = publication.id
         made = []

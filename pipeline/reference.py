@@ -17,7 +17,6 @@ import datetime
 import io
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import docx
 from docx.enum.style import WD_STYLE_TYPE
@@ -324,7 +323,3 @@ def build_reference(names: dict[str, str] | None = None, one_sided: bool = False
     buffer = io.BytesIO()
     document.save(buffer)
     return fixed_zip(buffer.getvalue())
-
-
-def write_reference(path: Path, names: dict[str, str] | None = None) -> None:
-    path.write_bytes(build_reference(names))

@@ -153,7 +153,6 @@ class RenderedPdf:
 
     html: str
     stylesheet: str
-    typesetter: Typesetter
 
 
 def _render(environment: jinja2.Environment, name: str, context: dict, publication: Publication) -> str:
@@ -257,7 +256,7 @@ def render_pdf_html(environment: jinja2.Environment, template: str, publication:
         "page_number_offset": typesetter.page_number_offset(),
         "em_box_inset": typesetter.em_box_inset,
     }, publication)
-    return RenderedPdf(body, stylesheet, typesetter)
+    return RenderedPdf(body, stylesheet)
 
 
 def _visible_text(markup: str) -> str:

@@ -183,12 +183,9 @@ class Converter:
         record = cls(**{name: value for name, value in values.items() if value is not None})
         for relative, message, got in record.problems():
             field_path = _field_path(path, relative) if relative else path
-            where = self.position(field_path, node).where
+            where = self.positions.get(field_path, node).where
             self.fail(where, field_path, message, dataclasses.MISSING if got is None else got)
         return record
-
-    def position(self, field_path: str, fallback: Node) -> Node:
-        return self.positions.get(field_path, fallback)
 
 
 def _parse_text(converter: Converter, node: Scalar, path: str, meta: dict) -> str | None:

@@ -69,7 +69,7 @@ class Shaper:
     missing: dict[str, None] = field(default_factory=dict)  # ordered set of characters the face lacks
 
     def __post_init__(self) -> None:
-        self._font = _hb_font(self.face.path, self.face.index)
+        self._font = harfbuzz_font(self.face.path, self.face.index)
         self.upem = self._font.face.upem
         extents = self._font.get_font_extents("ltr")
         self.ascender = extents.ascender / self.upem
@@ -99,6 +99,6 @@ class Shaper:
 
 
 @functools.lru_cache(maxsize=16)
-def _hb_font(path: str, index: int) -> hb.Font:
+def harfbuzz_font(path: str, index: int) -> hb.Font:
     blob = hb.Blob.from_file_path(path)
     return hb.Font(hb.Face(blob, index))

@@ -23,7 +23,7 @@ from pathlib import Path
 import uharfbuzz as hb
 
 from .fonts import ResolvedFace
-from .shaping import FEATURES, LANGUAGE, Shaper, _hb_font
+from .shaping import FEATURES, LANGUAGE, Shaper, harfbuzz_font
 
 
 def _tag(name: str) -> int:
@@ -57,7 +57,7 @@ class FontFile:
 def subset_face(shaper: Shaper, extra_text: str = "") -> bytes:
     """The shaper's face cut to the glyphs it shaped plus the characters of `extra_text`."""
     shaper.advances(extra_text + _ALWAYS_KEPT, 16, report_missing=False)
-    face = _hb_font(shaper.face.path, shaper.face.index).face
+    face = harfbuzz_font(shaper.face.path, shaper.face.index).face
     subset_input = hb.SubsetInput()
     for char in shaper.used_chars:
         subset_input.unicode_set.add(ord(char))

@@ -26,7 +26,7 @@ from pipeline.model import publication_from_source
 from pipeline.load import Source
 from pipeline.render import prepare_text
 from pipeline.schema import clean_text
-from pipeline.shaping import _hb_font
+from pipeline.shaping import harfbuzz_font
 from pdfread import comparable, type_area_text
 
 settings.register_profile("bounded", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -150,7 +150,7 @@ def test_arbitrary_unicode_builds_with_the_text_or_fails_cleanly(publisher, tmp_
 def drawable_characters() -> list[str]:
     """Characters every resolved face draws, without controls, separators or unassigned code points."""
     faces = Publisher(load_configuration(Path.cwd(), {})).faces.values()
-    common = set.intersection(*(set(_hb_font(face.path, face.index).face.unicodes) for face in faces))
+    common = set.intersection(*(set(harfbuzz_font(face.path, face.index).face.unicodes) for face in faces))
     return sorted(chr(code) for code in common if not unicodedata.category(chr(code)).startswith(("C", "Z")))
 
 
