@@ -1,7 +1,7 @@
 """The library API: find content files, check them, and build the publications that need it.
 
 `check(paths)` loads and validates. `build(paths, configuration)` skips every artifact whose inputs
-have not changed since the output folder's last build (see `freshness`), makes the rest — in this
+have not changed since the output folder's last build (see `incremental`), makes the rest — in this
 process, or over a pool of worker processes that each start the engines once — and hands each
 publication's artifacts to the output folder, the only writer. A publication is made completely
 in memory before any of its files is written, so one that fails leaves its earlier artifacts as
@@ -14,19 +14,20 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
 
 from . import __version__
+from .artifacts import ARTIFACTS
 from .config import Configuration
+from .content.model import Publication, load_publication
 from .errors import ContentError, GongwenError, Problem, Where, shown_path
-from .fonts import font_inventory, resolve_fonts
-from .freshness import Fingerprints, content_digest
-from .output import ARTIFACT_NAMES, BRIEFING, MANIFEST, Artifact, OutputFolder, Written
-
-if TYPE_CHECKING:
-    from .model import Publication
+from .incremental import Fingerprints, content_digest
+from .output.folder import OutputFolder, Written
+from .output.manifest import MANIFEST
+from .typeset.fonts import font_inventory, resolve_fonts
+from .workers import Failed, Job, make_all
 
 CONTENT_SUFFIXES = (".yaml", ".yml")
 
@@ -45,12 +46,17 @@ def discover(paths: list[Path]) -> list[Path]:
             problems.append(Problem(Where(shown_path(path)), "", "no such file or folder"))
     if problems:
         raise ContentError(problems)
-    unique = list(dict.fromkeys(found))
-    return unique
+    return list(dict.fromkeys(found))
+
+
+def _shared_folder(publication: Publication, other: str) -> Problem:
+    """Two content files claim one output folder: which of them it should hold is for the user to say."""
+    return Problem(publication.where("id"), "id", f"two publications would share dist/{publication.id}/ (the other is {other})",
+                   publication.id)
 
 
 def load_all(files: list[Path]) -> tuple[list[Publication], list[Problem]]:
-    from .model import load_publication  # the YAML parser and the model load only when content must be read
+    """The publications of `files` and every problem found in them; two files claiming one id are both left out."""
     publications, problems = [], []
     for path in files:
         try:
@@ -63,10 +69,7 @@ def load_all(files: list[Path]) -> tuple[list[Publication], list[Problem]]:
         earlier = first_seen.setdefault(publication.id, publication)
         if earlier is not publication:
             shared.add(publication.id)
-            problems.append(Problem(publication.where("id") if "id" in publication.positions else Where(publication.source.path),
-                                    "id", f"two publications would share dist/{publication.id}/ (the other is {earlier.source.path})",
-                                    publication.id))
-    # Which of them dist/<id>/ should hold is for the user to say: neither is built.
+            problems.append(_shared_folder(publication, earlier.source.path))
     return [publication for publication in publications if publication.id not in shared], problems
 
 
@@ -86,7 +89,7 @@ class Shard:
     count: int
 
     @classmethod
-    def parse(cls, text: str) -> "Shard":
+    def parse(cls, text: str) -> Shard:
         match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
         if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
             raise ValueError(f"expected K/N with 1 ≤ K ≤ N, e.g. 2/4 (got {text!r})")
@@ -111,7 +114,6 @@ def source_name(path: Path, configuration: Configuration) -> str:
 
 @dataclass
 class BuildReport:
-    written: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     built: list[str] = field(default_factory=list)
     up_to_date: list[str] = field(default_factory=list)   # publications whose every artifact was current
@@ -125,16 +127,6 @@ class BuildEvents:
     planned: Callable[[int, int], None] | None = None          # (publications to make, publications up to date)
     built: Callable[[str, Written], None] | None = None        # (publication id, what was written)
     failed: Callable[[list[Problem]], None] | None = None
-
-
-@dataclass
-class _Job:
-    path: Path
-    source: str
-    shown: str
-    inputs: dict[str, str]
-    names: tuple[str, ...]
-    publication: Publication | None = None
 
 
 def default_jobs() -> int:
@@ -170,7 +162,7 @@ def build(paths: list[Path], configuration: Configuration, *, force: bool = Fals
     fingerprints = Fingerprints.of(configuration, faces, templates, reference_doc)
     about = {"tool": "gongwen", "version": __version__, "pdf_variant": settings.pdf_variant, "fonts": font_inventory(faces)}
     try:
-        output = OutputFolder(configuration.path("output"), about, force=force,
+        output = OutputFolder(configuration.output_folder(), about, force=force,
                               manifest=shard.manifest if shard else MANIFEST)
     except GongwenError as error:
         report.problems.extend(error.problems)
@@ -181,8 +173,8 @@ def build(paths: list[Path], configuration: Configuration, *, force: bool = Fals
         jobs_to_do = _plan(files, sources, fingerprints, output, force, report)
         if events.planned:
             events.planned(len(jobs_to_do), len(report.up_to_date))
-        for job, outcome in _make_all(jobs_to_do, configuration, jobs):
-            if isinstance(outcome, _Failed):
+        for job, outcome in make_all(jobs_to_do, configuration, jobs):
+            if isinstance(outcome, Failed):
                 report.problems.extend(outcome.problems)
                 if events.failed:
                     events.failed(outcome.problems)
@@ -195,7 +187,6 @@ def build(paths: list[Path], configuration: Configuration, *, force: bool = Fals
                 if events.failed:
                     events.failed(error.problems)
                 continue
-            report.written.extend(written.paths)
             report.kept.extend(written.kept)
             report.built.append(publication_id)
             if events.built:
@@ -205,11 +196,21 @@ def build(paths: list[Path], configuration: Configuration, *, force: bool = Fals
     return report
 
 
+@dataclass(frozen=True)
+class _Stale:
+    """A content file with at least one artifact to make."""
+
+    path: Path
+    source: str
+    inputs: dict[str, str]
+    wanted: tuple[str, ...]
+
+
 def _plan(files: list[Path], sources: dict[Path, str], fingerprints: Fingerprints, output: OutputFolder,
-          force: bool, report: BuildReport) -> list[_Job]:
+          force: bool, report: BuildReport) -> list[Job]:
     """What must be made: every artifact whose inputs changed (all, with `force`). Content that
     changed is loaded here, so mistakes and shared ids are found before any engine starts."""
-    jobs = []
+    stale: list[_Stale] = []
     current: dict[str, str] = {}  # id → content file, for publications wholly up to date
     for path in files:
         source = sources[path]
@@ -219,126 +220,27 @@ def _plan(files: list[Path], sources: dict[Path, str], fingerprints: Fingerprint
             report.problems.append(Problem(Where(shown_path(path)), "", f"cannot read the file: {error.strerror or error}"))
             continue
         publication_id, fresh = (None, set()) if force else output.up_to_date(source, inputs)
-        names = tuple(name for name in ARTIFACT_NAMES if name not in fresh)
-        if names:
-            jobs.append(_Job(path, source, shown_path(path), inputs, names))
+        wanted = tuple(artifact.name for artifact in ARTIFACTS if artifact.name not in fresh)
+        if wanted:
+            stale.append(_Stale(path, source, inputs, wanted))
         else:
+            assert publication_id is not None, "a publication with every artifact fresh was built before"
             report.up_to_date.append(publication_id)
             current[publication_id] = source
-    if not jobs:
+    if not stale:
         return []
-    publications, problems = load_all([job.path for job in jobs])
+    publications, problems = load_all([item.path for item in stale])
     report.problems.extend(problems)
     by_file = {publication.source.path: publication for publication in publications}
-    ready = []
-    for job in jobs:
-        job.publication = by_file.get(job.shown)
-        if job.publication is None:
+    jobs = []
+    for item in stale:
+        publication = by_file.get(shown_path(item.path))
+        if publication is None:
             continue  # its problems are reported
-        owner = current.get(job.publication.id)
+        owner = current.get(publication.id)
         if owner is not None:
-            report.problems.append(Problem(job.publication.where("id"), "id",
-                                           f"two publications would share dist/{job.publication.id}/ (the other is {owner})",
-                                           job.publication.id))
+            report.problems.append(_shared_folder(publication, owner))
             continue
-        ready.append(job)
-    return ready
-
-
-# ---- making publications: here, or in worker processes that each set up the engines once ----
-
-@dataclass(frozen=True)
-class _Made:
-    publication_id: str
-    artifacts: list[Artifact]
-
-
-@dataclass(frozen=True)
-class _Failed:
-    problems: list[Problem]
-
-
-_worker_publisher = None
-
-
-def _start_worker(configuration: Configuration) -> None:
-    global _worker_publisher
-    from .publish import Publisher
-    _worker_publisher = Publisher(configuration)
-
-
-def _make_in_worker(path: Path, shown: str, names: tuple[str, ...]) -> _Made | _Failed:
-    from .model import load_publication
-    try:
-        publication = load_publication(path, shown)
-        return _Made(publication.id, _worker_publisher.artifacts(publication, names))
-    except GongwenError as error:
-        return _Failed(error.problems)
-
-
-def _make_all(jobs: list[_Job], configuration: Configuration, workers: int) -> Iterator[tuple[_Job, _Made | _Failed]]:
-    """Every job's outcome, as the jobs finish."""
-    if not jobs:
-        return
-    if workers <= 1:
-        yield from _make_here(jobs, configuration)
-        return
-    parts = _parts(jobs, workers)
-    if len(parts) == 1:
-        yield from _make_here(jobs, configuration)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    # Fork where there is one: workers inherit the loaded configuration and start at once.
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    waiting = {id(job): len([part for part in parts if part[0] is job]) for job in jobs}
-    gathered: dict[int, list[_Made | _Failed]] = {id(job): [] for job in jobs}
-    with ProcessPoolExecutor(max_workers=min(workers, len(parts)), mp_context=context,
-                             initializer=_start_worker, initargs=(configuration,)) as pool:
-        futures = {pool.submit(_make_in_worker, job.path, job.shown, names): job for job, names in parts}
-        for future in as_completed(futures):
-            job = futures[future]
-            gathered[id(job)].append(future.result())
-            waiting[id(job)] -= 1
-            if waiting[id(job)] == 0:
-                yield job, _joined(gathered.pop(id(job)))
-
-
-def _parts(jobs: list[_Job], workers: int) -> list[tuple[_Job, tuple[str, ...]]]:
-    """The work for the pool. With fewer publications than workers (one edited file, a single cold
-    build), a publication's artifacts are split between workers: the briefing in one, the notice
-    and the summary in another, each worker starting its own engine at the same time."""
-    if len(jobs) >= workers:
-        return [(job, job.names) for job in jobs]
-    parts = []
-    for job in jobs:
-        pdf_first = tuple(name for name in job.names if name == BRIEFING)
-        rest = tuple(name for name in job.names if name != BRIEFING)
-        parts.extend((job, names) for names in (pdf_first, rest) if names)
-    return parts
-
-
-def _joined(outcomes: list[_Made | _Failed]) -> _Made | _Failed:
-    """One publication's outcome from its parts: made only if every part was."""
-    failed = [problem for outcome in outcomes if isinstance(outcome, _Failed) for problem in outcome.problems]
-    if failed:
-        return _Failed(list(dict.fromkeys(failed)))
-    artifacts = sorted((artifact for outcome in outcomes for artifact in outcome.artifacts),
-                       key=lambda artifact: ARTIFACT_NAMES.index(artifact.path.rsplit("/", 1)[1]))
-    return _Made(outcomes[0].publication_id, artifacts)
-
-
-def _make_here(jobs: list[_Job], configuration: Configuration) -> Iterator[tuple[_Job, _Made | _Failed]]:
-    from .publish import Publisher
-    try:
-        publisher = Publisher(configuration)
-    except GongwenError as error:
-        for job in jobs:
-            yield job, _Failed(error.problems)
-        return
-    for job in jobs:
-        try:
-            yield job, _Made(job.publication.id, publisher.artifacts(job.publication, job.names))
-        except GongwenError as error:
-            yield job, _Failed(error.problems)
+        wanted = tuple(artifact for artifact in ARTIFACTS if artifact.name in item.wanted)
+        jobs.append(Job(publication, item.path, item.source, item.inputs, wanted))
+    return jobs

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .output import atomic_write, file_sha256
+from .files import atomic_write, file_sha256
 
 
 def cache_folder() -> Path:

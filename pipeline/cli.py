@@ -1,4 +1,4 @@
-"""The command line: a thin click layer over the library API in `pipeline.build`.
+"""The command line: a thin click layer over the library API in `pipeline.build`, and the only module that knows click.
 
 Exit codes: 0 success; 1 content, configuration, template or output problems, one line each as
 `path:line:column: field: what is wrong (got …)`; 2 usage errors.
@@ -8,27 +8,56 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from . import __version__
-from .config import PDF_VARIANTS
-from .errors import ContentError, shown_path
+from .build import BuildEvents, Shard, check as check_all, default_jobs
+from .build import build as build_all
+from .config import PDF_VARIANTS, Configuration, describe, load_configuration
+from .content.model import content_json_schema
+from .errors import GongwenError, shown_path
+from .fields import field_reference_markdown
+from .files import atomic_write
+from .lazy import lazy_import
+from .output.manifest import merge_shard_manifests
+from .typeset.fonts import ROLE_DESCRIPTIONS, resolve_fonts
+from .word.fonts import WORD_FONT_NAMES, fontconfig_aliases
+
+if TYPE_CHECKING:
+    from .word import reference
+else:
+    reference = lazy_import("pipeline.word.reference")  # python-docx (0.1 s): only `gongwen reference-doc` needs it
+
+Command = TypeVar("Command", bound=Callable[..., Any])
 
 
-def _configuration(paths: tuple[Path, ...], config_file: Path | None, **overrides):
-    from .config import load_configuration
+class _Commands(click.Group):
+    """Click's group, with the library's errors shown as one line per problem and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GongwenError as error:
+            for line in error.lines:
+                click.echo(line, err=True)
+            ctx.exit(1)
+
+
+def _configuration(paths: tuple[Path, ...], config_file: Path | None, **overrides: Any) -> Configuration:
     start = paths[0] if paths else None
     return load_configuration(start, overrides, config_file)
 
 
-def config_option(function):
+def config_option(function: Command) -> Command:
     return click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                         help="Configuration file (gongwen.toml or pyproject.toml); default: found from the content upwards.")(function)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", "-V", prog_name="gongwen")
 def main() -> None:
     """gongwen: YAML content → GB/T 9704 briefing PDF, editable Word summary and one-page notice."""
@@ -65,7 +94,6 @@ def build(paths, output, templates, reference_doc, one_sided, pdf_variant, force
     message, unless --force. On a terminal a progress bar shows the work; elsewhere (CI) each
     finished publication prints one line.
     """
-    from .build import Shard, build as build_all, default_jobs
     try:
         slice_ = Shard.parse(shard) if shard else None
     except ValueError as error:
@@ -80,7 +108,7 @@ def build(paths, output, templates, reference_doc, one_sided, pdf_variant, force
                        shard=slice_, events=progress.events())
     progress.finish(report)
     if report.problems:
-        raise ContentError(report.problems)
+        raise GongwenError(report.problems)
 
 
 class _Progress:
@@ -90,8 +118,7 @@ class _Progress:
         self.quiet = quiet
         self.bar = None
 
-    def events(self):
-        from .build import BuildEvents
+    def events(self) -> BuildEvents:
         return BuildEvents(planned=self.planned, built=self.built, failed=self.failed)
 
     def planned(self, to_make: int, up_to_date: int) -> None:
@@ -134,7 +161,6 @@ class _Progress:
 @config_option
 def check(paths, config_file) -> None:
     """Validate content files without building anything."""
-    from .build import check as check_all
     configuration = _configuration(paths, config_file)
     publications = check_all(list(paths) or configuration.content_paths())
     click.echo(f"{len(publications)} publication{'s' if len(publications) != 1 else ''} OK")
@@ -145,7 +171,6 @@ def check(paths, config_file) -> None:
 @config_option
 def show_config(paths, config_file) -> None:
     """Print the effective configuration and where each value came from."""
-    from .config import describe
     configuration = _configuration(paths, config_file)
     click.echo(f"project folder: {configuration.root}")
     rows = describe(configuration)
@@ -159,7 +184,6 @@ def show_config(paths, config_file) -> None:
 @config_option
 def fonts(paths, config_file) -> None:
     """Print, per role, the face and file a build would use, and why."""
-    from .fonts import ROLE_DESCRIPTIONS, resolve_fonts
     configuration = _configuration(paths, config_file)
     faces = resolve_fonts(configuration.settings.fonts.as_dict(), configuration.where())
     for role, face in faces.items():
@@ -173,13 +197,11 @@ def fonts(paths, config_file) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of printing.")
 def schema(output_format, output) -> None:
     """Print the JSON Schema of content files, for editors that validate YAML while typing."""
-    from .model import content_json_schema, field_reference_markdown
     if output_format == "json":
         text = json.dumps(content_json_schema(), ensure_ascii=False, indent=2) + "\n"
     else:
         text = field_reference_markdown()
     if output:
-        from .output import atomic_write
         atomic_write(output, text.encode("utf-8"))
     else:
         click.echo(text, nl=False)
@@ -198,7 +220,6 @@ def merge_manifests(folder) -> None:
     Copy every slice's output folder into FOLDER first (default: dist); the artifacts are checked
     against the hashes their slice recorded.
     """
-    from .output import merge_shard_manifests
     count = merge_shard_manifests(folder)
     click.echo(f"merged {count} artifacts into {shown_path(folder / 'manifest.json')} and {shown_path(folder / 'SHA256SUMS')}")
 
@@ -212,10 +233,8 @@ def reference_doc(output, config_file) -> None:
     Font names come from `word_fonts` in the configuration; edit the result in Word and point
     `reference_doc` (or --reference-doc) at it to restyle the summary.
     """
-    from .output import atomic_write
-    from .reference import build_reference
     configuration = _configuration((), config_file)
-    atomic_write(output, build_reference(configuration.settings.word_fonts.as_dict()))
+    atomic_write(output, reference.build_reference(configuration.settings.word_fonts.as_dict()))
     click.echo(f"wrote {output}")
 
 
@@ -228,12 +247,9 @@ def fontconfig(output, config_file) -> None:
     For LibreOffice on Linux without the standard faces: install the result as
     ~/.config/fontconfig/conf.d/60-gongwen.conf. Names come from `word_fonts` in the configuration.
     """
-    from .office_fonts import fontconfig_aliases
-    from .reference import WORD_FONT_NAMES
     configuration = _configuration((), config_file)
     text = fontconfig_aliases({**WORD_FONT_NAMES, **configuration.settings.word_fonts.as_dict()})
     if output:
-        from .output import atomic_write
         atomic_write(output, text.encode("utf-8"))
     else:
         click.echo(text, nl=False)

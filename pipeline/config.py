@@ -17,15 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
-from .errors import ContentError, Problem, Where
-from .nodes import Mapping, Node, Scalar, Sequence
-from .schema import Record, convert_record, field_reference, spec
-
-# The templates each output is rendered from (looked up in the override folder first).
-BRIEFING_TEMPLATE = "briefing.html.j2"
-NOTICE_TEMPLATE = "notice.html.j2"
-SUMMARY_TEMPLATE = "summary.html.j2"
-STYLESHEET_TEMPLATE = "gongwen.css.j2"
+from .content.nodes import Mapping, Node, Scalar, Sequence
+from .content.records import Record, convert_record, field_reference, spec
+from .errors import ConfigurationError, Problem, Where, shown_path
 
 
 def source_date_epoch() -> int | None:
@@ -34,7 +28,7 @@ def source_date_epoch() -> int | None:
     if not value:
         return None
     if not value.isdigit():
-        raise ContentError(Problem(Where("SOURCE_DATE_EPOCH"), "", "must be a whole number of seconds", value))
+        raise ConfigurationError(Problem(Where("SOURCE_DATE_EPOCH"), "", "must be a whole number of seconds", value))
     return int(value)
 
 
@@ -126,18 +120,24 @@ class Configuration:
         base = Path.cwd() if self.origins.get(name, "").startswith("command line") else self.root
         return base / path
 
+    def output_folder(self) -> Path:
+        """The output folder (`output` always has a value: `dist` by default)."""
+        folder = self.path("output")
+        assert folder is not None, "output has a default"
+        return folder
+
     def template_folders(self) -> list[Path]:
         """Where templates are looked up: the override folder first, then the built-in one."""
         override = self.path("templates")
         if override is not None and not override.is_dir():
-            raise ContentError(Problem(self.where(), "templates", "template folder not found", _shown_path(override)))
+            raise ConfigurationError(Problem(self.where(), "templates", "template folder not found", shown_path(override)))
         return ([override] if override is not None else []) + [builtin_templates()]
 
     def reference_document(self) -> Path:
         """The Word reference document: configured, or the built-in one."""
         reference = self.path("reference_doc") or builtin_templates() / "reference.docx"
         if not reference.is_file():
-            raise ContentError(Problem(Where(_shown_path(reference)), "", "reference document not found"))
+            raise ConfigurationError(Problem(Where(shown_path(reference)), "", "reference document not found"))
         return reference
 
     def content_paths(self) -> list[Path]:
@@ -146,7 +146,7 @@ class Configuration:
                 for item in self.settings.content]
 
     def where(self) -> Where:
-        return Where(_shown_path(self.file) if self.file else "configuration")
+        return Where(shown_path(self.file) if self.file else "configuration")
 
 
 def find_project(start: Path) -> tuple[Path, Path | None, dict]:
@@ -171,9 +171,9 @@ def _read_toml(path: Path) -> dict:
     except tomllib.TOMLDecodeError as error:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
         where = Where(str(path), int(match.group(1)), int(match.group(2))) if match else Where(str(path))
-        raise ContentError(Problem(where, "", f"not valid TOML: {str(error).split(' (at line')[0]}")) from None
+        raise ConfigurationError(Problem(where, "", f"not valid TOML: {str(error).split(' (at line')[0]}")) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise ContentError(Problem(Where(str(path)), "", f"cannot read the file: {error}")) from None
+        raise ConfigurationError(Problem(Where(str(path)), "", f"cannot read the file: {error}")) from None
 
 
 def _key_lines(path: Path) -> dict[str, int]:
@@ -230,7 +230,7 @@ def load_configuration(start: Path | None = None, overrides: dict[str, Any] | No
         root, config_file, table = find_project(start or Path.cwd())
     origins = {field.name: "default" for field in dataclasses.fields(Settings)}
     if config_file is not None:
-        shown = _shown_path(config_file)
+        shown = shown_path(config_file)
         lines = _key_lines(config_file)
         label = f"{shown} [tool.gongwen]" if config_file.name == PYPROJECT else shown
         for name in table:
@@ -238,20 +238,13 @@ def load_configuration(start: Path | None = None, overrides: dict[str, Any] | No
         node = nodes_from_toml(table, shown, lines)
     else:
         node = Mapping((), Where("defaults"))
-    settings, _ = convert_record(node, Settings)
+    settings, _ = convert_record(node, Settings, ConfigurationError)
     for name, value in (overrides or {}).items():
         if value is None or value == ():
             continue
         settings = dataclasses.replace(settings, **{name: value})
         origins[name] = f"command line (--{name.replace('_', '-')})"
     return Configuration(settings, root, origins, config_file)
-
-
-def _shown_path(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def describe(configuration: Configuration) -> list[tuple[str, str, str]]:

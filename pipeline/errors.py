@@ -1,12 +1,15 @@
-"""Errors shared by every stage: a problem is a place, a field, what is wrong and the value seen."""
+"""Errors shared by every stage: a problem is a place, a field, what is wrong and the value seen.
+
+The library raises these and knows nothing of the command line; `pipeline.cli` turns them into
+one line per problem and exit status 1.
+"""
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
-
-import click
 
 _MAX_SHOWN = 40
 
@@ -81,24 +84,35 @@ class Problem:
         return head + self.message + tail
 
 
-class GongwenError(click.ClickException):
-    """An error the user can fix; click prints it as one line per problem and exits 1."""
+class GongwenError(Exception):
+    """A problem the user can fix, as one or more located lines."""
 
-    exit_code = 1
-
-    def __init__(self, problems: list[Problem] | Problem | str):
-        if isinstance(problems, (Problem, str)):
+    def __init__(self, problems: Iterable[Problem] | Problem):
+        if isinstance(problems, Problem):
             problems = [problems]
         # A mistake in a shared file (_defaults.yaml) reaches every publication that inherits it: say it once.
-        self.problems = list(dict.fromkeys(problems))
+        self.problems: list[Problem] = list(dict.fromkeys(problems))
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
-    def show(self, file=None) -> None:  # click prints "Error: " by default; our lines stand alone
-        click.echo(self.format_message(), file=file, err=True)
+    @property
+    def lines(self) -> list[str]:
+        return [str(problem) for problem in self.problems]
 
 
 class ContentError(GongwenError):
-    """Content, configuration or a template is wrong."""
+    """A content file is wrong."""
+
+
+class TemplateError(GongwenError):
+    """A template, or what it produced, is wrong."""
+
+
+class ConfigurationError(GongwenError):
+    """The configuration or an environment variable that acts as one (SOURCE_DATE_EPOCH) is wrong."""
+
+
+class SetupError(GongwenError):
+    """Something the machine must provide is missing: a font, fontconfig, a library of the PDF engine."""
 
 
 class OutputError(GongwenError):

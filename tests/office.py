@@ -16,7 +16,7 @@ import pdfplumber
 import pypdf
 from fontTools.ttLib import TTFont
 
-from pipeline.fonts import installed_faces
+from pipeline.typeset.fonts import installed_faces
 
 MM = 72 / 25.4
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

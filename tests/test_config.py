@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import describe, load_configuration
-from pipeline.errors import ContentError
+from pipeline.errors import ConfigurationError
 from conftest import run_cli
 
 
@@ -49,7 +49,7 @@ def test_pyproject_table_is_found_from_the_content_upwards(tmp_path, monkeypatch
 
 def test_unknown_key_is_an_error_with_its_line(tmp_path):
     project = make_project(tmp_path, 'output = "dist"\noutptu = "x"\n')
-    with pytest.raises(ContentError) as caught:
+    with pytest.raises(ConfigurationError) as caught:
         load_configuration(project / "content")
     assert [str(problem) for problem in caught.value.problems] == [
         f"{project / 'gongwen.toml'}:2:1: outptu: unknown field; did you mean 'output'?"]
@@ -57,14 +57,14 @@ def test_unknown_key_is_an_error_with_its_line(tmp_path):
 
 def test_unknown_font_role_is_an_error(tmp_path):
     project = make_project(tmp_path, '[fonts]\nbold = ["x.ttf"]\n')
-    with pytest.raises(ContentError) as caught:
+    with pytest.raises(ConfigurationError) as caught:
         load_configuration(project / "content")
     assert "fonts.bold: unknown field" in str(caught.value.problems[0])
 
 
 def test_invalid_toml_is_located(tmp_path):
     project = make_project(tmp_path, 'output = \n')
-    with pytest.raises(ContentError) as caught:
+    with pytest.raises(ConfigurationError) as caught:
         load_configuration(project / "content")
     assert str(caught.value.problems[0]).startswith(f"{project / 'gongwen.toml'}:1:")
 

@@ -8,8 +8,10 @@ import re
 import jsonschema
 import pytest
 
-from pipeline.load import Mapping, Sequence, read_source
-from pipeline.model import content_json_schema, field_reference_markdown
+from pipeline.content.load import read_source
+from pipeline.content.nodes import Mapping, Sequence
+from pipeline.content.model import content_json_schema
+from pipeline.fields import field_reference_markdown
 from conftest import ROOT, SEED_CONTENT
 
 

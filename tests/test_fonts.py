@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.errors import ContentError
-from pipeline.fonts import ROLES, resolve_fonts
+from pipeline.errors import ConfigurationError
+from pipeline.typeset.fonts import ROLES, resolve_fonts
 from conftest import run_cli
 
 NOTO_SERIF = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
@@ -33,7 +33,7 @@ def test_explicit_index_is_honoured():
 
 
 def test_missing_configured_fonts_are_an_error():
-    with pytest.raises(ContentError) as caught:
+    with pytest.raises(ConfigurationError) as caught:
         resolve_fonts({"body": ("No Such Family", "/nowhere/x.ttf")})
     assert "fonts.body" in str(caught.value)
 

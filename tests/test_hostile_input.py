@@ -26,7 +26,7 @@ from click.testing import CliRunner
 from pipeline.build import build
 from pipeline.cli import main
 from pipeline.config import load_configuration
-from pipeline.load import MAX_FILE_BYTES
+from pipeline.content.load import MAX_FILE_BYTES
 from pdfread import comparable, decompressed_streams, type_area_text
 from conftest import run_cli, small_content
 from test_content_errors import CASES as SEED_MISTAKES, SEED
@@ -182,7 +182,7 @@ REFUSED: dict[str, Case] = {
     "a missing base template": Case(template(BRIEFING, '{% extends "builtin/nothere.html.j2" %}\n'),
                                     at("1", "template not found: builtin/nothere.html.j2", f"templates/{BRIEFING}"), WITH_TEMPLATES),
     "a misspelt variable": Case(template(BRIEFING, EXTENDS + "{{ publication.titel }}\n{% endblock %}\n"),
-                                at("3", "template error: 'pipeline.model.Publication object' has no attribute 'titel'",
+                                at("3", "template error: 'pipeline.content.model.Publication object' has no attribute 'titel'",
                                    f"templates/{BRIEFING}"), WITH_TEMPLATES),
     "a class walk": Case(template(BRIEFING, EXTENDS + "{{ ''.__class__.__mro__ }}\n{% endblock %}\n"),
                          at("3", "template not allowed: access to attribute '__class__' of 'str' object is unsafe",

@@ -11,7 +11,7 @@ from layout import MM, TOP, TYPE_HEIGHT, TYPE_WIDTH, BINDING, OUTER, check, read
 from pdfread import chars, page_count, type_area_text
 from pipeline.build import build
 from pipeline.config import load_configuration
-from pipeline.errors import ContentError
+from pipeline.errors import GongwenError
 from stress import stress_content
 from conftest import SEED_ID
 
@@ -55,7 +55,7 @@ def build_text(tmp: Path, name: str, text: str, **overrides) -> Path:
     configuration = load_configuration(tmp, {"output": str(tmp / "dist"), **overrides})
     report = build([source], configuration)
     if report.problems:
-        raise ContentError(report.problems)
+        raise GongwenError(report.problems)
     return tmp / "dist" / name
 
 
@@ -168,7 +168,7 @@ def test_notice_lines_are_flush_at_every_size(tmp_path, factor):
 
 
 def test_notice_that_cannot_fit_says_by_how_much_and_what_to_shorten(tmp_path):
-    with pytest.raises(ContentError) as caught:
+    with pytest.raises(GongwenError) as caught:
         build_text(tmp_path, "huge", stress_content(scope_factor=14, channels=2))
     [problem] = caught.value.problems
     line = str(problem)

@@ -15,8 +15,8 @@ import docx
 import pypdf
 import pytest
 
-from pipeline.fonts import ROLES
-from pipeline.output import TEMPORARY_PREFIX
+from pipeline.typeset.fonts import ROLES
+from pipeline.files import TEMPORARY_PREFIX
 from conftest import SEED_ID, run_cli, small_content
 from watch import TreeWatch
 

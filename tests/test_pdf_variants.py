@@ -15,9 +15,9 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from pipeline.publish import Publisher
+from pipeline.publisher import Publisher
 from pipeline.config import PDF_VARIANTS, load_configuration
-from pipeline.model import load_publication
+from pipeline.content.model import load_publication
 from pdfread import drawn_glyphs
 from conftest import small_content
 

@@ -18,15 +18,15 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from pipeline.publish import Publisher
+from pipeline.publisher import Publisher
 from pipeline.config import load_configuration
-from pipeline.errors import ContentError
-from pipeline.load import parse
-from pipeline.model import publication_from_source
-from pipeline.load import Source
-from pipeline.render import prepare_text
-from pipeline.schema import clean_text
-from pipeline.shaping import harfbuzz_font
+from pipeline.errors import GongwenError
+from pipeline.content.load import parse
+from pipeline.content.model import publication_from_source
+from pipeline.content.load import Source
+from pipeline.render.documents import prepare_text
+from pipeline.content.text import clean_text
+from pipeline.typeset.shaping import harfbuzz_font
 from pdfread import comparable, type_area_text
 
 settings.register_profile("bounded", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -128,7 +128,7 @@ def build_or_refuse(publisher: Publisher, values: dict[str, str], folder: Path) 
     try:
         publication = publication_from_source(Source("arbitrary.yaml", text, parse(text, "arbitrary.yaml")), "arbitrary")
         artifacts = publisher.artifacts(publication)
-    except ContentError as error:
+    except GongwenError as error:
         assert error.problems
         for problem in error.problems:
             assert "\n" not in str(problem) and str(problem).startswith("arbitrary.yaml"), str(problem)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.punctuation import normalize_punctuation
+from pipeline.typeset.punctuation import normalize_punctuation
 from pdfread import type_area_text
 from test_layout import build_text
 from stress import stress_content

@@ -14,9 +14,9 @@ import docx
 import pypdf
 import pytest
 
-from pipeline.publish import Publisher
+from pipeline.publisher import Publisher
 from pipeline.config import load_configuration
-from pipeline.model import load_publication
+from pipeline.content.model import load_publication
 from conftest import SEED_CONTENT, SEED_ID
 
 OTHER_CLOCK = "2031-07-01 12:34:56"

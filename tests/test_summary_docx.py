@@ -14,15 +14,16 @@ import pytest
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from pipeline import gbt9704
-from pipeline.publish import SUMMARY
-from pipeline.model import load_publication
-from pipeline.office_fonts import fontconfig_aliases
-from pipeline.reference import WORD_FONT_NAMES, build_reference
-from pipeline.config import SUMMARY_TEMPLATE
-from pipeline.render import created_timestamp, prepare_text, render_summary_html, template_environment
-from pipeline.structure import Table, read_structure
-from pipeline.word import column_widths, signature_indents, write_summary
+from pipeline.typeset import gbt9704
+from pipeline.artifacts import SUMMARY
+from pipeline.content.model import load_publication
+from pipeline.word.fonts import WORD_FONT_NAMES, fontconfig_aliases
+from pipeline.word.reference import build_reference
+from pipeline.artifacts import SUMMARY_TEMPLATE
+from pipeline.render.documents import created_timestamp, prepare_text, render_summary_html
+from pipeline.render.templates import template_environment
+from pipeline.word.structure import Table, read_structure
+from pipeline.word.writer import column_widths, signature_indents, write_summary
 from conftest import ROOT, SEED_CONTENT, SEED_ID, run_cli
 
 REFERENCE = ROOT / "templates" / "reference.docx"
@@ -30,7 +31,7 @@ TWIP = 635  # EMU
 
 
 def summary(seed_dist: Path) -> Path:
-    return seed_dist / SEED_ID / SUMMARY
+    return seed_dist / SEED_ID / SUMMARY.name
 
 
 def effective(document, style, getter):
@@ -299,7 +300,7 @@ def test_word_fonts_configuration_renames_every_role(seed_copy):
                                           encoding="utf-8")
     result = run_cli("build", "-o", "out", cwd=project)
     assert result.returncode == 0, result.stderr
-    path = project / "out" / "seed" / SUMMARY
+    path = project / "out" / "seed" / SUMMARY.name
     document = docx.Document(str(path))
     faces = {name: effective(document, document.styles[name], EAST_ASIA) for name in EXPECTED_STYLES}
     roles = {"仿宋_GB2312": "body", "方正小标宋简体": "title", "黑体": "heading1", "楷体_GB2312": "heading2", "宋体": "page_number"}

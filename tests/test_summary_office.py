@@ -19,15 +19,15 @@ import pytest
 from docx.shared import Pt
 
 from office import MM, convert, drawn, face, fontconfig_file, lines, not_simplified
-from pipeline import gbt9704
+from pipeline.typeset import gbt9704
 from pipeline.build import build
-from pipeline.publish import SUMMARY
+from pipeline.artifacts import SUMMARY
 from pipeline.config import load_configuration
-from pipeline.fonts import installed_faces
-from pipeline.office_fonts import fontconfig_aliases
-from pipeline.reference import WORD_FONT_NAMES
-from pipeline.structure import read_structure
-from pipeline.word import CHARACTER_TWIPS, LINE_PITCH_TWIPS, signature_indents, write_summary
+from pipeline.typeset.fonts import installed_faces
+from pipeline.word.fonts import WORD_FONT_NAMES, fontconfig_aliases
+from pipeline.word.fonts import WORD_FONT_NAMES
+from pipeline.word.structure import read_structure
+from pipeline.word.writer import CHARACTER_TWIPS, LINE_PITCH_TWIPS, signature_indents, write_summary
 from conftest import ROOT, SEED_ARTICLE, SEED_CONTENT, SEED_ID, run_cli
 
 pytestmark = pytest.mark.office
@@ -100,12 +100,12 @@ def summaries(seed_dist, tmp_path_factory) -> dict[str, Path]:
                                         created=datetime.datetime(2015, 3, 2, tzinfo=datetime.timezone.utc)))
     # The seed with Japanese as its East Asian language: the glyph check must see Japanese shapes here.
     japanese = folder / "japanese.docx"
-    seed = docx.Document(str(seed_dist / SEED_ID / SUMMARY))
+    seed = docx.Document(str(seed_dist / SEED_ID / SUMMARY.name))
     for language in seed.styles.element.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}lang"):
         language.set("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia", "ja-JP")
     seed.save(str(japanese))
-    return {"seed": seed_dist / SEED_ID / SUMMARY, "long": folder / "long" / "dist" / "long" / SUMMARY,
-            "body14": folder / "body14" / SEED_ID / SUMMARY, "structure": structure, "japanese": japanese}
+    return {"seed": seed_dist / SEED_ID / SUMMARY.name, "long": folder / "long" / "dist" / "long" / SUMMARY.name,
+            "body14": folder / "body14" / SEED_ID / SUMMARY.name, "structure": structure, "japanese": japanese}
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import gbt9704
-from pipeline.publish import Publisher
+from pipeline.typeset import gbt9704
+from pipeline.publisher import Publisher
 from pipeline.config import load_configuration
-from pipeline.model import load_publication
-from pipeline.config import BRIEFING_TEMPLATE
-from pipeline.render import created_timestamp
+from pipeline.content.model import load_publication
+from pipeline.artifacts import BRIEFING_TEMPLATE
+from pipeline.render.documents import created_timestamp
 from pdfread import attachments, decompressed_streams, type_area_text
 from conftest import run_cli
 

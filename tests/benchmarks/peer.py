@@ -2,7 +2,7 @@
 
 The templates live in `typst/`; they read one JSON value from `sys.inputs.data`, made here from the
 validated publication (punctuation normalised, dates and hours written as gongwen writes them; the
-headings are numbered by Typst itself), and every number of the page comes from `pipeline.gbt9704`.
+headings are numbered by Typst itself), and every number of the page comes from `pipeline.typeset.gbt9704`.
 Fonts are gongwen's resolved faces, found through a folder of links to exactly those files, with
 Typst's system and embedded fonts switched off, so the peer can neither pick another face nor fall
 back silently.
@@ -73,17 +73,17 @@ class FontFolder:
 
 def resolved_faces() -> dict:
     """gongwen's faces by role, resolved with the default configuration."""
-    from pipeline.fonts import resolve_fonts
     from pipeline.errors import Where
+    from pipeline.typeset.fonts import resolve_fonts
     return resolve_fonts({}, Where("benchmark"))
 
 
 def publication_data(path: Path, faces: dict) -> str:
     """The JSON the peer's templates read: the publication as gongwen prints it, the page, the fonts."""
-    from pipeline import gbt9704
-    from pipeline.model import load_publication
-    from pipeline.render import chinese_period, created_timestamp, hours_text, prepare_text
-    from pipeline.typesetter import chinese_date
+    from pipeline.content.model import load_publication
+    from pipeline.render.documents import created_timestamp, prepare_text
+    from pipeline.typeset import gbt9704
+    from pipeline.typeset.numerals import chinese_date, chinese_period, hours_text
 
     publication = load_publication(path)
     if publication.number or publication.has_end_block:

@@ -24,21 +24,13 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
-from . import gbt9704
+from ..typeset import gbt9704
+from .fonts import WORD_FONT_NAMES
 from .structure import LIST_STYLES, TABLE_STYLE
-from .word import (CHARACTER_TWIPS, EVEN_FOOTER_STYLE, FOOTER_STYLE, LINE_PITCH_TWIPS, PAGE_NUMBER_INDENT_TWIPS,
+from .writer import (CHARACTER_TWIPS, EVEN_FOOTER_STYLE, FOOTER_STYLE, LINE_PITCH_TWIPS, PAGE_NUMBER_INDENT_TWIPS,
                    SIGNATURE_RIGHT_CHARS, TABLE_CELL_MARGIN_TWIPS, TWIPS_PER_POINT, apply_font_names, apply_page_numbers,
                    apply_page_setup, fixed_zip)
 
-# Names of the standard faces, as installed on government Windows machines.
-WORD_FONT_NAMES = {
-    "title": "方正小标宋简体",
-    "body": "仿宋_GB2312",
-    "heading1": "黑体",
-    "heading2": "楷体_GB2312",
-    "page_number": "宋体",
-    "latin": "Times New Roman",
-}
 # Body characters drawn on the 28-cell grid: the cell is a little narrower than 16 pt, so every
 # character is condensed by this much (rounded down to whole twips, so that 28 still fit).
 CHARACTER_SPACING_TWIPS = math.floor((gbt9704.STANDARD_GRID.cell - gbt9704.BODY_SIZE) * TWIPS_PER_POINT)

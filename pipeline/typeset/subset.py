@@ -1,4 +1,4 @@
-"""Render-stage font preparation: each face cut down to what one document draws, as a standalone font.
+"""Stage 2, typeset: font preparation — each face cut down to what one document draws, as a standalone font.
 
 Handing the PDF engine a whole collection costs time (it copies ~26 MB per face per document),
 size (its subsets keep the original glyph numbering) and correctness (it takes a collection's

@@ -1,4 +1,4 @@
-"""Stage 1, load: read a YAML file into a tree of nodes that remember where they were written.
+"""Stage 1, content: read a YAML file into a tree of nodes that remember where they were written.
 
 Only the parts of YAML that content needs are accepted. Every scalar keeps the text as typed, so
 the model decides what `8:00`, `no` or `010` mean (YAML 1.1 would read 480, false and 8). Anchors,
@@ -15,8 +15,12 @@ from typing import Iterator
 
 import yaml
 
-from .errors import ContentError, Problem, Where
-from .nodes import DEFAULTS_FILE, Mapping, Node, Scalar, Sequence, kind_of
+from ..errors import ContentError, Problem, Where
+from .nodes import Mapping, Node, Scalar, Sequence, kind_of
+from .text import has_ideographs
+
+DEFAULTS_FILE = "_defaults.yaml"
+"""Values every publication in the same folder inherits (deep-merged; the publication's own win)."""
 
 MAX_FILE_BYTES = 1024 * 1024
 """Content files larger than this (1 MiB, about 300 000 Chinese characters) are refused."""
@@ -109,7 +113,7 @@ def _guess_encoding(data: bytes) -> str:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
         return ""
-    if any("\u4e00" <= char <= "\u9fff" for char in text):
+    if has_ideographs(text):
         return " (it looks like GBK/GB18030, the usual Chinese Windows encoding)"
     return ""
 

@@ -1,4 +1,4 @@
-"""Fonts by role: which face of which file draws titles, body, headings and page numbers, and why.
+"""Stage 2, typeset: fonts by role — which face of which file draws titles, body, headings and page numbers, and why.
 
 Each role lists the standard's own faces first, under their common names, then freely licensed
 stand-ins from Debian packages. A configured candidate may be a family name (`Noto Serif CJK
@@ -16,8 +16,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import file_digests
-from .errors import ContentError, Problem, Where
+from ..cache import file_digests
+from ..errors import ConfigurationError, GongwenError, Problem, SetupError, Where
 
 ROLES = ("title", "body", "heading1", "heading2", "page_number")
 
@@ -82,7 +82,7 @@ class ResolvedFace:
 def _fontconfig(command: str, *args: str) -> list[InstalledFace]:
     tool = shutil.which(command)
     if tool is None:
-        raise ContentError(Problem(Where("fonts"), "", f"{command} was not found; install fontconfig (Debian: apt-get install fontconfig)"))
+        raise SetupError(Problem(Where("fonts"), "", f"{command} was not found; install fontconfig (Debian: apt-get install fontconfig)"))
     fmt = "%{file}\t%{index}\t%{family}\t%{style}\t%{postscriptname}\t%{lang}\n"
     result = subprocess.run([tool, "--format", fmt, *args], capture_output=True, text=True, check=False,
                             env={**os.environ, "LC_ALL": "C.UTF-8"})
@@ -123,22 +123,22 @@ def _face_of_file(candidate: str, role: str, where: Where) -> InstalledFace:
     path_text, _, index_text = candidate.partition("#")
     path = Path(path_text).expanduser()
     if not path.is_file():
-        raise ContentError(Problem(where, f"fonts.{role}", "font file not found", candidate))
+        raise ConfigurationError(Problem(where, f"fonts.{role}", "font file not found", candidate))
     faces = _fontconfig("fc-query", str(path))
     if not faces:
-        raise ContentError(Problem(where, f"fonts.{role}", "not a font file that fontconfig can read", candidate))
+        raise ConfigurationError(Problem(where, f"fonts.{role}", "not a font file that fontconfig can read", candidate))
     if index_text:
         chosen = [face for face in faces if face.index == int(index_text)]
         if not chosen:
-            raise ContentError(Problem(where, f"fonts.{role}", f"the file has no face {index_text} (it has {len(faces)})", candidate))
+            raise ConfigurationError(Problem(where, f"fonts.{role}", f"the file has no face {index_text} (it has {len(faces)})", candidate))
         return chosen[0]
     if len(faces) == 1:
         return faces[0]
     simplified = [face for face in faces if "zh-cn" in face.langs and any(_SC_MARKERS.search(f) for f in face.families + (face.postscript,))]
     if not simplified:
         names = ", ".join(f"#{face.index} {face.families[0]}" for face in faces)
-        raise ContentError(Problem(where, f"fonts.{role}",
-                                   f"a collection without a Simplified-Chinese face that can be told apart; add #index ({names})", candidate))
+        raise ConfigurationError(Problem(where, f"fonts.{role}",
+                                         f"a collection without a Simplified-Chinese face that can be told apart; add #index ({names})", candidate))
     return simplified[0]
 
 
@@ -150,10 +150,10 @@ def resolve_fonts(configured: dict[str, tuple[str, ...]] | None = None, where: W
     for role in ROLES:
         try:
             resolved[role] = _resolve_role(role, configured.get(role), where)
-        except ContentError as error:
+        except GongwenError as error:
             problems.extend(error.problems)
     if problems:
-        raise ContentError(problems)
+        raise ConfigurationError(problems)
     return resolved
 
 
@@ -166,7 +166,7 @@ def _resolve_role(role: str, configured: tuple[str, ...] | None, where: Where) -
             face = _find_family(candidate)
             if face is not None:
                 return _resolved(role, face, f"configured family {candidate}", standard=candidate in STANDARD_FACES[role])
-        raise ContentError(Problem(where, f"fonts.{role}", "none of the configured fonts is installed", ", ".join(configured)))
+        raise ConfigurationError(Problem(where, f"fonts.{role}", "none of the configured fonts is installed", ", ".join(configured)))
     for name in STANDARD_FACES[role]:
         face = _find_family(name)
         if face is not None:
@@ -177,8 +177,8 @@ def _resolve_role(role: str, configured: tuple[str, ...] | None, where: Where) -
             missing = STANDARD_FACES[role][0]
             return _resolved(role, face, f"stand-in from {package}; {missing} is not installed", standard=False)
     packages = " ".join(sorted({package for _, package in STAND_INS[role]}))
-    raise ContentError(Problem(where, f"fonts.{role}",
-                               f"no font found for this role; install {packages} or point fonts.{role} at a font file"))
+    raise SetupError(Problem(where, f"fonts.{role}",
+                             f"no font found for this role; install {packages} or point fonts.{role} at a font file"))
 
 
 def _resolved(role: str, face: InstalledFace, reason: str, standard: bool) -> ResolvedFace:

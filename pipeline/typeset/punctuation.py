@@ -1,4 +1,4 @@
-"""Render-stage text clean-up: half-width punctuation in Chinese text becomes full-width; ASCII runs stay as typed.
+"""Stage 2, typeset: text clean-up — half-width punctuation in Chinese text becomes full-width; ASCII runs stay as typed.
 
 `, : ; ( ) ! ?` and straight quotes next to a Chinese character become ， ： ； （ ） ！ ？ and
 curly quotes; `010-68334749`, `8:00`, `1,000` and `(a)` between Latin letters stay as they are.
@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 
+from ..content.text import CHINESE_RANGES
+
 _FULL_WIDTH = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"}
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef“”‘’《》「」『』…—]")
+# Chinese text and the marks that belong to it outside the Chinese ranges (quotes, ellipsis, dash).
+_CHINESE_SIDE = re.compile(f"[{CHINESE_RANGES}“”‘’…—]")
 
 
-def _is_cjk(char: str) -> bool:
-    return bool(_CJK.match(char))
+def _is_chinese(char: str) -> bool:
+    return bool(_CHINESE_SIDE.match(char))
 
 
 def _neighbour(text: str, index: int, step: int) -> str:
@@ -36,18 +39,18 @@ def normalize_punctuation(text: str) -> str:
         if char == "(":
             closing = text.find(")", index)
             inside = text[index + 1:closing] if closing > 0 else ""
-            if _is_cjk(before) or _is_cjk(after) or any(_is_cjk(c) for c in inside):
+            if _is_chinese(before) or _is_chinese(after) or any(_is_chinese(c) for c in inside):
                 chars[index] = "（"
             continue
         if char == ")":
             opening = text.rfind("(", 0, index)
             inside = text[opening + 1:index] if opening >= 0 else ""
-            if _is_cjk(before) or _is_cjk(after) or any(_is_cjk(c) for c in inside):
+            if _is_chinese(before) or _is_chinese(after) or any(_is_chinese(c) for c in inside):
                 chars[index] = "）"
             continue
-        if _is_cjk(before) or (before == "" and _is_cjk(after)) or (_is_cjk(after) and not before.isascii()):
+        if _is_chinese(before) or (before == "" and _is_chinese(after)) or (_is_chinese(after) and not before.isascii()):
             chars[index] = _FULL_WIDTH[char]
-        elif _is_cjk(after) and before and not before.isalnum():
+        elif _is_chinese(after) and before and not before.isalnum():
             chars[index] = _FULL_WIDTH[char]
     text = "".join(chars)
     text = _curl_quotes(text, '"', "“", "”")
@@ -68,7 +71,7 @@ def _curl_quotes(text: str, straight: str, opening: str, closing: str) -> str:
             continue
         before = text[index - 1] if index else ""
         after = text[index + 1] if index + 1 < len(text) else ""
-        if not is_open and (_is_cjk(after) or _is_cjk(before) or before == ""):
+        if not is_open and (_is_chinese(after) or _is_chinese(before) or before == ""):
             out.append(opening)
             is_open = True
         elif is_open:

@@ -1,18 +1,14 @@
-"""The shape of loaded content: nodes that remember where they were written (YAML and TOML alike).
+"""Stage 1, content: the shape of loaded input, nodes that remember where they were written.
 
-Kept apart from the YAML parser so that code which only needs the shape (configuration, the
-incremental build's planning) does not load the parser.
+Content files (YAML) and the configuration (TOML) are both read into these nodes, and the records
+of `pipeline.content.records` are converted from them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
-from .errors import Where
-
-DEFAULTS_FILE = "_defaults.yaml"
-"""Values every publication in the same folder inherits (deep-merged; the publication's own win)."""
+from ..errors import Where
 
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 
@@ -31,16 +27,16 @@ class Scalar:
 
 @dataclass(frozen=True, slots=True)
 class Sequence:
-    items: tuple["Node", ...]
+    items: tuple[Node, ...]
     where: Where
 
 
 @dataclass(frozen=True, slots=True)
 class Mapping:
-    items: tuple[tuple[Scalar, "Node"], ...]
+    items: tuple[tuple[Scalar, Node], ...]
     where: Where
 
-    def get(self, key: str) -> "Node | None":
+    def get(self, key: str) -> Node | None:
         for name, value in self.items:
             if name.text == key:
                 return value
@@ -50,7 +46,7 @@ class Mapping:
         return [name.text for name, _ in self.items]
 
 
-Node = Union[Scalar, Sequence, Mapping]
+Node = Scalar | Sequence | Mapping
 
 
 def kind_of(node: Node) -> str:

@@ -1,4 +1,4 @@
-"""Render-stage measuring: advance widths from HarfBuzz on the resolved font files, shaped as the PDF engine shapes them.
+"""Stage 2, typeset: measuring — advance widths from HarfBuzz on the resolved font files, shaped as the PDF engine shapes them.
 
 The PDF engine (Pango + HarfBuzz) splits text into script runs, shapes each with the document
 language (zh-CN selects the font's Chinese `locl` forms: the em dash and curly quotes become full

@@ -1,4 +1,4 @@
-"""Model machinery: typed, immutable records declared once, converted from nodes and published as JSON Schema.
+"""Stage 1, content: typed, immutable records declared once, converted from nodes and published as JSON Schema.
 
 A record is a frozen dataclass whose fields carry a `spec(...)`: its documentation and limits.
 `convert` turns a node tree into records and reports every problem with its position and field
@@ -15,19 +15,15 @@ import re
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Iterable, Literal
+from typing import Any, Callable, ClassVar, Iterable, Literal, TypeVar
 
-from .errors import ContentError, Problem, Where
+from ..errors import ContentError, GongwenError, Problem, Where
 from .nodes import Mapping, Node, Scalar, Sequence, kind_of
+from .text import FORBIDDEN_CHARACTERS, clean_text
 
-# XML 1.0 forbids these; python-docx and PDF text would fail on them later.
-_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 _TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
-_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
-_LINE_JOIN = re.compile(rf"(?<=[{_CJK}])\s*\n\s*(?=[{_CJK}])")
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -72,16 +68,13 @@ class Record:
         return ()
 
 
+R = TypeVar("R", bound=Record)
+
+
 def _field_path(parent: str, name: str | int) -> str:
     if isinstance(name, int):
         return f"{parent}[{name}]"
     return f"{parent}.{name}" if parent else name
-
-
-def clean_text(text: str) -> str:
-    """Whitespace as a reader expects it: trimmed, line breaks between Chinese characters removed."""
-    text = _LINE_JOIN.sub("", text.strip())
-    return _SPACES.sub(" ", text)
 
 
 class Converter:
@@ -189,7 +182,7 @@ class Converter:
 
 
 def _parse_text(converter: Converter, node: Scalar, path: str, meta: dict) -> str | None:
-    bad = _FORBIDDEN_CHARS.search(node.text)
+    bad = FORBIDDEN_CHARACTERS.search(node.text)
     if bad:
         converter.fail(node.where, path, f"contains the control character U+{ord(bad.group()):04X}, which documents cannot hold", node.text)
         return None
@@ -264,12 +257,12 @@ def _describe(hint: Any, meta: dict) -> str:
     return str(hint)
 
 
-def convert_record(root: Node, cls: type[Record]) -> tuple[Record, dict[str, Node]]:
-    """Convert a whole tree into `cls`; raise ContentError listing every problem."""
+def convert_record(root: Node, cls: type[R], error: type[GongwenError] = ContentError) -> tuple[R, dict[str, Node]]:
+    """Convert a whole tree into `cls`; raise `error` listing every problem."""
     converter = Converter()
     record = converter.convert(root, cls, "")
     if converter.problems or record is None:
-        raise ContentError(converter.problems)
+        raise error(converter.problems)
     return record, converter.positions
 
 

@@ -2,7 +2,8 @@
 
 A `Publisher` is set up once per process (fonts resolved, templates loaded, the PDF engine started
 on first use) and then makes publication after publication; `pipeline.build` decides which ones
-and hands what they make to the output folder.
+and hands what they make to the output folder. This module brings in the engines (WeasyPrint,
+python-docx, Jinja2, HarfBuzz): it is loaded only when a publication is to be made.
 """
 
 from __future__ import annotations
@@ -12,18 +13,29 @@ import gc
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import gbt9704
+from .artifacts import ARTIFACTS, NOTICE, SUMMARY, ArtifactType
 from .cache import scratch_folder
-from .config import BRIEFING_TEMPLATE, NOTICE_TEMPLATE, SUMMARY_TEMPLATE, Configuration, builtin_templates, source_date_epoch
-from .errors import ContentError, Problem, Where, shown
-from .fonts import ResolvedFace, resolve_fonts
-from .model import Publication
-from .output import ARTIFACT_NAMES, BRIEFING, NOTICE, SUMMARY, Artifact
-from .render import (created_timestamp, find_in_templates, prepare_text, render_pdf_html, render_summary_html,
-                     template_environment, template_origin)
-from .structure import read_structure
-from .typesetter import Typesetter
+from .config import Configuration, builtin_templates, source_date_epoch
+from .content.model import Publication
+from .errors import ContentError, Problem, TemplateError, Where, shown
+from .lazy import lazy_import
+from .output.folder import Artifact
+from .render.documents import created_timestamp, prepare_text, render_pdf_html, render_summary_html
+from .render.locate import find_in_templates, template_origin
+from .render.templates import template_environment
+from .typeset import gbt9704
+from .typeset.fonts import ResolvedFace, resolve_fonts
+from .typeset.typesetter import Typesetter
+from .word.structure import read_structure
+
+if TYPE_CHECKING:
+    from .pdf import engine as pdf_engine
+    from .word import writer as word_writer
+else:
+    pdf_engine = lazy_import("pipeline.pdf.engine")  # WeasyPrint (0.4 s): only where a PDF is made
+    word_writer = lazy_import("pipeline.word.writer")  # python-docx (0.1 s): only where a summary is made
 
 
 class Publisher:
@@ -39,36 +51,38 @@ class Publisher:
         self.reference_doc = configuration.reference_document()
         self.one_sided = settings.one_sided
         self.pdf_variant = settings.pdf_variant
-        self._engine = None
+        self._engine: pdf_engine.PdfEngine | None = None
         self._frozen = False
 
     @property
-    def engine(self):
+    def engine(self) -> pdf_engine.PdfEngine:
         if self._engine is None:
-            from .pdf import PdfEngine
             roots = [builtin_templates(), scratch_folder()]
             if self.template_override is not None:
                 roots.append(self.template_override)
-            self._engine = PdfEngine(tuple(roots))
+            self._engine = pdf_engine.PdfEngine(tuple(roots))
         return self._engine
 
     @property
     def base_url(self) -> Path:
         return self.template_override or builtin_templates()
 
-    def artifacts(self, publication: Publication, names: tuple[str, ...] = ARTIFACT_NAMES) -> list[Artifact]:
-        """The named artifacts of one publication (all three by default), made in memory."""
+    def artifacts(self, publication: Publication, wanted: tuple[ArtifactType, ...] = ARTIFACTS) -> list[Artifact]:
+        """The wanted artifacts of one publication (all three by default), made in memory."""
         created = created_timestamp(publication, source_date_epoch())
         printed = prepare_text(publication)
-        folder = publication.id
         made = []
         try:
-            if BRIEFING in names:
-                made.append(Artifact(f"{folder}/{BRIEFING}", *self._pdf(BRIEFING_TEMPLATE, printed, gbt9704.STANDARD_GRID, created)))
-            if SUMMARY in names:
-                made.append(Artifact(f"{folder}/{SUMMARY}", self._summary(printed, created)))
-            if NOTICE in names:
-                made.append(Artifact(f"{folder}/{NOTICE}", *self._notice(printed, created)))
+            for artifact in ARTIFACTS:
+                if artifact not in wanted:
+                    continue
+                path = f"{publication.id}/{artifact.name}"
+                if artifact is SUMMARY:
+                    made.append(Artifact(path, self._summary(printed, created)))
+                elif artifact is NOTICE:
+                    made.append(Artifact(path, *self._notice(printed, created)))
+                else:
+                    made.append(Artifact(path, *self._pdf(artifact.template, printed, gbt9704.STANDARD_GRID, created)))
         finally:
             # A laid-out document holds its fonts in reference cycles: a batch worker grows without a
             # collection. After the first publication, what the engines set up once is frozen out of
@@ -79,7 +93,7 @@ class Publisher:
                 self._frozen = True
         return made
 
-    def lay_out(self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str):
+    def lay_out(self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str) -> pdf_engine.LaidOut:
         """One PDF document rendered and laid out, not yet written."""
         typesetter = Typesetter(self.faces, grid)
         fonts = Path(tempfile.mkdtemp(dir=scratch_folder()))  # the engine copies what it needs while laying out
@@ -90,16 +104,16 @@ class Publisher:
         finally:
             shutil.rmtree(fonts, ignore_errors=True)
 
-    def _write(self, laid_out, publication: Publication, template: str) -> tuple[bytes, int]:
+    def _write(self, laid_out: pdf_engine.LaidOut, publication: Publication, template: str) -> tuple[bytes, int]:
         data = self.engine.write(laid_out, self.pdf_variant)
         # A refused URL fails the build: the PDF would lack what the template meant to put in it.
         problems = [Problem(find_in_templates(self.environment, url) or Where(template_origin(self.environment, template)), "",
                             f"not fetched: {shown(url, limit=200)}; templates may use data: URLs and files inside the template "
                             "folders only") for url in laid_out.refused]
-        where = Where(publication.source.path if publication.source else template)
+        where = Where(publication.source.path)
         problems += [Problem(where, "", f"{template}: the PDF engine reported: {message}") for message in laid_out.messages]
         if problems:
-            raise ContentError(problems)
+            raise TemplateError(problems)
         return data, laid_out.pages
 
     def _pdf(self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str) -> tuple[bytes, int]:
@@ -107,47 +121,32 @@ class Publisher:
 
     def _notice(self, publication: Publication, created: str) -> tuple[bytes, int]:
         """The notice on one page: spacing tightens, then size, down to 14 pt; then a clear error."""
-        laid_out = None
         for grid in gbt9704.NOTICE_FIT_STEPS:
-            laid_out = self.lay_out(NOTICE_TEMPLATE, publication, grid, created)
+            laid_out = self.lay_out(NOTICE.template, publication, grid, created)
             if laid_out.pages == 1:
-                return self._write(laid_out, publication, NOTICE_TEMPLATE)
-        overflow = _overflow_characters(laid_out.document)
+                return self._write(laid_out, publication, NOTICE.template)
+        overflow = laid_out.overflow_characters()
         longest = max(("notice.scope", "notice.exclusions", "notice.title"),
                       key=lambda name: len(_field_text(publication, name)))
         raise ContentError(Problem(publication.where(longest), longest,
                                    f"the notice does not fit on one page even at 14 pt: about {overflow} characters "
-                                   f"run onto page {laid_out.pages}; shorten this field (the longest of the notice) by at least that much",
+                                   f"run onto page {laid_out.pages}; shorten this field (the longest of the notice) "
+                                   "by at least that much",
                                    len(_field_text(publication, longest))))
 
     def _summary(self, publication: Publication, created: str) -> bytes:
         markup = render_summary_html(self.environment, publication, created)
-        from .word import write_summary  # python-docx loads only where a summary is made
-        blocks = read_structure(markup, SUMMARY_TEMPLATE)
+        blocks = read_structure(markup, SUMMARY.template)
         moment = datetime.datetime.fromisoformat(created.replace("Z", "+00:00"))
-        return write_summary(blocks, self.reference_doc, title=publication.title, author=publication.issuer,
-                             created=moment, font_names=self.configuration.settings.word_fonts.as_dict(),
-                             one_sided=self.one_sided)
+        return word_writer.write_summary(blocks, self.reference_doc, title=publication.title, author=publication.issuer,
+                                         created=moment, font_names=self.configuration.settings.word_fonts.as_dict(),
+                                         one_sided=self.one_sided)
 
 
 def _field_text(publication: Publication, dotted: str) -> str:
-    value = publication
+    value: object = publication
     for part in dotted.split("."):
         value = getattr(value, part, None)
         if value is None:
             return ""
     return value if isinstance(value, str) else ""
-
-
-def _overflow_characters(document) -> int:
-    """How many characters were laid out beyond the first page."""
-    count = 0
-    for page in document.pages[1:]:
-        stack = [page._page_box]
-        while stack:
-            box = stack.pop()
-            text = getattr(box, "text", None)
-            if isinstance(text, str):
-                count += len(text.strip())
-            stack.extend(getattr(box, "children", ()))
-    return count

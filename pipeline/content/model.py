@@ -1,4 +1,4 @@
-"""Stage 2, model: the validated, immutable publication (content schema 1), built from loaded nodes.
+"""Stage 1, content: the validated, immutable publication (content schema 1), built from loaded nodes.
 
 Every field of a content file is declared here, once. `load_publication` reads a file and returns
 a `Publication`, or raises ContentError with one `path:line:column: field: problem` line per
@@ -15,10 +15,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable, Literal, Mapping as TypingMapping
 
-from .errors import ContentError, Problem, Where
+from ..errors import ContentError, Problem, Where
 from .load import Source, read_with_defaults
 from .nodes import Mapping, Node, Scalar, Sequence
-from .schema import Record, Time, convert_record, field_reference, json_schema, schema_for, spec
+from .records import Record, Time, convert_record, json_schema, schema_for, spec
 
 ID_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 _NUMBER_PATTERN = r"\S+〔[12][0-9]{3}〕[1-9][0-9]*号"
@@ -240,19 +240,6 @@ def publication_from_source(source: Source, stem: str) -> Publication:
                                    "the file name is not a valid id (lower-case letters, digits, hyphens); rename the file or set id",
                                    stem))
     return dataclasses.replace(record, id=publication_id, source=source, positions=MappingProxyType(positions))
-
-
-def field_reference_markdown() -> str:
-    """The README's tables of content and configuration fields, generated from the declarations."""
-    from .config import Settings
-
-    def table(rows) -> str:
-        lines = ["| field | type | required / default | meaning |", "| --- | --- | --- | --- |"]
-        lines += [f"| `{path}` | {kind} | {need} | {doc} |" for path, kind, need, doc in rows]
-        return "\n".join(lines) + "\n"
-
-    return ("#### Content file (schema 1)\n\n" + table(field_reference(Publication))
-            + "\n#### Configuration (`gongwen.toml`, or `[tool.gongwen]` in `pyproject.toml`)\n\n" + table(field_reference(Settings)))
 
 
 def content_json_schema() -> dict:

@@ -1,4 +1,5 @@
-"""Stage 4, write (Word), for the reader's machine: a fontconfig file that shows the summary's font names in the PDFs' stand-ins.
+"""Stage 4, write (Word): the font names the summary's styles carry, by role, and for the reader's machine a fontconfig
+file that shows those names in the PDFs' stand-ins.
 
 A .docx names its fonts (仿宋_GB2312, 黑体, …); on Linux, LibreOffice asks fontconfig for each name,
 and without the standard faces installed every role falls back to the same default Chinese face
@@ -13,7 +14,11 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from .fonts import ROLES, STAND_INS, STANDARD_FACES
+from ..typeset.fonts import ROLES, STAND_INS, STANDARD_FACES
+
+LATIN_ROLE = "latin"
+WORD_FONT_NAMES: dict[str, str] = {**{role: STANDARD_FACES[role][0] for role in ROLES}, LATIN_ROLE: "Times New Roman"}
+"""The names a reference document gives each role: the standard's faces as government Windows machines install them."""
 
 _HEAD = """<?xml version="1.0"?>
 <!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">

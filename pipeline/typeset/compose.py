@@ -1,4 +1,4 @@
-"""Render-stage line composition: break paragraphs on the character grid and justify every full line flush.
+"""Stage 2, typeset: line composition — break paragraphs on the character grid and justify every full line flush.
 
 The PDF engine justifies only at spaces, so Chinese lines would stay ragged. Here a paragraph is
 cut into unbreakable pieces (a Chinese character with the punctuation that must stay with it, a
@@ -14,8 +14,6 @@ import bisect
 import math
 import re
 from dataclasses import dataclass
-
-from markupsafe import Markup, escape
 
 from .shaping import Shaper
 
@@ -35,7 +33,7 @@ _RANGE_DASHES = frozenset("—-～~")
 # Marks that may hang into the right margin at the end of a full line (Word's default for Chinese).
 HANGING = frozenset("，。、；：！？")
 _HANG_PENALTY = 0.05  # a hair more than a line that fits without hanging
-_EPSILON = 0.01
+EPSILON = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +176,7 @@ def _candidate_ends(measure: _Measure, first: int, available: float, most_stretc
     return range(lowest, count + 1)
 
 
-def _real_chars(text: str) -> int:
+def real_characters(text: str) -> int:
     return sum(1 for char in text if char not in CLOSING and not char.isspace())
 
 
@@ -206,14 +204,14 @@ def _break(parts: list[Piece], advances: list[float], text: str, first_width: fl
             if end == start:
                 continue
             if end_index == count:  # the paragraph's last line
-                if natural + max(gaps, 0) * grid <= available + _EPSILON:
+                if natural + max(gaps, 0) * grid <= available + EPSILON:
                     spacing, cost = grid, 0.0
                 else:
                     spacing = (available - natural) / gaps if gaps > 0 else -math.inf
                     if spacing < most_shrink:
                         break
                     cost = 50 * ((spacing - grid) / size) ** 2
-                if strict and start_index > 0 and _real_chars(text[start:end]) < 2:
+                if strict and start_index > 0 and real_characters(text[start:end]) < 2:
                     cost += 1e6
                 options = [(cost, spacing, False)]
             else:
@@ -228,7 +226,7 @@ def _break(parts: list[Piece], advances: list[float], text: str, first_width: fl
                         options.append((100 * ((spacing - grid) / size) ** 2 + _HANG_PENALTY, spacing, True))
                 if not options:
                     hanging_natural = natural - advances[end - 1] if text[end - 1] in HANGING else natural
-                    if hanging_natural > available - max(gaps - 1, 0) * most_shrink + _EPSILON:
+                    if hanging_natural > available - max(gaps - 1, 0) * most_shrink + EPSILON:
                         break  # longer lines only get tighter
                     continue
             cost, spacing, hanging = min(options)
@@ -246,164 +244,3 @@ def _break(parts: list[Piece], advances: list[float], text: str, first_width: fl
         index = start_index
     lines.reverse()
     return lines
-
-
-# The PDF engine writes the space between glyphs in whole thousandths of an em, dropping the
-# fraction (weasyprint/draw/text.py: `int(kerning)`). Spacing is therefore chosen in whole
-# thousandths, a fraction of one added to each so the drop lands on the intended value, and the
-# line's remainder spread as one extra thousandth over its first gaps. The line then ends where
-# the layout says, within a thousandth of an em. The values are classes of the stylesheet
-# (`.s-13` is −13 thousandths of letter-spacing, `.r-13` as a right margin): an inline style on
-# every span costs the engine a fifth of its layout time.
-_NUDGE = 0.1
-
-
-def spacing_class(thousandths: int) -> str:
-    return f"s{thousandths}" if thousandths >= 0 else f"sm{-thousandths}"
-
-
-def margin_class(thousandths: int) -> str:
-    return f"r{thousandths}" if thousandths >= 0 else f"rm{-thousandths}"
-
-
-def spacing_rules(used: set[int]) -> str:
-    """The stylesheet rules for the spacing classes a document used."""
-    rules = []
-    for value in sorted(used):
-        nudged = value + (_NUDGE if value > 0 else -_NUDGE if value < 0 else 0)
-        rules.append(f".{spacing_class(value)} {{ letter-spacing: {nudged / 1000:.5f}em; }}")
-        rules.append(f".{margin_class(value)} {{ margin-right: {value / 1000:.5f}em; }}")
-    return "\n".join(rules)
-
-
-def _gap_thousandths(line: Line, size: float) -> list[int]:
-    """Spacing after each character of the line, in whole thousandths of an em (0 inside words)."""
-    count = line.end - line.start
-    inside = [False] * count
-    for word_start, word_end in line.words:
-        for index in range(word_start, word_end - 1):
-            inside[index - line.start] = True
-    stretchable = [index for index in range(count - 1) if not inside[index]]
-    if line.hanging:
-        stretchable = stretchable[:-1]  # the gap before the hanging mark is outside the measure
-    total = line.spacing * len(stretchable) * 1000 / size
-    base = math.floor(total / len(stretchable)) if stretchable else round(line.spacing * 1000 / size)
-    extra = round(total - base * len(stretchable)) if stretchable else 0
-    gaps = [0] * count
-    for order, index in enumerate(stretchable):
-        gaps[index] = base + (1 if order < extra else 0)
-    gaps[count - 1] = base  # after the last character: invisible, kept for a uniform span
-    return gaps
-
-
-def lines_html(text: str, lines: list[Line], size: float, used: set[int]) -> Markup:
-    """Each line as a span whose spacing makes it flush, joined by <br>; words keep their own
-    spacing. The spacing values are added to `used`, for `spacing_rules`."""
-    out = []
-    for line in lines:
-        gaps = _gap_thousandths(line, size)
-        line_value = max(set(gaps), key=gaps.count)
-        used.add(line_value)
-        words = {start: end for start, end in line.words}
-        chunks = []
-        index = line.start
-        while index < line.end:
-            if index in words:
-                end = words[index]
-                after = gaps[end - 1 - line.start]
-                used.add(after)
-                classes = f"w {margin_class(after)}" if end < line.end else "w"
-                chunks.append(Markup(f'<span class="{classes}">') + escape(text[index:end]) + Markup("</span>"))
-                index = end
-                continue
-            value = gaps[index - line.start]
-            end = index + 1
-            while end < line.end and end not in words and gaps[end - line.start] == value:
-                end += 1
-            piece = escape(text[index:end])
-            if value != line_value:
-                used.add(value)
-                piece = Markup(f'<span class="{spacing_class(value)}">') + piece + Markup("</span>")
-            chunks.append(piece)
-            index = end
-        out.append(Markup(f'<span class="ln {spacing_class(line_value)}">') + Markup("").join(chunks) + Markup("</span>"))
-    return Markup("<br>").join(out)
-
-
-def balanced_lines(text: str, composer: Composer, max_lines: int = 4) -> list[str]:
-    """Break a title into lines of balanced length: none of one or two characters, no word split.
-
-    Lines are measured on the composer's cells (grid spacing included); break points fall between
-    words (found with a Chinese word segmenter), never inside a number or before closing punctuation.
-    """
-    advances = [width + composer.grid_spacing for width in composer.shaper.advances(text, composer.size)]
-    natural = sum(advances) - composer.grid_spacing
-    if natural <= composer.width + _EPSILON:
-        return [text]
-    piece_starts = {part.start for part in pieces(text)}
-    quality = {index: cost for index, cost in _title_break_quality(text).items() if index in piece_starts}
-    least = math.ceil(natural / composer.width)
-    best: tuple[float, list[str]] | None = None
-    for count in range(least, min(least + 2, max_lines + 1)):
-        result = _balance(text, advances, count, composer.width + composer.grid_spacing, quality)
-        if result is not None and (best is None or result[0] < best[0]):
-            best = result
-    if best is None:
-        return [text[line.start:line.end] for line in composer.lines(text)]
-    return best[1]
-
-
-_LIGHT_WORDS = ("的", "和", "与", "及", "对", "在", "等", "关于", "为", "以")
-
-
-def _title_break_quality(text: str) -> dict[int, float]:
-    """Cost of a break before each position; positions inside a word are absent (not allowed)."""
-    import rjieba  # the segmenter loads its dictionary; only titles longer than a line need it
-
-    boundaries = []
-    position = 0
-    for word in rjieba.cut(text):
-        position += len(word)
-        boundaries.append((position, word))
-    cost = {}
-    for index, (position, word) in enumerate(boundaries[:-1]):
-        following = boundaries[index + 1][1]
-        if word[-1] in "，、；：":
-            cost[position] = 0.0
-        elif word in _LIGHT_WORDS or following in ("关于",):
-            cost[position] = 0.5
-        elif following in _LIGHT_WORDS or word[-1] in OPENING:
-            cost[position] = 6.0
-        else:
-            cost[position] = 2.0
-    return cost
-
-
-def _balance(text: str, advances: list[float], count: int, width: float,
-             quality: dict[int, float]) -> tuple[float, list[str]] | None:
-    """Best `count` lines: lengths close to equal, breaks at cheap word boundaries."""
-    target = sum(advances) / count
-    positions = sorted(quality)
-    # Dynamic programming over lines: for each reachable line start, the cheapest cuts so far.
-    frontier: dict[int, tuple[float, list[int]]] = {0: (0.0, [])}
-    for line_number in range(count):
-        final = line_number == count - 1
-        following: dict[int, tuple[float, list[int]]] = {}
-        for start, (cost, cuts) in frontier.items():
-            ends = [len(text)] if final else [position for position in positions if position > start]
-            for end in ends:
-                line_width = sum(advances[start:end])
-                if line_width > width + _EPSILON:
-                    break
-                if _real_chars(text[start:end]) < 3:
-                    continue
-                line_cost = ((line_width - target) / advances[0]) ** 2 + (0.0 if final else quality[end])
-                total = cost + line_cost
-                if end not in following or total < following[end][0]:
-                    following[end] = (total, cuts + [end])
-        frontier = following
-    if len(text) not in frontier:
-        return None
-    cost, cuts = frontier[len(text)]
-    starts = [0] + cuts[:-1]
-    return cost, [text[start:end] for start, end in zip(starts, cuts)]

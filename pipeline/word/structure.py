@@ -1,4 +1,4 @@
-"""Render-stage document structure: the summary template's small HTML subset, read into paragraphs and tables with named styles.
+"""Stage 3, render (Word): the document structure — the summary template's small HTML subset, read into paragraphs and tables with named styles.
 
 The mapping is the whole contract between the summary template and the Word writer:
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 import html.parser
 from dataclasses import dataclass, field
 
-from .errors import ContentError, Problem, Where
-from .schema import clean_text
+from ..content.text import clean_text
+from ..errors import Problem, TemplateError, Where
 
 BLOCK_STYLES = {"h1": "Title", "h2": "Heading 1", "h3": "Heading 2", "h4": "Heading 3", "p": "Normal"}
 CLASS_STYLES = {"signature": "Signature", "date": "Date", "note": "Note"}
@@ -85,7 +85,7 @@ class _SubsetReader(html.parser.HTMLParser):
 
     def fail(self, message: str) -> None:
         line, column = self.getpos()
-        raise ContentError(Problem(Where(self.template, line, column + 1), "", message))
+        raise TemplateError(Problem(Where(self.template, line, column + 1), "", message))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)

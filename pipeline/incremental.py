@@ -1,4 +1,4 @@
-"""Incremental builds: a fingerprint of everything each artifact is made from, so an unchanged one is not made again.
+"""The incremental build: a fingerprint of everything each artifact is made from, so an unchanged one is not made again.
 
 A PDF is made from its content file (and the folder's `_defaults.yaml`), the templates, the
 resolved font files, the settings that change pages and the tool's version; the Word summary from
@@ -15,16 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
+from .artifacts import ARTIFACTS, WORD_TEMPLATES
 from .cache import file_digests
-from .config import SUMMARY_TEMPLATE, Configuration, source_date_epoch
-from .fonts import ResolvedFace
-from .nodes import DEFAULTS_FILE
-from .output import BRIEFING, NOTICE, SUMMARY
-
-# Which artifacts each kind of input feeds.
-PDF_ARTIFACTS = (BRIEFING, NOTICE)
-WORD_ARTIFACTS = (SUMMARY,)
-_WORD_TEMPLATES = (SUMMARY_TEMPLATE,)
+from .config import Configuration, source_date_epoch
+from .content.load import DEFAULTS_FILE
+from .typeset.fonts import ResolvedFace
 
 
 def _digest(*parts: object) -> str:
@@ -53,13 +48,13 @@ class Fingerprints:
 
     @classmethod
     def of(cls, configuration: Configuration, faces: dict[str, ResolvedFace], templates: list[Path],
-           reference_doc: Path) -> "Fingerprints":
+           reference_doc: Path) -> Fingerprints:
         settings = configuration.settings
         digests = file_digests()
         effective = _effective_templates(templates)
         pdf_templates = sorted((name, digest) for name, digest in effective.items()
-                               if name not in _WORD_TEMPLATES and not name.endswith(".docx"))
-        word_templates = sorted((name, digest) for name, digest in effective.items() if name in _WORD_TEMPLATES)
+                               if name not in WORD_TEMPLATES and not name.endswith(".docx"))
+        word_templates = sorted((name, digest) for name, digest in effective.items() if name in WORD_TEMPLATES)
         epoch = source_date_epoch()
         fonts = sorted({(face.path, face.index, digests(face.path)) for face in faces.values()})
         roles = sorted((role, face.path, face.index) for role, face in faces.items())
@@ -71,8 +66,8 @@ class Fingerprints:
 
     def inputs(self, content: str) -> dict[str, str]:
         """Each artifact's fingerprint, given the content's."""
-        return {**{name: _digest(self.pdf, content) for name in PDF_ARTIFACTS},
-                **{name: _digest(self.word, content) for name in WORD_ARTIFACTS}}
+        shared = {"pdf": self.pdf, "word": self.word}
+        return {artifact.name: _digest(shared[artifact.inputs], content) for artifact in ARTIFACTS}
 
 
 def content_digest(path: Path) -> str:

@@ -27,8 +27,9 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from . import gbt9704
-from .errors import ContentError, Problem, Where
+from ..errors import ConfigurationError, Problem, Where
+from ..typeset import gbt9704
+from .fonts import LATIN_ROLE
 from .structure import CLASS_STYLES, Block, Paragraph, Table, mapped_styles, styles_used
 
 _STYLE_TYPES = {"paragraph": WD_STYLE_TYPE.PARAGRAPH, "character": WD_STYLE_TYPE.CHARACTER, "table": WD_STYLE_TYPE.TABLE}
@@ -60,7 +61,6 @@ STYLE_ROLES = {
     "Emphasis": "heading2",
     FOOTER_STYLE: "page_number",
 }
-LATIN_ROLE = "latin"
 
 
 def set_run_fonts(rpr, east_asia: str | None = None, latin: str | None = None) -> None:
@@ -250,16 +250,16 @@ def _check_styles(document, blocks: list[Block], reference: str) -> None:
             problems.append(Problem(Where(reference), "", f"the reference document has no {kind} style named {name!r}; "
                                     "add it in Word (Styles pane) or start from a reference document made by `gongwen reference-doc`"))
     if problems:
-        raise ContentError(problems)
+        raise ConfigurationError(problems)
 
 
 def open_reference(reference: Path):
     try:
         return docx.Document(str(reference))
     except FileNotFoundError:
-        raise ContentError(Problem(Where(str(reference)), "", "reference document not found")) from None
+        raise ConfigurationError(Problem(Where(str(reference)), "", "reference document not found")) from None
     except Exception as error:  # python-docx raises several kinds for files that are not .docx
-        raise ContentError(Problem(Where(str(reference)), "", f"not a Word document python-docx can open ({type(error).__name__})")) from None
+        raise ConfigurationError(Problem(Where(str(reference)), "", f"not a Word document python-docx can open ({type(error).__name__})")) from None
 
 
 def write_summary(blocks: list[Block], reference: Path, *, title: str, author: str, created: datetime.datetime,

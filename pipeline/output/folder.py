@@ -1,4 +1,4 @@
-"""Stage 4, write (files): the one place that writes into the output folder.
+"""Stage 4, write: the output folder, the one place that writes into it.
 
 Every file is written to a temporary name (`.gongwen-…`) in its target folder and renamed into
 place only when complete, so a failed or killed build never leaves a partial file under a final
@@ -13,93 +13,17 @@ whose bytes no longer match its record was changed by someone, and is never over
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
-import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import OutputError, Problem, Where, shown_path
+from ..errors import OutputError, Problem, Where, shown_path
+from ..files import (TEMPORARY_PREFIX, TEMPORARY_SUFFIX, atomic_write, blocker, file_sha256, make_folder, remove, sha256, stage,
+                     sync_folder)
+from .manifest import MANIFEST, manifest_bytes, write_checksums
 
-# A publication's artifacts, as named in dist/<id>/.
-BRIEFING = "briefing.pdf"
-SUMMARY = "summary.docx"
-NOTICE = "notice.pdf"
-ARTIFACT_NAMES = (BRIEFING, SUMMARY, NOTICE)
-
-MANIFEST = "manifest.json"
-CHECKSUMS = "SHA256SUMS"
-TEMPORARY_PREFIX = ".gongwen-"
-TEMPORARY_SUFFIX = ".tmp"
 EDITED = "edited"
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    with path.open("rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that `path` only ever holds a complete file."""
-    _make_folder(path.parent)
-    temporary = _stage(path, data)
-    os.replace(temporary, path)
-    _sync_folder(path.parent)
-
-
-def _stage(path: Path, data: bytes) -> Path:
-    """`data` in a complete, flushed temporary file beside `path`."""
-    handle, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=TEMPORARY_SUFFIX, dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-    except BaseException:
-        _remove(Path(temporary))
-        raise
-    return Path(temporary)
-
-
-def _remove(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the renames in `folder` durable: a rename lives in the folder, not in the file."""
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
-
-
-def _blocker(folder: Path) -> Path | None:
-    """The nearest existing part of `folder`'s path that is not a folder, if any."""
-    for part in [folder, *folder.parents]:
-        if part.exists() or part.is_symlink():
-            return None if part.is_dir() else part
-    return None
-
-
-def _make_folder(folder: Path) -> None:
-    blocker = _blocker(folder)
-    if blocker is not None:
-        raise OutputError(Problem(Where(shown_path(folder)), "", f"cannot create the output folder: {shown_path(blocker)} is a file, not a folder"))
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputError(Problem(Where(shown_path(folder)), "", f"cannot create the output folder: {error.strerror or error}")) from None
 
 
 def edited_name(path: Path, number: int = 1) -> Path:
@@ -142,9 +66,10 @@ class OutputFolder:
         self.about = about
         self.force = force
         self.manifest = manifest
-        blocker = _blocker(root)
-        if blocker is not None:
-            raise OutputError(Problem(Where(shown_path(root)), "", f"cannot create the output folder: {shown_path(blocker)} is a file, not a folder"))
+        in_the_way = blocker(root)
+        if in_the_way is not None:
+            raise OutputError(Problem(Where(shown_path(root)), "",
+                                      f"cannot create the output folder: {shown_path(in_the_way)} is a file, not a folder"))
         self.entries, self.publications = self._read_records()
         self._lock: int | None = None
 
@@ -197,15 +122,15 @@ class OutputFolder:
         staged: list[tuple[Path, Path]] = []
         try:
             for artifact, target in targets:
-                _make_folder(target.parent)
-                staged.append((_stage(target, artifact.data), target))
+                make_folder(target.parent)
+                staged.append((stage(target, artifact.data), target))
         except OSError as error:
             for temporary, _ in staged:
-                _remove(temporary)
+                remove(temporary)
             raise OutputError(Problem(Where(shown_path(self.root)), "", f"cannot write: {error.strerror or error}")) from None
         except BaseException:
             for temporary, _ in staged:
-                _remove(temporary)
+                remove(temporary)
             raise
         kept = [self._keep(target) for target in edited]
         for artifact, _ in targets:
@@ -224,7 +149,7 @@ class OutputFolder:
         for temporary, target in staged:
             os.replace(temporary, target)
         for folder in {target.parent for _, target in targets}:
-            _sync_folder(folder)
+            sync_folder(folder)
         for artifact, _ in targets:
             self.entries[artifact.path].pop("replacing", None)
         self._write_records()
@@ -265,7 +190,7 @@ class OutputFolder:
         """Create and lock the folder, and remove temporary files that a killed build left behind."""
         if self._lock is not None:
             return
-        _make_folder(self.root)
+        make_folder(self.root)
         handle = os.open(self.root, os.O_RDONLY)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -275,7 +200,7 @@ class OutputFolder:
                                       "wait for it to finish")) from None
         self._lock = handle
         for stale in self.root.rglob(f"{TEMPORARY_PREFIX}*{TEMPORARY_SUFFIX}"):
-            _remove(stale)
+            remove(stale)
 
     def close(self) -> None:
         if self._lock is not None:
@@ -289,7 +214,7 @@ class OutputFolder:
         present = {path.split("/", 1)[0] for path in artifacts}
         publications = {name: self.publications[name] for name in sorted(self.publications) if name in present}
         manifest = {**self.about, "artifacts": artifacts, "publications": publications}
-        atomic_write(self.root / self.manifest, (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+        atomic_write(self.root / self.manifest, manifest_bytes(manifest))
         return artifacts
 
     def _write_records(self) -> None:
@@ -300,60 +225,3 @@ class OutputFolder:
             write_checksums(self.root, artifacts)
 
 
-def write_checksums(root: Path, artifacts: dict[str, dict]) -> None:
-    """SHA256SUMS in the form `sha256sum -c` checks."""
-    sums = "".join(f"{entry['sha256']}  {path}\n" for path, entry in sorted(artifacts.items()))
-    atomic_write(root / CHECKSUMS, sums.encode("utf-8"))
-
-
-SHARD_MANIFEST = re.compile(r"manifest-(\d+)-of-(\d+)\.json")
-
-
-def merge_shard_manifests(root: Path) -> int:
-    """Join the manifests of a build made in slices (`--shard K/N`) into `manifest.json` and
-    `SHA256SUMS`, after checking that every slice is there, that they were made alike, and that
-    every artifact on disk is the one its slice recorded. Returns the number of artifacts."""
-    found = {}
-    for path in sorted(root.glob("manifest-*-of-*.json")):
-        match = SHARD_MANIFEST.fullmatch(path.name)
-        if match:
-            found[(int(match.group(1)), int(match.group(2)))] = path
-    where = Where(shown_path(root))
-    if not found:
-        raise OutputError(Problem(where, "", "no manifest-K-of-N.json here: build with --shard K/N first"))
-    counts = {count for _, count in found}
-    if len(counts) != 1:
-        raise OutputError(Problem(where, "", f"slices of different builds are mixed: of {', '.join(map(str, sorted(counts)))}"))
-    count = counts.pop()
-    missing = [number for number in range(1, count + 1) if (number, count) not in found]
-    if missing:
-        raise OutputError(Problem(where, "", f"slices {', '.join(map(str, missing))} of {count} are missing"))
-    manifests = [json.loads(found[(number, count)].read_text(encoding="utf-8")) for number in range(1, count + 1)]
-    problems = []
-    first = manifests[0]
-    for number, manifest in enumerate(manifests[1:], start=2):
-        for key in ("tool", "version", "pdf_variant", "fonts"):
-            if manifest.get(key) != first.get(key):
-                problems.append(Problem(where, key, f"slice {number} was made with another {key} than slice 1; "
-                                        "build every slice with the same tool, settings and fonts"))
-    artifacts: dict[str, dict] = {}
-    publications: dict[str, dict] = {}
-    for manifest in manifests:
-        for path, entry in manifest.get("artifacts", {}).items():
-            if path in artifacts:
-                problems.append(Problem(where, "", f"{path} is in two slices"))
-            artifacts[path] = entry
-        publications.update(manifest.get("publications", {}))
-    for path, entry in artifacts.items():
-        target = root / path
-        if not target.is_file():
-            problems.append(Problem(Where(shown_path(target)), "", "listed in a slice's manifest but not here"))
-        elif file_sha256(target) != entry["sha256"]:
-            problems.append(Problem(Where(shown_path(target)), "", "its SHA-256 is not the one its slice recorded"))
-    if problems:
-        raise OutputError(problems)
-    about = {key: first[key] for key in first if key not in ("artifacts", "publications")}
-    merged = {**about, "artifacts": dict(sorted(artifacts.items())), "publications": dict(sorted(publications.items()))}
-    atomic_write(root / MANIFEST, (json.dumps(merged, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-    write_checksums(root, artifacts)
-    return len(artifacts)

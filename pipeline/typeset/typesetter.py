@@ -1,4 +1,4 @@
-"""Render-stage typesetting for one PDF: the template filters that compose lines, and the fonts they used.
+"""Stage 2, typeset: the typesetting of one PDF — the template filters that compose lines, and the fonts they used.
 
 A `Typesetter` belongs to one document. Templates call it through filters (`paragraph`,
 `balanced`, `signature`); it measures with the resolved faces, composes lines on the grid, and
@@ -16,18 +16,16 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from . import gbt9704
-from .compose import Composer, balanced_lines, lines_html, spacing_rules
+from .compose import Composer
 from .fonts import ROLES, ResolvedFace
+from .markup import lines_html, spacing_rules
+from .numerals import chinese_date
 from .shaping import EM_BOX_ASCENT, Shaper
 from .subset import FontFile, subset_face
+from .titles import balanced_lines
 
 # What the PDF engine draws itself, beyond the document's text: page numbers.
 _PAGE_NUMBER_TEXT = "— 0123456789 —"
-
-
-def chinese_date(date: datetime.date) -> str:
-    """2015年3月1日: Arabic numerals, no zero padding."""
-    return f"{date.year}年{date.month}月{date.day}日"
 
 
 @dataclass

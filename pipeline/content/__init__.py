@@ -1,0 +1,1 @@
+"""Stage 1, content: YAML with positions → a validated, immutable publication."""

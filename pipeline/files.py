@@ -1,0 +1,85 @@
+"""Files written whole or not at all, and their hashes: shared by the output folder, the cache and the commands that write one file.
+
+A file is written to a temporary name (`.gongwen-….tmp`) beside its target, flushed to disk and
+renamed into place, so its final name only ever holds a complete file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import OutputError, Problem, Where, shown_path
+
+TEMPORARY_PREFIX = ".gongwen-"
+TEMPORARY_SUFFIX = ".tmp"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that `path` only ever holds a complete file."""
+    make_folder(path.parent)
+    temporary = stage(path, data)
+    os.replace(temporary, path)
+    sync_folder(path.parent)
+
+
+def stage(path: Path, data: bytes) -> Path:
+    """`data` in a complete, flushed temporary file beside `path`."""
+    handle, temporary = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=TEMPORARY_SUFFIX, dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644)
+    except BaseException:
+        remove(Path(temporary))
+        raise
+    return Path(temporary)
+
+
+def remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def sync_folder(folder: Path) -> None:
+    """Make the renames in `folder` durable: a rename lives in the folder, not in the file."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def blocker(folder: Path) -> Path | None:
+    """The nearest existing part of `folder`'s path that is not a folder, if any."""
+    for part in [folder, *folder.parents]:
+        if part.exists() or part.is_symlink():
+            return None if part.is_dir() else part
+    return None
+
+
+def make_folder(folder: Path) -> None:
+    found = blocker(folder)
+    if found is not None:
+        raise OutputError(Problem(Where(shown_path(folder)), "",
+                                  f"cannot create the output folder: {shown_path(found)} is a file, not a folder"))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(Problem(Where(shown_path(folder)), "",
+                                  f"cannot create the output folder: {error.strerror or error}")) from None

@@ -1,0 +1,118 @@
+"""Stage 3, render: a publication through its templates into HTML — with its stylesheet and fonts for the PDFs, in the summary's HTML subset for Word."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..artifacts import STYLESHEET_TEMPLATE, SUMMARY_TEMPLATE
+from ..content.model import Publication
+from ..content.records import Record
+from ..errors import ContentError, Problem, Where
+from ..typeset import gbt9704
+from ..typeset.punctuation import normalize_punctuation
+from ..typeset.typesetter import Typesetter
+from .templates import render_template
+
+
+def prepare_text(publication: Publication) -> Publication:
+    """The publication as it will be printed: punctuation normalised when the option is on."""
+    if not publication.options.normalize_punctuation:
+        return publication
+    return _map_text(publication, normalize_punctuation)
+
+
+def _map_text(value: Any, change) -> Any:
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, tuple):
+        return tuple(_map_text(item, change) for item in value)
+    if isinstance(value, Record):
+        updates = {field.name: _map_text(getattr(value, field.name), change)
+                   for field in dataclasses.fields(value) if not field.metadata.get("internal")}
+        return dataclasses.replace(value, **updates)
+    return value
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    """HTML and its stylesheet, ready for the PDF engine."""
+
+    html: str
+    stylesheet: str
+
+
+def created_timestamp(publication: Publication, source_date_epoch: int | None = None) -> str:
+    """The documents' creation time: the content's date, or SOURCE_DATE_EPOCH when given."""
+    if source_date_epoch is not None:
+        moment = datetime.datetime.fromtimestamp(source_date_epoch, datetime.timezone.utc)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{publication.date.isoformat()}T00:00:00Z"
+
+
+def render_pdf_html(environment: jinja2.Environment, template: str, publication: Publication,
+                    typesetter: Typesetter, font_folder: Path, *, one_sided: bool = False, created: str = "") -> RenderedPdf:
+    """Render a PDF document's HTML, then its stylesheet with the fonts that HTML uses (written into `font_folder`)."""
+    context = {
+        "publication": publication,
+        "notice": publication.notice,
+        "created": created,
+        "grid": typesetter.grid,
+        "typesetter": typesetter,
+    }
+    body = render_template(environment, template, context, _content_file(publication))
+    missing = typesetter.missing()
+    if missing:
+        raise ContentError([_missing_problem(publication, role, char, typesetter)
+                            for role, chars in missing.items() for char in chars])
+    fonts, families = typesetter.font_files(_visible_text(body), font_folder)
+    stylesheet = render_template(environment, STYLESHEET_TEMPLATE, {
+        "fonts": fonts,
+        "family": families,
+        "spacing_rules": typesetter.spacing_rules(),
+        "g": gbt9704,
+        "grid": typesetter.grid,
+        "one_sided": one_sided,
+        "page_number_offset": typesetter.page_number_offset(),
+        "em_box_inset": typesetter.em_box_inset,
+    }, _content_file(publication))
+    return RenderedPdf(body, stylesheet)
+
+
+def _visible_text(markup: str) -> str:
+    return html.unescape(re.sub(r"<[^>]*>", "", markup))
+
+
+def _missing_problem(publication: Publication, role: str, char: str, typesetter: Typesetter) -> Problem:
+    face = typesetter.faces[role]
+    field = _field_holding(publication, char)
+    where = publication.locate(field, char) if field else Where(publication.source.path if publication.source else "")
+    return Problem(where, field or "", f"the {role} font ({face.family} {face.style}) has no glyph for U+{ord(char):04X}; "
+                   f"use another character or set fonts.{role} to a font that has it", char)
+
+
+def _field_holding(publication: Publication, char: str) -> str | None:
+    for path, node in publication.positions.items():
+        text = getattr(node, "text", None)
+        if isinstance(text, str) and char in text:
+            return path
+    return None
+
+
+def render_summary_html(environment: jinja2.Environment, publication: Publication, created: str = "") -> str:
+    return render_template(environment, SUMMARY_TEMPLATE, {
+        "publication": publication,
+        "notice": publication.notice,
+        "created": created,
+    }, _content_file(publication))
+
+
+def _content_file(publication: Publication) -> Where:
+    return Where(publication.source.path if publication.source else "<content>")

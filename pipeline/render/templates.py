@@ -1,0 +1,122 @@
+"""Stage 3, render: the template environment — layered loaders, the sandbox, the filters — and rendering with located errors.
+
+Templates are looked up in layers: the user's override folder first, then the built-in folder,
+which is also reachable as `builtin/<name>` so an override can extend the template it replaces.
+All templates run sandboxed with StrictUndefined; HTML templates autoescape, the stylesheet
+template does not. Content is data: it is passed as values, never compiled as template source.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .. import __version__
+from ..config import builtin_templates
+from ..errors import GongwenError, Problem, TemplateError, Where, shown_path
+from ..typeset.numerals import chinese_date, chinese_number, chinese_period, hours_text
+from ..typeset.typesetter import Typesetter
+from .locate import template_origin, template_position
+
+
+class TemplateSandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's sandbox, plus bounds on `*` and `**`, so that a template cannot stall a build or exhaust its memory."""
+
+    intercepted_binops = frozenset({"*", "**"})
+    MAX_REPEAT = 1_000_000   # characters or items made by repeating text or a list
+    MAX_POWER_BITS = 10_000  # size of a whole number made by **
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0 \
+                and max(left.bit_length(), 1) * right > self.MAX_POWER_BITS:
+            raise SecurityError(f"{left} ** {right} is too large for a template")
+        if operator == "*":
+            sized, count = (left, right) if isinstance(right, int) else (right, left)
+            if isinstance(sized, (str, list, tuple)) and isinstance(count, int) and len(sized) * count > self.MAX_REPEAT:
+                raise SecurityError(f"repeating {len(sized)} items {count} times is too large for a template")
+        return super().call_binop(context, operator, left, right)
+
+
+def template_environment(override: Path | None = None) -> jinja2.Environment:
+    builtin = jinja2.FileSystemLoader(str(builtin_templates()))
+    layers: list[jinja2.BaseLoader] = []
+    if override is not None:
+        layers.append(jinja2.FileSystemLoader(str(override)))
+    layers.append(builtin)
+    layers.append(jinja2.PrefixLoader({"builtin": builtin}))
+    environment = TemplateSandbox(
+        loader=jinja2.ChoiceLoader(layers),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2", "xml"), default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters.update(cn_date=chinese_date, cn_number=chinese_number, cn_period=chinese_period, hours=hours_text,
+                               paragraph=_paragraph, balanced=_balanced)
+    environment.globals.update(cn_number=chinese_number, version=__version__, signature=_signature, mark_size=_mark_size,
+                               mark_style=_mark_style)
+    return environment
+
+
+# Typesetting filters reach the document's typesetter through the render context.
+def _typesetter(context: jinja2.runtime.Context) -> Typesetter:
+    typesetter = context.get("typesetter")
+    if not isinstance(typesetter, Typesetter):
+        raise jinja2.UndefinedError("the paragraph, balanced and signature helpers work in PDF templates only")
+    return typesetter
+
+
+@jinja2.pass_context
+def _paragraph(context, text: str, role: str = "body", indent: float = 2):
+    return _typesetter(context).paragraph(text, role, indent)
+
+
+@jinja2.pass_context
+def _balanced(context, text: str, role: str = "title", size: float | None = None):
+    return _typesetter(context).balanced(text, role, size)
+
+
+@jinja2.pass_context
+def _mark_size(context, text: str):
+    return _typesetter(context).mark_size(text)
+
+
+@jinja2.pass_context
+def _mark_style(context, text: str):
+    return _typesetter(context).mark_style(text)
+
+
+@jinja2.pass_context
+def _signature(context, issuer: str, date: datetime.date):
+    return _typesetter(context).signature(issuer, date)
+
+
+def render_template(environment: jinja2.Environment, name: str, context: dict[str, Any], fallback: Where) -> str:
+    """A template rendered with `context`; any error in it is one line at the template's path and line
+    (`fallback` where no template line is known: the content file)."""
+    try:
+        template = environment.get_template(name)
+        return template.render(context)
+    except GongwenError:
+        raise
+    except jinja2.TemplateSyntaxError as error:
+        where = Where(shown_path(error.filename) if error.filename else error.name or name, error.lineno)
+        raise TemplateError(Problem(where, "", f"template syntax error: {error.message}")) from None
+    except jinja2.TemplateNotFound as error:
+        where = template_position(environment, error) or fallback
+        raise TemplateError(Problem(where, "", f"template not found: {error.name}")) from None
+    except jinja2.UndefinedError as error:
+        where = template_position(environment, error) or Where(template_origin(environment, name))
+        raise TemplateError(Problem(where, "", f"template error: {error.message}")) from None
+    except jinja2.exceptions.SecurityError as error:
+        where = template_position(environment, error) or Where(template_origin(environment, name))
+        raise TemplateError(Problem(where, "", f"template not allowed: {error}")) from None
+    except Exception as error:  # templates may come from users: whatever their code raises is their mistake to fix
+        where = template_position(environment, error) or Where(template_origin(environment, name))
+        raise TemplateError(Problem(where, "", f"template error: {type(error).__name__}: {error}")) from None
