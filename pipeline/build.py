@@ -17,17 +17,26 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .artifacts import ARTIFACTS
 from .config import Configuration
-from .content.model import Publication, load_publication
 from .errors import ContentError, GongwenError, Problem, Where, shown_path
 from .incremental import Fingerprints, content_digest
+from .lazy import lazy_import
 from .output.folder import OutputFolder, Written
 from .output.manifest import MANIFEST
 from .typeset.fonts import font_inventory, resolve_fonts
-from .workers import Failed, Job, make_all
+
+if TYPE_CHECKING:
+    from . import workers
+    from .content import model
+else:
+    # A build with nothing to do reads no content file and makes nothing: the model's records (10 ms),
+    # process pools and the engines load only when a content file changed.
+    model = lazy_import("pipeline.content.model")
+    workers = lazy_import("pipeline.workers")
 
 CONTENT_SUFFIXES = (".yaml", ".yml")
 
@@ -38,8 +47,13 @@ def discover(paths: list[Path]) -> list[Path]:
     problems = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(item for item in path.rglob("*") if item.suffix in CONTENT_SUFFIXES
-                                and item.is_file() and not item.name.startswith(("_", "."))))
+            found.extend(
+                sorted(
+                    item
+                    for item in path.rglob("*")
+                    if item.suffix in CONTENT_SUFFIXES and item.is_file() and not item.name.startswith(("_", "."))
+                )
+            )
         elif path.is_file():
             found.append(path)
         else:
@@ -49,21 +63,25 @@ def discover(paths: list[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def _shared_folder(publication: Publication, other: str) -> Problem:
+def _shared_folder(publication: model.Publication, other: str) -> Problem:
     """Two content files claim one output folder: which of them it should hold is for the user to say."""
-    return Problem(publication.where("id"), "id", f"two publications would share dist/{publication.id}/ (the other is {other})",
-                   publication.id)
+    return Problem(
+        publication.where("id"),
+        "id",
+        f"two publications would share dist/{publication.id}/ (the other is {other})",
+        publication.id,
+    )
 
 
-def load_all(files: list[Path]) -> tuple[list[Publication], list[Problem]]:
+def load_all(files: list[Path]) -> tuple[list[model.Publication], list[Problem]]:
     """The publications of `files` and every problem found in them; two files claiming one id are both left out."""
     publications, problems = [], []
     for path in files:
         try:
-            publications.append(load_publication(path, shown_path(path)))
+            publications.append(model.load_publication(path, shown_path(path)))
         except ContentError as error:
             problems.extend(error.problems)
-    first_seen: dict[str, Publication] = {}
+    first_seen: dict[str, model.Publication] = {}
     shared: set[str] = set()
     for publication in publications:
         earlier = first_seen.setdefault(publication.id, publication)
@@ -73,7 +91,7 @@ def load_all(files: list[Path]) -> tuple[list[Publication], list[Problem]]:
     return [publication for publication in publications if publication.id not in shared], problems
 
 
-def check(paths: list[Path]) -> list[Publication]:
+def check(paths: list[Path]) -> list[model.Publication]:
     """Validate content files; raise ContentError listing every problem."""
     publications, problems = load_all(discover(paths))
     if problems:
@@ -116,16 +134,16 @@ def source_name(path: Path, configuration: Configuration) -> str:
 class BuildReport:
     problems: list[Problem] = field(default_factory=list)
     built: list[str] = field(default_factory=list)
-    up_to_date: list[str] = field(default_factory=list)   # publications whose every artifact was current
-    kept: list[Path] = field(default_factory=list)        # edited artifacts kept under .edited names by --force
+    up_to_date: list[str] = field(default_factory=list)  # publications whose every artifact was current
+    kept: list[Path] = field(default_factory=list)  # edited artifacts kept under .edited names by --force
 
 
 @dataclass
 class BuildEvents:
     """What a build tells its caller as it goes (the command line draws progress from it)."""
 
-    planned: Callable[[int, int], None] | None = None          # (publications to make, publications up to date)
-    built: Callable[[str, Written], None] | None = None        # (publication id, what was written)
+    planned: Callable[[int, int], None] | None = None  # (publications to make, publications up to date)
+    built: Callable[[str, Written], None] | None = None  # (publication id, what was written)
     failed: Callable[[list[Problem]], None] | None = None
 
 
@@ -136,8 +154,15 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def build(paths: list[Path], configuration: Configuration, *, force: bool = False, jobs: int = 1,
-          shard: Shard | None = None, events: BuildEvents | None = None) -> BuildReport:
+def build(
+    paths: list[Path],
+    configuration: Configuration,
+    *,
+    force: bool = False,
+    jobs: int = 1,
+    shard: Shard | None = None,
+    events: BuildEvents | None = None,
+) -> BuildReport:
     """Build what is out of date under `paths`; problems are collected, not raised, so the others still build.
 
     `force` rebuilds everything, and keeps any artifact edited since it was built beside the new
@@ -160,10 +185,16 @@ def build(paths: list[Path], configuration: Configuration, *, force: bool = Fals
         report.problems.extend(error.problems)
         return report
     fingerprints = Fingerprints.of(configuration, faces, templates, reference_doc)
-    about = {"tool": "gongwen", "version": __version__, "pdf_variant": settings.pdf_variant, "fonts": font_inventory(faces)}
+    about = {
+        "tool": "gongwen",
+        "version": __version__,
+        "pdf_variant": settings.pdf_variant,
+        "fonts": font_inventory(faces),
+    }
     try:
-        output = OutputFolder(configuration.output_folder(), about, force=force,
-                              manifest=shard.manifest if shard else MANIFEST)
+        output = OutputFolder(
+            configuration.output_folder(), about, force=force, manifest=shard.manifest if shard else MANIFEST
+        )
     except GongwenError as error:
         report.problems.extend(error.problems)
         return report
@@ -173,8 +204,9 @@ def build(paths: list[Path], configuration: Configuration, *, force: bool = Fals
         jobs_to_do = _plan(files, sources, fingerprints, output, force, report)
         if events.planned:
             events.planned(len(jobs_to_do), len(report.up_to_date))
-        for job, outcome in make_all(jobs_to_do, configuration, jobs):
-            if isinstance(outcome, Failed):
+        made = workers.make_all(jobs_to_do, configuration, jobs) if jobs_to_do else iter(())
+        for job, outcome in made:
+            if isinstance(outcome, workers.Failed):
                 report.problems.extend(outcome.problems)
                 if events.failed:
                     events.failed(outcome.problems)
@@ -206,8 +238,14 @@ class _Stale:
     wanted: tuple[str, ...]
 
 
-def _plan(files: list[Path], sources: dict[Path, str], fingerprints: Fingerprints, output: OutputFolder,
-          force: bool, report: BuildReport) -> list[Job]:
+def _plan(
+    files: list[Path],
+    sources: dict[Path, str],
+    fingerprints: Fingerprints,
+    output: OutputFolder,
+    force: bool,
+    report: BuildReport,
+) -> list[workers.Job]:
     """What must be made: every artifact whose inputs changed (all, with `force`). Content that
     changed is loaded here, so mistakes and shared ids are found before any engine starts."""
     stale: list[_Stale] = []
@@ -217,7 +255,9 @@ def _plan(files: list[Path], sources: dict[Path, str], fingerprints: Fingerprint
         try:
             inputs = fingerprints.inputs(content_digest(path))
         except OSError as error:
-            report.problems.append(Problem(Where(shown_path(path)), "", f"cannot read the file: {error.strerror or error}"))
+            report.problems.append(
+                Problem(Where(shown_path(path)), "", f"cannot read the file: {error.strerror or error}")
+            )
             continue
         publication_id, fresh = (None, set()) if force else output.up_to_date(source, inputs)
         wanted = tuple(artifact.name for artifact in ARTIFACTS if artifact.name not in fresh)
@@ -242,5 +282,5 @@ def _plan(files: list[Path], sources: dict[Path, str], fingerprints: Fingerprint
             report.problems.append(_shared_folder(publication, owner))
             continue
         wanted = tuple(artifact for artifact in ARTIFACTS if artifact.name in item.wanted)
-        jobs.append(Job(publication, item.path, item.source, item.inputs, wanted))
+        jobs.append(workers.Job(publication, item.path, item.source, item.inputs, wanted))
     return jobs

@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from . import __version__
-from .build import BuildEvents, Shard, check as check_all, default_jobs
+from .build import BuildEvents, Shard, default_jobs
 from .build import build as build_all
+from .build import check as check_all
 from .config import PDF_VARIANTS, Configuration, describe, load_configuration
-from .content.model import content_json_schema
 from .errors import GongwenError, shown_path
-from .fields import field_reference_markdown
 from .files import atomic_write
 from .lazy import lazy_import
 from .output.manifest import merge_shard_manifests
@@ -28,9 +27,14 @@ from .typeset.fonts import ROLE_DESCRIPTIONS, resolve_fonts
 from .word.fonts import WORD_FONT_NAMES, fontconfig_aliases
 
 if TYPE_CHECKING:
+    from . import fields
+    from .content import model
     from .word import reference
 else:
-    reference = lazy_import("pipeline.word.reference")  # python-docx (0.1 s): only `gongwen reference-doc` needs it
+    # What only one command needs loads with it: python-docx (0.1 s) for `reference-doc`, the model for `schema`.
+    fields = lazy_import("pipeline.fields")
+    model = lazy_import("pipeline.content.model")
+    reference = lazy_import("pipeline.word.reference")
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
@@ -53,8 +57,12 @@ def _configuration(paths: tuple[Path, ...], config_file: Path | None, **override
 
 
 def config_option(function: Command) -> Command:
-    return click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                        help="Configuration file (gongwen.toml or pyproject.toml); default: found from the content upwards.")(function)
+    return click.option(
+        "--config",
+        "config_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Configuration file (gongwen.toml or pyproject.toml); default: found from the content upwards.",
+    )(function)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -65,26 +73,54 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (default: dist, or `output` in the configuration).")
-@click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder of template overrides, looked up before the built-in templates.")
-@click.option("--reference-doc", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Word reference document whose named styles the summary uses.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: dist, or `output` in the configuration).",
+)
+@click.option(
+    "--templates",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of template overrides, looked up before the built-in templates.",
+)
+@click.option(
+    "--reference-doc",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Word reference document whose named styles the summary uses.",
+)
 @click.option("--one-sided", is_flag=True, default=None, help="Keep the binding margin on the left of every page.")
-@click.option("--pdf-variant", type=click.Choice(PDF_VARIANTS), default=None,
-              help="Write the PDFs as this archival (PDF/A) or accessible (PDF/UA) variant; default a plain PDF.")
-@click.option("--force", is_flag=True,
-              help="Rebuild everything, up to date or not; artifacts edited since they were built are kept as NAME.edited.EXT.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes that make publications in parallel (default: `jobs` in the configuration, "
-                   "else the number of CPUs).")
-@click.option("--shard", metavar="K/N", default=None,
-              help="Build only slice K of N (stable, by content path) and write manifest-K-of-N.json; "
-                   "`gongwen manifest merge` joins the slices.")
+@click.option(
+    "--pdf-variant",
+    type=click.Choice(PDF_VARIANTS),
+    default=None,
+    help="Write the PDFs as this archival (PDF/A) or accessible (PDF/UA) variant; default a plain PDF.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Rebuild everything, up to date or not; artifacts edited since they were built are kept as NAME.edited.EXT.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes that make publications in parallel (default: `jobs` in the configuration, "
+    "else the number of CPUs).",
+)
+@click.option(
+    "--shard",
+    metavar="K/N",
+    default=None,
+    help="Build only slice K of N (stable, by content path) and write manifest-K-of-N.json; "
+    "`gongwen manifest merge` joins the slices.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print problems only.")
 @config_option
-def build(paths, output, templates, reference_doc, one_sided, pdf_variant, force, jobs, shard, quiet, config_file) -> None:
+def build(
+    paths, output, templates, reference_doc, one_sided, pdf_variant, force, jobs, shard, quiet, config_file
+) -> None:
     """Build briefing.pdf, summary.docx and notice.pdf for each content file.
 
     PATHS are content files or folders (default: `content` from the configuration). Each
@@ -98,14 +134,26 @@ def build(paths, output, templates, reference_doc, one_sided, pdf_variant, force
         slice_ = Shard.parse(shard) if shard else None
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--shard") from None
-    configuration = _configuration(paths, config_file, output=str(output) if output else None,
-                                   templates=str(templates) if templates else None,
-                                   reference_doc=str(reference_doc) if reference_doc else None,
-                                   one_sided=one_sided, pdf_variant=pdf_variant, jobs=jobs)
+    configuration = _configuration(
+        paths,
+        config_file,
+        output=str(output) if output else None,
+        templates=str(templates) if templates else None,
+        reference_doc=str(reference_doc) if reference_doc else None,
+        one_sided=one_sided,
+        pdf_variant=pdf_variant,
+        jobs=jobs,
+    )
     targets = list(paths) or configuration.content_paths()
     progress = _Progress(quiet)
-    report = build_all(targets, configuration, force=force, jobs=configuration.settings.jobs or default_jobs(),
-                       shard=slice_, events=progress.events())
+    report = build_all(
+        targets,
+        configuration,
+        force=force,
+        jobs=configuration.settings.jobs or default_jobs(),
+        shard=slice_,
+        events=progress.events(),
+    )
     progress.finish(report)
     if report.problems:
         raise GongwenError(report.problems)
@@ -123,8 +171,9 @@ class _Progress:
 
     def planned(self, to_make: int, up_to_date: int) -> None:
         if not self.quiet and to_make > 1 and sys.stderr.isatty():
-            self.bar = click.progressbar(length=to_make, label=f"building {to_make} publications", file=sys.stderr,
-                                         show_pos=True, show_eta=True)
+            self.bar = click.progressbar(
+                length=to_make, label=f"building {to_make} publications", file=sys.stderr, show_pos=True, show_eta=True
+            )
             self.bar.__enter__()
 
     def built(self, publication_id: str, written) -> None:
@@ -192,15 +241,23 @@ def fonts(paths, config_file) -> None:
 
 
 @main.command()
-@click.option("--format", "output_format", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
-              help="json: JSON Schema of content files; markdown: the field reference tables of the README.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of printing.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["json", "markdown"]),
+    default="json",
+    show_default=True,
+    help="json: JSON Schema of content files; markdown: the field reference tables of the README.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of printing."
+)
 def schema(output_format, output) -> None:
     """Print the JSON Schema of content files, for editors that validate YAML while typing."""
     if output_format == "json":
-        text = json.dumps(content_json_schema(), ensure_ascii=False, indent=2) + "\n"
+        text = json.dumps(model.content_json_schema(), ensure_ascii=False, indent=2) + "\n"
     else:
-        text = field_reference_markdown()
+        text = fields.field_reference_markdown()
     if output:
         atomic_write(output, text.encode("utf-8"))
     else:
@@ -221,7 +278,9 @@ def merge_manifests(folder) -> None:
     against the hashes their slice recorded.
     """
     count = merge_shard_manifests(folder)
-    click.echo(f"merged {count} artifacts into {shown_path(folder / 'manifest.json')} and {shown_path(folder / 'SHA256SUMS')}")
+    click.echo(
+        f"merged {count} artifacts into {shown_path(folder / 'manifest.json')} and {shown_path(folder / 'SHA256SUMS')}"
+    )
 
 
 @main.command("reference-doc")
@@ -239,7 +298,9 @@ def reference_doc(output, config_file) -> None:
 
 
 @main.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of printing.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of printing."
+)
 @config_option
 def fontconfig(output, config_file) -> None:
     """Print a fontconfig file that shows the Word summary's font names in the free stand-ins.

@@ -13,9 +13,10 @@ import datetime
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from .content.nodes import Mapping, Node, Scalar, Sequence
 from .content.records import Record, convert_record, field_reference, spec
@@ -42,8 +43,21 @@ CONFIG_FILE = "gongwen.toml"
 PYPROJECT = "pyproject.toml"
 
 # The PDF engine's archival (PDF/A) and accessible (PDF/UA) variants; `make test` builds each one.
-PDF_VARIANTS = ("pdf/a-1b", "pdf/a-2b", "pdf/a-3b", "pdf/a-2u", "pdf/a-3u", "pdf/a-4u",
-                "pdf/a-1a", "pdf/a-2a", "pdf/a-3a", "pdf/a-4e", "pdf/a-4f", "pdf/ua-1", "pdf/ua-2")
+PDF_VARIANTS = (
+    "pdf/a-1b",
+    "pdf/a-2b",
+    "pdf/a-3b",
+    "pdf/a-2u",
+    "pdf/a-3u",
+    "pdf/a-4u",
+    "pdf/a-1a",
+    "pdf/a-2a",
+    "pdf/a-3a",
+    "pdf/a-4e",
+    "pdf/a-4f",
+    "pdf/ua-1",
+    "pdf/ua-2",
+)
 PdfVariant = Literal[PDF_VARIANTS]
 
 
@@ -58,24 +72,26 @@ class FontChoices(Record):
     page_number: tuple[str, ...] | None = spec("宋体 role: page numbers.", default=None)
 
     def as_dict(self) -> dict[str, tuple[str, ...]]:
-        return {field.name: value for field in dataclasses.fields(self)
-                if (value := getattr(self, field.name))}
+        return {field.name: value for field in dataclasses.fields(self) if (value := getattr(self, field.name))}
 
 
 @dataclass(frozen=True)
 class WordFontNames(Record):
     """Font names written into the Word summary's styles (Word shows them where they are installed)."""
 
-    title: str | None = spec("Title style; unset: the reference document's own name (built-in: 方正小标宋简体).", default=None)
-    body: str | None = spec("Normal, and with it every style that names no face of its own (仿宋_GB2312).", default=None)
+    title: str | None = spec(
+        "Title style; unset: the reference document's own name (built-in: 方正小标宋简体).", default=None
+    )
+    body: str | None = spec(
+        "Normal, and with it every style that names no face of its own (仿宋_GB2312).", default=None
+    )
     heading1: str | None = spec("Heading 1, Table Heading and Strong (黑体).", default=None)
     heading2: str | None = spec("Heading 2 and Emphasis (楷体_GB2312).", default=None)
     page_number: str | None = spec("Footer and Footer Even: the page numbers (宋体).", default=None)
     latin: str | None = spec("Latin letters and digits in every style (Times New Roman).", default=None)
 
     def as_dict(self) -> dict[str, str]:
-        return {field.name: value for field in dataclasses.fields(self)
-                if (value := getattr(self, field.name))}
+        return {field.name: value for field in dataclasses.fields(self) if (value := getattr(self, field.name))}
 
 
 @dataclass(frozen=True)
@@ -85,13 +101,17 @@ class Settings(Record):
     content: tuple[str, ...] = spec("Content files or folders built when no path is given.", default=("content",))
     output: str = spec("Folder that receives dist/<id>/ and the manifest.", default="dist")
     templates: str | None = spec("Folder of template overrides, looked up before the built-in templates.", default=None)
-    reference_doc: str | None = spec("Word reference document whose named styles the summary uses; default the built-in one.",
-                                     default=None)
+    reference_doc: str | None = spec(
+        "Word reference document whose named styles the summary uses; default the built-in one.", default=None
+    )
     one_sided: bool = spec("Print one-sided: the binding margin stays on the left of every page.", default=False)
-    jobs: int | None = spec("Worker processes that make publications in parallel; default the number of CPUs.", default=None)
+    jobs: int | None = spec(
+        "Worker processes that make publications in parallel; default the number of CPUs.", default=None
+    )
     pdf_variant: PdfVariant | None = spec(
         "Write the PDFs as this archival or accessible variant, e.g. pdf/a-3b or pdf/ua-1; default a plain PDF 1.7.",
-        default=None)
+        default=None,
+    )
     fonts: FontChoices = spec("PDF fonts by role.", default=FontChoices())
     word_fonts: WordFontNames = spec("Font names in the Word summary's styles.", default=WordFontNames())
 
@@ -130,7 +150,9 @@ class Configuration:
         """Where templates are looked up: the override folder first, then the built-in one."""
         override = self.path("templates")
         if override is not None and not override.is_dir():
-            raise ConfigurationError(Problem(self.where(), "templates", "template folder not found", shown_path(override)))
+            raise ConfigurationError(
+                Problem(self.where(), "templates", "template folder not found", shown_path(override))
+            )
         return ([override] if override is not None else []) + [builtin_templates()]
 
     def reference_document(self) -> Path:
@@ -142,8 +164,9 @@ class Configuration:
 
     def content_paths(self) -> list[Path]:
         base = Path.cwd() if self.origins.get("content", "").startswith("command line") else self.root
-        return [path if (path := Path(item).expanduser()).is_absolute() else base / path
-                for item in self.settings.content]
+        return [
+            path if (path := Path(item).expanduser()).is_absolute() else base / path for item in self.settings.content
+        ]
 
     def where(self) -> Where:
         return Where(shown_path(self.file) if self.file else "configuration")
@@ -186,7 +209,7 @@ def _key_lines(path: Path) -> dict[str, int]:
         if header:
             name = header.group(1).replace('"', "")
             if in_pyproject:
-                prefix = name[len("tool.gongwen"):].lstrip(".") if name.startswith("tool.gongwen") else None
+                prefix = name[len("tool.gongwen") :].lstrip(".") if name.startswith("tool.gongwen") else None
             else:
                 prefix = name
             if prefix:
@@ -203,9 +226,23 @@ def nodes_from_toml(value: Any, path: str, lines: dict[str, int], key: str = "")
     """A node tree from parsed TOML, positioned by key lines where they can be found."""
     where = Where(path, lines.get(key), 1 if key in lines else None)
     if isinstance(value, dict):
-        return Mapping(tuple((Scalar(name, Where(path, lines.get(f"{key}.{name}".lstrip(".")), 1 if f"{key}.{name}".lstrip(".") in lines else None)),
-                              nodes_from_toml(item, path, lines, f"{key}.{name}".lstrip(".")))
-                             for name, item in value.items()), where)
+        return Mapping(
+            tuple(
+                (
+                    Scalar(
+                        name,
+                        Where(
+                            path,
+                            lines.get(f"{key}.{name}".lstrip(".")),
+                            1 if f"{key}.{name}".lstrip(".") in lines else None,
+                        ),
+                    ),
+                    nodes_from_toml(item, path, lines, f"{key}.{name}".lstrip(".")),
+                )
+                for name, item in value.items()
+            ),
+            where,
+        )
     if isinstance(value, list):
         return Sequence(tuple(nodes_from_toml(item, path, lines, key) for item in value), where)
     if isinstance(value, bool):
@@ -217,8 +254,9 @@ def nodes_from_toml(value: Any, path: str, lines: dict[str, int], key: str = "")
     return Scalar(str(value), where, quoted=True)
 
 
-def load_configuration(start: Path | None = None, overrides: dict[str, Any] | None = None,
-                       config_file: Path | None = None) -> Configuration:
+def load_configuration(
+    start: Path | None = None, overrides: dict[str, Any] | None = None, config_file: Path | None = None
+) -> Configuration:
     """Defaults, then the project's configuration file, then `overrides` from the command line."""
     if config_file is not None:
         config_file = config_file.resolve()

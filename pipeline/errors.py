@@ -7,8 +7,8 @@ one line per problem and exit status 1.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 _MAX_SHOWN = 40

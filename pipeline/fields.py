@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .config import Settings
-from .content.model import Publication
+from .content.model import ContentFile
 from .content.records import field_reference
 
 
@@ -15,6 +15,9 @@ def _table(rows: list[tuple[str, str, str, str]]) -> str:
 
 def field_reference_markdown() -> str:
     """Both tables, as the README holds them between its `fields:` markers."""
-    return ("#### Content file (schema 1)\n\n" + _table(field_reference(Publication))
-            + "\n#### Configuration (`gongwen.toml`, or `[tool.gongwen]` in `pyproject.toml`)\n\n"
-            + _table(field_reference(Settings)))
+    return (
+        "#### Content file (schema 1)\n\n"
+        + _table(field_reference(ContentFile))
+        + "\n#### Configuration (`gongwen.toml`, or `[tool.gongwen]` in `pyproject.toml`)\n\n"
+        + _table(field_reference(Settings))
+    )

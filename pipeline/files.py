@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import OutputError, Problem, Where, shown_path
+import contextlib
 
 TEMPORARY_PREFIX = ".gongwen-"
 TEMPORARY_SUFFIX = ".tmp"
@@ -50,10 +51,8 @@ def stage(path: Path, data: bytes) -> Path:
 
 
 def remove(path: Path) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         path.unlink()
-    except FileNotFoundError:
-        pass
 
 
 def sync_folder(folder: Path) -> None:
@@ -76,10 +75,16 @@ def blocker(folder: Path) -> Path | None:
 def make_folder(folder: Path) -> None:
     found = blocker(folder)
     if found is not None:
-        raise OutputError(Problem(Where(shown_path(folder)), "",
-                                  f"cannot create the output folder: {shown_path(found)} is a file, not a folder"))
+        raise OutputError(
+            Problem(
+                Where(shown_path(folder)),
+                "",
+                f"cannot create the output folder: {shown_path(found)} is a file, not a folder",
+            )
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(Problem(Where(shown_path(folder)), "",
-                                  f"cannot create the output folder: {error.strerror or error}")) from None
+        raise OutputError(
+            Problem(Where(shown_path(folder)), "", f"cannot create the output folder: {error.strerror or error}")
+        ) from None

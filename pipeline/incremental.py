@@ -18,12 +18,14 @@ from . import __version__
 from .artifacts import ARTIFACTS, WORD_TEMPLATES
 from .cache import file_digests
 from .config import Configuration, source_date_epoch
-from .content.load import DEFAULTS_FILE
+from .content import DEFAULTS_FILE
 from .typeset.fonts import ResolvedFace
 
 
 def _digest(*parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    return hashlib.sha256(
+        json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+    ).hexdigest()
 
 
 def _effective_templates(folders: list[Path]) -> dict[str, str]:
@@ -47,20 +49,30 @@ class Fingerprints:
     word: str
 
     @classmethod
-    def of(cls, configuration: Configuration, faces: dict[str, ResolvedFace], templates: list[Path],
-           reference_doc: Path) -> Fingerprints:
+    def of(
+        cls, configuration: Configuration, faces: dict[str, ResolvedFace], templates: list[Path], reference_doc: Path
+    ) -> Fingerprints:
         settings = configuration.settings
         digests = file_digests()
         effective = _effective_templates(templates)
-        pdf_templates = sorted((name, digest) for name, digest in effective.items()
-                               if name not in WORD_TEMPLATES and not name.endswith(".docx"))
+        pdf_templates = sorted(
+            (name, digest)
+            for name, digest in effective.items()
+            if name not in WORD_TEMPLATES and not name.endswith(".docx")
+        )
         word_templates = sorted((name, digest) for name, digest in effective.items() if name in WORD_TEMPLATES)
         epoch = source_date_epoch()
         fonts = sorted({(face.path, face.index, digests(face.path)) for face in faces.values()})
         roles = sorted((role, face.path, face.index) for role, face in faces.items())
         pdf = _digest(__version__, pdf_templates, fonts, roles, settings.one_sided, settings.pdf_variant, epoch)
-        word = _digest(__version__, word_templates, digests(str(reference_doc)), settings.word_fonts.as_dict(),
-                       settings.one_sided, epoch)
+        word = _digest(
+            __version__,
+            word_templates,
+            digests(str(reference_doc)),
+            settings.word_fonts.as_dict(),
+            settings.one_sided,
+            epoch,
+        )
         digests.save()
         return cls(pdf, word)
 

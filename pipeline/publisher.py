@@ -93,13 +93,16 @@ class Publisher:
                 self._frozen = True
         return made
 
-    def lay_out(self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str) -> pdf_engine.LaidOut:
+    def lay_out(
+        self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str
+    ) -> pdf_engine.LaidOut:
         """One PDF document rendered and laid out, not yet written."""
         typesetter = Typesetter(self.faces, grid)
         fonts = Path(tempfile.mkdtemp(dir=scratch_folder()))  # the engine copies what it needs while laying out
         try:
-            rendered = render_pdf_html(self.environment, template, publication, typesetter, fonts,
-                                       one_sided=self.one_sided, created=created)
+            rendered = render_pdf_html(
+                self.environment, template, publication, typesetter, fonts, one_sided=self.one_sided, created=created
+            )
             return self.engine.layout(rendered, self.base_url)
         finally:
             shutil.rmtree(fonts, ignore_errors=True)
@@ -107,11 +110,19 @@ class Publisher:
     def _write(self, laid_out: pdf_engine.LaidOut, publication: Publication, template: str) -> tuple[bytes, int]:
         data = self.engine.write(laid_out, self.pdf_variant)
         # A refused URL fails the build: the PDF would lack what the template meant to put in it.
-        problems = [Problem(find_in_templates(self.environment, url) or Where(template_origin(self.environment, template)), "",
-                            f"not fetched: {shown(url, limit=200)}; templates may use data: URLs and files inside the template "
-                            "folders only") for url in laid_out.refused]
+        problems = [
+            Problem(
+                find_in_templates(self.environment, url) or Where(template_origin(self.environment, template)),
+                "",
+                f"not fetched: {shown(url, limit=200)}; templates may use data: URLs and files inside the template "
+                "folders only",
+            )
+            for url in laid_out.refused
+        ]
         where = Where(publication.source.path)
-        problems += [Problem(where, "", f"{template}: the PDF engine reported: {message}") for message in laid_out.messages]
+        problems += [
+            Problem(where, "", f"{template}: the PDF engine reported: {message}") for message in laid_out.messages
+        ]
         if problems:
             raise TemplateError(problems)
         return data, laid_out.pages
@@ -126,21 +137,33 @@ class Publisher:
             if laid_out.pages == 1:
                 return self._write(laid_out, publication, NOTICE.template)
         overflow = laid_out.overflow_characters()
-        longest = max(("notice.scope", "notice.exclusions", "notice.title"),
-                      key=lambda name: len(_field_text(publication, name)))
-        raise ContentError(Problem(publication.where(longest), longest,
-                                   f"the notice does not fit on one page even at 14 pt: about {overflow} characters "
-                                   f"run onto page {laid_out.pages}; shorten this field (the longest of the notice) "
-                                   "by at least that much",
-                                   len(_field_text(publication, longest))))
+        longest = max(
+            ("notice.scope", "notice.exclusions", "notice.title"), key=lambda name: len(_field_text(publication, name))
+        )
+        raise ContentError(
+            Problem(
+                publication.where(longest),
+                longest,
+                f"the notice does not fit on one page even at 14 pt: about {overflow} characters "
+                f"run onto page {laid_out.pages}; shorten this field (the longest of the notice) "
+                "by at least that much",
+                len(_field_text(publication, longest)),
+            )
+        )
 
     def _summary(self, publication: Publication, created: str) -> bytes:
         markup = render_summary_html(self.environment, publication, created)
         blocks = read_structure(markup, SUMMARY.template)
         moment = datetime.datetime.fromisoformat(created.replace("Z", "+00:00"))
-        return word_writer.write_summary(blocks, self.reference_doc, title=publication.title, author=publication.issuer,
-                                         created=moment, font_names=self.configuration.settings.word_fonts.as_dict(),
-                                         one_sided=self.one_sided)
+        return word_writer.write_summary(
+            blocks,
+            self.reference_doc,
+            title=publication.title,
+            author=publication.issuer,
+            created=moment,
+            font_names=self.configuration.settings.word_fonts.as_dict(),
+            one_sided=self.one_sided,
+        )
 
 
 def _field_text(publication: Publication, dotted: str) -> str:

@@ -80,9 +80,12 @@ def make_all(jobs: list[Job], configuration: Configuration, workers: int) -> Ite
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     waiting = {id(job): len([part for part in parts if part[0] is job]) for job in jobs}
     gathered: dict[int, list[Outcome]] = {id(job): [] for job in jobs}
-    with ProcessPoolExecutor(max_workers=min(workers, len(parts)), mp_context=context,
-                             initializer=_start_worker, initargs=(configuration,)) as pool:
-        futures = {pool.submit(_make_in_worker, job.path, job.publication.source.path, wanted): job for job, wanted in parts}
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(parts)), mp_context=context, initializer=_start_worker, initargs=(configuration,)
+    ) as pool:
+        futures = {
+            pool.submit(_make_in_worker, job.path, job.publication.source.path, wanted): job for job, wanted in parts
+        }
         for future in as_completed(futures):
             job = futures[future]
             gathered[id(job)].append(future.result())
@@ -112,8 +115,10 @@ def _joined(outcomes: list[Outcome]) -> Outcome:
         return Failed(list(dict.fromkeys(failed)))
     names = [artifact.name for artifact in ARTIFACTS]
     made = [outcome for outcome in outcomes if isinstance(outcome, Made)]
-    artifacts = sorted((artifact for outcome in made for artifact in outcome.artifacts),
-                       key=lambda artifact: names.index(artifact.path.rsplit("/", 1)[1]))
+    artifacts = sorted(
+        (artifact for outcome in made for artifact in outcome.artifacts),
+        key=lambda artifact: names.index(artifact.path.rsplit("/", 1)[1]),
+    )
     return Made(made[0].publication_id, artifacts)
 
 

@@ -44,8 +44,9 @@ def seed_copy(tmp_path) -> Path:
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """The real command line, in a process of its own."""
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True, text=True,
-                          env=env, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
+    )
 
 
 SMALL_CONTENT = """\
@@ -72,8 +73,11 @@ notice:
 """
 
 
-def small_content(title: str = "中央巡视组召开动员会", paragraph: str = "根据中央统一部署，巡视组近日进驻开展专项巡视工作。",
-                  scope: str = "中央巡视组主要受理来信来电来访。") -> str:
+def small_content(
+    title: str = "中央巡视组召开动员会",
+    paragraph: str = "根据中央统一部署，巡视组近日进驻开展专项巡视工作。",
+    scope: str = "中央巡视组主要受理来信来电来访。",
+) -> str:
     """A short, valid content file (one page each), for tests that build many times."""
     return SMALL_CONTENT.format(title=title, paragraph=paragraph, scope=scope)
 

@@ -24,16 +24,16 @@ TYPE_WIDTH = 156 * MM
 BINDING = 28 * MM
 OUTER = 26 * MM
 PAGE_NUMBER_GAP = 7 * MM
-EM_BOX_ASCENT = 0.88   # ideographic em box of CJK faces: 0.88 em above the baseline
+EM_BOX_ASCENT = 0.88  # ideographic em box of CJK faces: 0.88 em above the baseline
 CLOSING = set("，。、；：！？）》」』”’…")
-HANGING = set("，。、；：！？")   # may hang into the right margin; the character before it is then the edge
+HANGING = set("，。、；：！？")  # may hang into the right margin; the character before it is then the edge
 OPENING = set("（《「『“‘")
 _CJK = re.compile(r"^[\u3400-\u9fff\u3000-\u303f\uff00-\uffef“”‘’—…]+$")
 
 
 @dataclass
 class Line:
-    page: int            # 1-based
+    page: int  # 1-based
     top: float
     baseline: float
     x0: float
@@ -41,15 +41,15 @@ class Line:
     size: float
     text: str
     fonts: set[str]
-    before_last_x1: float   # where the character before the last ends (for a mark hanging in the margin)
+    before_last_x1: float  # where the character before the last ends (for a mark hanging in the margin)
 
 
 @dataclass
 class Report:
     pages: int = 0
     lines_per_full_page: dict[int, int] = field(default_factory=dict)
-    full_line_cells: list[int] = field(default_factory=list)          # pure-Chinese full lines, indent counted
-    right_gaps: list[tuple[int, str, float]] = field(default_factory=list)   # (page, text, gap) of every full line
+    full_line_cells: list[int] = field(default_factory=list)  # pure-Chinese full lines, indent counted
+    right_gaps: list[tuple[int, str, float]] = field(default_factory=list)  # (page, text, gap) of every full line
     bad_starts: list[tuple[int, str]] = field(default_factory=list)
     bad_ends: list[tuple[int, str]] = field(default_factory=list)
     lonely_last_lines: list[tuple[int, str]] = field(default_factory=list)
@@ -84,15 +84,26 @@ def read_lines(path: Path) -> list[Line]:
             if not text.strip():
                 continue
             top = min(char["top"] for char in row)
-            lines.append(Line(number, top, baseline, row[0]["x0"], row[-1]["x1"], size, text,
-                              {char["fontname"].split("+")[-1] for char in row},
-                              row[-2]["x1"] if len(row) > 1 else row[-1]["x0"]))
+            lines.append(
+                Line(
+                    number,
+                    top,
+                    baseline,
+                    row[0]["x0"],
+                    row[-1]["x1"],
+                    size,
+                    text,
+                    {char["fontname"].split("+")[-1] for char in row},
+                    row[-2]["x1"] if len(row) > 1 else row[-1]["x0"],
+                )
+            )
     lines.sort(key=lambda line: (line.page, line.top, line.x0))
     return lines
 
 
-def check(path: Path, body_size: float = 16.0, one_sided: bool = False, tolerance: float = 0.5,
-          page_numbers: bool = True) -> Report:
+def check(
+    path: Path, body_size: float = 16.0, one_sided: bool = False, tolerance: float = 0.5, page_numbers: bool = True
+) -> Report:
     lines = read_lines(path)
     report = Report(pages=max((line.page for line in lines), default=0))
     cells = round(TYPE_WIDTH / body_size)
@@ -112,8 +123,7 @@ def check(path: Path, body_size: float = 16.0, one_sided: bool = False, toleranc
     # Full lines: followed, in reading order, by an unindented body line of the same flow.
     for index, (line, indented) in enumerate(body):
         following = body[index + 1] if index + 1 < len(body) else None
-        in_same_paragraph = (following is not None and not following[1]
-                             and _next_in_flow(line, following[0], text_lines))
+        in_same_paragraph = following is not None and not following[1] and _next_in_flow(line, following[0], text_lines)
         left = left_edge(line.page, one_sided)
         right = left + TYPE_WIDTH
         hanging = line.text[-1] in HANGING and line.x1 > right + tolerance
@@ -160,16 +170,20 @@ def check(path: Path, body_size: float = 16.0, one_sided: bool = False, toleranc
         left = left_edge(page, one_sided)
         one_char = number.size
         if page % 2 == 1 and abs((left + TYPE_WIDTH - one_char) - number.x1) > tolerance:
-            report.page_number_errors.append(f"page {page}: odd page number ends at {number.x1:.2f}, "
-                                             f"expected {left + TYPE_WIDTH - one_char:.2f}")
+            report.page_number_errors.append(
+                f"page {page}: odd page number ends at {number.x1:.2f}, expected {left + TYPE_WIDTH - one_char:.2f}"
+            )
         if page % 2 == 0 and abs((left + one_char) - number.x0) > tolerance:
-            report.page_number_errors.append(f"page {page}: even page number starts at {number.x0:.2f}, "
-                                             f"expected {left + one_char:.2f}")
+            report.page_number_errors.append(
+                f"page {page}: even page number starts at {number.x0:.2f}, expected {left + one_char:.2f}"
+            )
         em_top = (PAGE_HEIGHT - number.baseline) - EM_BOX_ASCENT * number.size
         expected = TOP + TYPE_HEIGHT + PAGE_NUMBER_GAP
         if abs(em_top - expected) > 0.5 * MM:
-            report.page_number_errors.append(f"page {page}: page number's top is {(em_top - TOP - TYPE_HEIGHT) / MM:.2f} mm "
-                                             "below the type area, expected 7 mm")
+            report.page_number_errors.append(
+                f"page {page}: page number's top is {(em_top - TOP - TYPE_HEIGHT) / MM:.2f} mm "
+                "below the type area, expected 7 mm"
+            )
         if abs(number.size - 14) > 0.1:
             report.page_number_errors.append(f"page {page}: page number at {number.size} pt, expected 14 pt")
     return report
@@ -177,36 +191,46 @@ def check(path: Path, body_size: float = 16.0, one_sided: bool = False, toleranc
 
 def _next_in_flow(line: Line, following: Line, all_lines: list[Line]) -> bool:
     """True when nothing but the page break stands between two body lines."""
-    between = [other for other in all_lines
-               if (line.page, line.top) < (other.page, other.top) < (following.page, following.top)]
+    between = [
+        other
+        for other in all_lines
+        if (line.page, line.top) < (other.page, other.top) < (following.page, following.top)
+    ]
     return not between
 
 
 def summary(report: Report) -> str:
     """The report as a reader wants it: the figures the issue asks for."""
     from collections import Counter
+
     cells = Counter(report.full_line_cells)
     total = sum(cells.values()) or 1
-    return "\n".join([
-        f"pages: {report.pages}",
-        f"lines per full page: {sorted(report.lines_per_full_page.items())}",
-        f"pure-Chinese full lines: {total}, cells: {dict(sorted(cells.items()))} ({cells[28] / total:.1%} at 28)",
-        f"full lines: {len(report.right_gaps)} ({report.hanging_lines} with a mark hanging in the margin), "
-        f"worst right-edge gap: {report.worst_right_gap:.3f} pt",
-        f"lines starting with closing punctuation: {len(report.bad_starts)}; ending with opening: {len(report.bad_ends)}",
-        f"single-character last lines: {len(report.lonely_last_lines)}",
-        f"margin problems: {report.margin_errors or 0}",
-        f"page-number problems: {report.page_number_errors or 0}",
-    ])
+    return "\n".join(
+        [
+            f"pages: {report.pages}",
+            f"lines per full page: {sorted(report.lines_per_full_page.items())}",
+            f"pure-Chinese full lines: {total}, cells: {dict(sorted(cells.items()))} ({cells[28] / total:.1%} at 28)",
+            f"full lines: {len(report.right_gaps)} ({report.hanging_lines} with a mark hanging in the margin), "
+            f"worst right-edge gap: {report.worst_right_gap:.3f} pt",
+            f"lines starting with closing punctuation: {len(report.bad_starts)}; ending with opening: {len(report.bad_ends)}",
+            f"single-character last lines: {len(report.lonely_last_lines)}",
+            f"margin problems: {report.margin_errors or 0}",
+            f"page-number problems: {report.page_number_errors or 0}",
+        ]
+    )
 
 
 if __name__ == "__main__":
     import argparse
+
     parser = argparse.ArgumentParser(description="Measure a produced PDF against GB/T 9704.")
     parser.add_argument("pdf", type=Path)
     parser.add_argument("--body-size", type=float, default=16.0)
     parser.add_argument("--one-sided", action="store_true")
     parser.add_argument("--no-page-numbers", action="store_true")
     arguments = parser.parse_args()
-    print(summary(check(arguments.pdf, arguments.body_size, arguments.one_sided,
-                        page_numbers=not arguments.no_page_numbers)))
+    print(
+        summary(
+            check(arguments.pdf, arguments.body_size, arguments.one_sided, page_numbers=not arguments.no_page_numbers)
+        )
+    )

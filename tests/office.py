@@ -24,7 +24,7 @@ SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 @dataclass(frozen=True)
 class Conversion:
-    pdfs: dict[str, Path]   # by the name the document was given
+    pdfs: dict[str, Path]  # by the name the document was given
     seconds: float
     stderr: str
 
@@ -35,9 +35,12 @@ def fontconfig_file(folder: Path, aliases: str) -> Path:
     extra = folder / "aliases.conf"
     extra.write_text(aliases, encoding="utf-8")
     configuration = folder / "fonts.conf"
-    configuration.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
-                             f'<fontconfig><include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
-                             f'<include>{extra}</include></fontconfig>\n', encoding="utf-8")
+    configuration.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+        f'<fontconfig><include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+        f"<include>{extra}</include></fontconfig>\n",
+        encoding="utf-8",
+    )
     return configuration
 
 
@@ -54,9 +57,22 @@ def convert(documents: dict[str, Path], folder: Path, fontconfig: Path | None = 
         inputs.append(str(target))
     environment = {**os.environ, **({"FONTCONFIG_FILE": str(fontconfig)} if fontconfig else {})}
     started = time.perf_counter()
-    result = subprocess.run([SOFFICE, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless",
-                             "--convert-to", "pdf", "--outdir", str(folder), *inputs],
-                            capture_output=True, text=True, timeout=300, env=environment)
+    result = subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation={(folder / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder),
+            *inputs,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=environment,
+    )
     seconds = time.perf_counter() - started
     pdfs = {name: folder / f"{name}.pdf" for name in documents}
     missing = [name for name, pdf in pdfs.items() if not pdf.is_file()]
@@ -70,8 +86,8 @@ class Drawn:
 
     page: int
     text: str
-    font: str          # PostScript name without the subset prefix
-    glyph: str         # glyph name in the embedded font; ".notdef" for a missing glyph
+    font: str  # PostScript name without the subset prefix
+    glyph: str  # glyph name in the embedded font; ".notdef" for a missing glyph
     x0: float
     x1: float
     top: float
@@ -115,14 +131,25 @@ def _drawn(path: str, stamp: float) -> tuple[Drawn, ...]:
             base = str(font["/BaseFont"]).lstrip("/")
             codes = _glyphs_by_code(font)
             glyph_names.setdefault(base, {}).update(
-                {text: codes.get(code, ".notdef") for code, text in _to_unicode(font).items()})
+                {text: codes.get(code, ".notdef") for code, text in _to_unicode(font).items()}
+            )
     drawn = []
     with pdfplumber.open(path) as pdf:
         for number, page in enumerate(pdf.pages, 1):
             for char in page.chars:
                 base = char["fontname"]
-                drawn.append(Drawn(number, char["text"], base.split("+", 1)[-1], glyph_names[base].get(char["text"], ".notdef"),
-                                   char["x0"], char["x1"], char["top"], round(char["size"], 2)))
+                drawn.append(
+                    Drawn(
+                        number,
+                        char["text"],
+                        base.split("+", 1)[-1],
+                        glyph_names[base].get(char["text"], ".notdef"),
+                        char["x0"],
+                        char["x1"],
+                        char["top"],
+                        round(char["size"], 2),
+                    )
+                )
     return tuple(drawn)
 
 
@@ -156,7 +183,7 @@ def lines(path: Path) -> list[Line]:
     for char in drawn(path):
         by_row.setdefault((char.page, round(char.top)), []).append(char)
     result = []
-    for (page, top), chars in sorted(by_row.items()):
+    for (page, _top), chars in sorted(by_row.items()):
         chars.sort(key=lambda char: char.x0)
         runs, current = [], [chars[0]]
         for char in chars[1:]:

@@ -36,7 +36,7 @@ def type_area_text(path: Path) -> str:
     """All text drawn inside the type area (page numbers excluded), in reading order, without white space."""
     pieces = []
     for page in chars(path):
-        inside = [char for char in page if TYPE_TOP - 5 <= char["top"] and char["bottom"] <= TYPE_BOTTOM + 5]
+        inside = [char for char in page if char["top"] >= TYPE_TOP - 5 and char["bottom"] <= TYPE_BOTTOM + 5]
         inside.sort(key=lambda char: (round(char["top"], 0), char["x0"]))
         pieces.append("".join(char["text"] for char in inside))
     return re.sub(r"\s+", "", "".join(pieces))
@@ -53,9 +53,9 @@ def page_count(path: Path) -> int:
 
 @dataclass(frozen=True)
 class EmbeddedFace:
-    resource: str       # the PDF's font name, e.g. ABCDEF+gongwen-body
-    family: str         # name ID 1 of the embedded font program
-    postscript: str     # name ID 6
+    resource: str  # the PDF's font name, e.g. ABCDEF+gongwen-body
+    family: str  # name ID 1 of the embedded font program
+    postscript: str  # name ID 6
     program: bytes
 
 
@@ -71,8 +71,9 @@ def embedded_faces(path: Path) -> list[EmbeddedFace]:
             program = stream.get_object().get_data()
             ttfont = TTFont(io.BytesIO(program))
             name = ttfont["name"]
-            faces[str(font["/BaseFont"])] = EmbeddedFace(str(font["/BaseFont"]).lstrip("/"), name.getDebugName(1) or "",
-                                                         name.getDebugName(6) or "", program)
+            faces[str(font["/BaseFont"])] = EmbeddedFace(
+                str(font["/BaseFont"]).lstrip("/"), name.getDebugName(1) or "", name.getDebugName(6) or "", program
+            )
     return list(faces.values())
 
 
@@ -111,7 +112,7 @@ def drawn_glyphs(path: Path) -> list[tuple[str, int, str]]:
                     if isinstance(item, (bytes, pypdf.generic.ByteStringObject, pypdf.generic.TextStringObject)):
                         raw = item.original_bytes if hasattr(item, "original_bytes") else bytes(item)
                         for index in range(0, len(raw) - 1, 2):
-                            glyph = int.from_bytes(raw[index:index + 2], "big")
+                            glyph = int.from_bytes(raw[index : index + 2], "big")
                             result.append((base_names[current], glyph, unicode_maps[current].get(glyph, "")))
     return result
 

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from conftest import ROOT, run_cli, small_content
 
 UNITS = ("alpha", "beta", "gamma", "delta", "epsilon")
@@ -20,7 +19,9 @@ def round_project(folder: Path, units=UNITS) -> Path:
     (folder / "content").mkdir(parents=True)
     for number, name in enumerate(units, start=1):
         (folder / "content" / f"{name}.yaml").write_text(
-            small_content(title=f"第{number}号简报", paragraph=f"根据中央统一部署，第{number}批巡视工作开始。"), encoding="utf-8")
+            small_content(title=f"第{number}号简报", paragraph=f"根据中央统一部署，第{number}批巡视工作开始。"),
+            encoding="utf-8",
+        )
     return folder
 
 
@@ -30,8 +31,11 @@ def build(project: Path, *options: str, env: dict | None = None):
 
 def files(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Every file under `folder` with its bytes and modification time."""
-    return {path.relative_to(folder).as_posix(): (path.read_bytes(), path.stat().st_mtime_ns)
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(folder).as_posix(): (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def test_two_workers_make_the_same_bytes_as_one(tmp_path):
@@ -41,7 +45,8 @@ def test_two_workers_make_the_same_bytes_as_one(tmp_path):
     result = build(two, "--jobs", "2")
     assert result.returncode == 0, result.stderr
     assert sorted(result.stdout.splitlines()) == sorted(
-        f"built {name}: out/{name}/ (briefing.pdf, summary.docx, notice.pdf)" for name in UNITS)
+        f"built {name}: out/{name}/ (briefing.pdf, summary.docx, notice.pdf)" for name in UNITS
+    )
     assert (one / "out" / "SHA256SUMS").read_text() == (two / "out" / "SHA256SUMS").read_text()
 
 
@@ -63,10 +68,13 @@ def test_a_build_with_nothing_changed_writes_nothing_and_starts_no_engine(tmp_pa
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [f"{len(UNITS)} up to date"]
     assert files(project / "out") == before
-    probe = ("import sys; from pathlib import Path; from pipeline.build import build; from pipeline.config import load_configuration; "
-             "report = build([Path('content')], load_configuration(Path('content'), {'output': 'out'})); "
-             "assert not report.built and len(report.up_to_date) == %d, report; "
-             "print(sorted(name for name in ('weasyprint', 'jinja2', 'docx', 'uharfbuzz', 'fontTools') if name in sys.modules))" % len(UNITS))
+    probe = (
+        "import sys; from pathlib import Path; from pipeline.build import build; from pipeline.config import load_configuration; "
+        "report = build([Path('content')], load_configuration(Path('content'), {'output': 'out'})); "
+        "assert not report.built and len(report.up_to_date) == %d, report; "
+        "print(sorted(name for name in ('weasyprint', 'jinja2', 'docx', 'uharfbuzz', 'fontTools') if name in sys.modules))"
+        % len(UNITS)
+    )
     imported = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True, check=True)
     assert imported.stdout.strip() == "[]"
 
@@ -78,8 +86,10 @@ def test_only_the_changed_publication_is_made_again(tmp_path):
     (project / "content" / "beta.yaml").write_text(small_content(title="第2号简报（修订）"), encoding="utf-8")
     result = build(project)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["built beta: out/beta/ (briefing.pdf, summary.docx, notice.pdf)",
-                                          f"1 built, {len(UNITS) - 1} up to date"]
+    assert result.stdout.splitlines() == [
+        "built beta: out/beta/ (briefing.pdf, summary.docx, notice.pdf)",
+        f"1 built, {len(UNITS) - 1} up to date",
+    ]
     after = files(project / "out")
     changed = sorted(name for name in after if after[name] != before.get(name))
     assert changed == ["SHA256SUMS", "beta/briefing.pdf", "beta/notice.pdf", "beta/summary.docx", "manifest.json"]
@@ -162,8 +172,13 @@ def test_merging_refuses_missing_slices_and_bad_usage(tmp_path):
 def test_a_terminal_gets_a_progress_bar(tmp_path):
     project = round_project(tmp_path, UNITS[:3])
     main, child = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "pipeline", "build", "-o", "out", "content"], cwd=project,
-                               stdin=child, stdout=child, stderr=child)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "build", "-o", "out", "content"],
+        cwd=project,
+        stdin=child,
+        stdout=child,
+        stderr=child,
+    )
     os.close(child)
     output = b""
     while True:

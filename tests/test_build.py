@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from pdfread import missing_glyphs
 from conftest import run_cli
+from pdfread import missing_glyphs
 
 ARTIFACTS = ("briefing.pdf", "summary.docx", "notice.pdf")
 
@@ -35,8 +35,10 @@ def test_failed_publication_leaves_earlier_artifacts_and_no_temporary_files(seed
     assert result.returncode == 1
     lines = result.stderr.splitlines()
     line_number = next(number for number, line in enumerate(text.splitlines(), 1) if line.startswith("  scope:"))
-    assert lines == [f"content/seed.yaml:{line_number}:15: notice.scope: the body font (Noto Serif CJK SC Regular) "
-                     "has no glyph for U+E000; use another character or set fonts.body to a font that has it (got \"\\ue000\")"]
+    assert lines == [
+        f"content/seed.yaml:{line_number}:15: notice.scope: the body font (Noto Serif CJK SC Regular) "
+        'has no glyph for U+E000; use another character or set fonts.body to a font that has it (got "\\ue000")'
+    ]
     assert digests(out / "seed") == before
     assert [path.name for path in (out / "seed").iterdir() if path.name.startswith(".")] == []
 
@@ -44,7 +46,9 @@ def test_failed_publication_leaves_earlier_artifacts_and_no_temporary_files(seed
 def test_one_bad_publication_does_not_stop_the_others(seed_copy):
     project = seed_copy.parent.parent
     bad = seed_copy.parent / "bad.yaml"
-    bad.write_text(seed_copy.read_text(encoding="utf-8").replace("date: 2015-03-02", "date: 2015-02-30"), encoding="utf-8")
+    bad.write_text(
+        seed_copy.read_text(encoding="utf-8").replace("date: 2015-03-02", "date: 2015-02-30"), encoding="utf-8"
+    )
     result = run_cli("build", "-o", "out", "content", cwd=project)
     assert result.returncode == 1
     assert "content/bad.yaml:" in result.stderr and ": date: not a real date" in result.stderr
@@ -54,6 +58,7 @@ def test_one_bad_publication_does_not_stop_the_others(seed_copy):
 def test_missing_glyph_detector_sees_a_notdef(tmp_path):
     """The check used on our PDFs really fails when a glyph is missing."""
     import weasyprint
+
     pdf = tmp_path / "missing.pdf"
     weasyprint.HTML(string='<html lang="zh-CN"><body>中文\U0010fffd</body></html>').write_pdf(pdf)
     assert any(text == "\U0010fffd" for _, _, text in missing_glyphs(pdf))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from pipeline.config import describe, load_configuration
 from pipeline.errors import ConfigurationError
-from conftest import run_cli
 
 
 def make_project(tmp_path: Path, toml: str, name: str = "gongwen.toml") -> Path:
@@ -52,7 +52,8 @@ def test_unknown_key_is_an_error_with_its_line(tmp_path):
     with pytest.raises(ConfigurationError) as caught:
         load_configuration(project / "content")
     assert [str(problem) for problem in caught.value.problems] == [
-        f"{project / 'gongwen.toml'}:2:1: outptu: unknown field; did you mean 'output'?"]
+        f"{project / 'gongwen.toml'}:2:1: outptu: unknown field; did you mean 'output'?"
+    ]
 
 
 def test_unknown_font_role_is_an_error(tmp_path):
@@ -63,7 +64,7 @@ def test_unknown_font_role_is_an_error(tmp_path):
 
 
 def test_invalid_toml_is_located(tmp_path):
-    project = make_project(tmp_path, 'output = \n')
+    project = make_project(tmp_path, "output = \n")
     with pytest.raises(ConfigurationError) as caught:
         load_configuration(project / "content")
     assert str(caught.value.problems[0]).startswith(f"{project / 'gongwen.toml'}:1:")

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import SEED_CONTENT, run_cli
 
 from pipeline.build import check
 from pipeline.errors import ContentError
-from conftest import SEED_CONTENT, run_cli
 
 SEED = SEED_CONTENT.read_text(encoding="utf-8")
 
@@ -33,19 +33,61 @@ def write(tmp_path: Path, text: str, name: str = "bad.yaml") -> Path:
 
 # (replace this, with that) in the seed → the field path and a fragment of the message.
 CASES = {
-    "hours in Chinese": ("    start: 8:00", "    start: 8点", "notice.hours.ranges[0].start", "expected a time written HH:MM", '"8点"'),
+    "hours in Chinese": (
+        "    start: 8:00",
+        "    start: 8点",
+        "notice.hours.ranges[0].start",
+        "expected a time written HH:MM",
+        '"8点"',
+    ),
     "hour 25": ("    end: 20:00", "    end: 25:00", "notice.hours.ranges[0].end", "expected a time", '"25:00"'),
-    "end before start": ("    end: 20:00", "    end: 7:30", "notice.hours.ranges[0].end", "must be later than the start (8:00)", '"7:30"'),
+    "end before start": (
+        "    end: 20:00",
+        "    end: 7:30",
+        "notice.hours.ranges[0].end",
+        "must be later than the start (8:00)",
+        '"7:30"',
+    ),
     "impossible date": ("date: 2015-03-02", "date: 2015-02-30", "date", "not a real date", '"2015-02-30"'),
-    "reversed period": ("    end: 2015-04-30", "    end: 2015-02-28", "notice.period.end", "ends before it starts", '"2015-02-28"'),
+    "reversed period": (
+        "    end: 2015-04-30",
+        "    end: 2015-02-28",
+        "notice.period.end",
+        "ends before it starts",
+        '"2015-02-28"',
+    ),
     "unknown field": ("issuer: 中央第十巡视组", "isuer: 中央第十巡视组", "isuer", "did you mean 'issuer'", None),
     "wrong type": ("  points:\n", "  points: 12\n  old_points:\n", "summary.old_points", "unknown field", None),
-    "channel type": ("    - type: phone", "    - type: fax", "notice.channels[0].type", "expected one of phone, mailbox, email, web, visit", '"fax"'),
+    "channel type": (
+        "    - type: phone",
+        "    - type: fax",
+        "notice.channels[0].type",
+        "expected one of phone, mailbox, email, web, visit",
+        '"fax"',
+    ),
     "schema version": ("schema: 1", "schema: 2", "schema", "expected one of 1", '"2"'),
     "bad id": ("schema: 1", "schema: 1\nid: Genertec_2015", "id", "lower-case letters", '"Genertec_2015"'),
-    "yes is not a boolean": ("schema: 1", "schema: 1\noptions:\n  normalize_punctuation: yes", "options.normalize_punctuation", "expected true or false", '"yes"'),
-    "printed_by alone": ("schema: 1", "schema: 1\nprinted_by: 中央巡视办", "printed_on", "give printed_on with printed_by", None),
-    "bad document number": ("schema: 1", "schema: 1\nnumber: 中巡发[2015]第03号", "number", "must read like 中巡发〔2015〕3号", None),
+    "yes is not a boolean": (
+        "schema: 1",
+        "schema: 1\noptions:\n  normalize_punctuation: yes",
+        "options.normalize_punctuation",
+        "expected true or false",
+        '"yes"',
+    ),
+    "printed_by alone": (
+        "schema: 1",
+        "schema: 1\nprinted_by: 中央巡视办",
+        "printed_on",
+        "give printed_on with printed_by",
+        None,
+    ),
+    "bad document number": (
+        "schema: 1",
+        "schema: 1\nnumber: 中巡发[2015]第03号",
+        "number",
+        "must read like 中巡发〔2015〕3号",
+        None,
+    ),
 }
 
 
@@ -66,8 +108,10 @@ def test_content_mistake_is_one_located_line(tmp_path, case):
 def test_position_points_at_the_value(tmp_path):
     path = write(tmp_path, SEED.replace("    start: 8:00", "    start: 8点"))
     expected_line = seed_line("    start: 8:00")
-    assert problems_of(path) == [f"{path}:{expected_line}:12: notice.hours.ranges[0].start: "
-                                 'expected a time written HH:MM between 0:00 and 23:59 (got "8点")']
+    assert problems_of(path) == [
+        f"{path}:{expected_line}:12: notice.hours.ranges[0].start: "
+        'expected a time written HH:MM between 0:00 and 23:59 (got "8点")'
+    ]
 
 
 def test_unquoted_and_quoted_times_mean_the_same(tmp_path):
@@ -96,12 +140,15 @@ def test_duplicate_key_names_both_lines(tmp_path):
     text = SEED.replace("issuer: 中央第十巡视组\n", "issuer: 中央第十巡视组\nissuer: 别的机关\n")
     problems = problems_of(write(tmp_path, text))
     first = seed_line("issuer:")
-    assert problems == [f"{tmp_path / 'bad.yaml'}:{first + 1}:1: issuer: duplicate field; it was already given at line {first}"]
+    assert problems == [
+        f"{tmp_path / 'bad.yaml'}:{first + 1}:1: issuer: duplicate field; it was already given at line {first}"
+    ]
 
 
 def test_aliases_are_refused(tmp_path):
     text = SEED.replace("  team: 中央第十巡视组", "  team: &team 中央第十巡视组").replace(
-        "issuer: 中央第十巡视组", "issuer: *team")
+        "issuer: 中央第十巡视组", "issuer: *team"
+    )
     problems = problems_of(write(tmp_path, text))
     assert any("aliases" in problem for problem in problems)
     assert any("anchors" in problem for problem in problems)
@@ -123,15 +170,22 @@ def test_utf8_with_byte_order_mark_is_accepted(tmp_path):
 
 
 def test_single_range_shorthand_and_split_day(tmp_path):
-    text = SEED.replace("    start: 8:00\n    end: 20:00\n",
-                        "    ranges:\n      - {start: 9:00, end: 12:00}\n      - {start: '14:00', end: 18:00}\n")
+    text = SEED.replace(
+        "    start: 8:00\n    end: 20:00\n",
+        "    ranges:\n      - {start: 9:00, end: 12:00}\n      - {start: '14:00', end: 18:00}\n",
+    )
     publication = check([write(tmp_path, text, "split.yaml")])[0]
-    assert [(str(r.start), str(r.end)) for r in publication.notice.hours.ranges] == [("9:00", "12:00"), ("14:00", "18:00")]
+    assert [(str(r.start), str(r.end)) for r in publication.notice.hours.ranges] == [
+        ("9:00", "12:00"),
+        ("14:00", "18:00"),
+    ]
 
 
 def test_overlapping_ranges_are_refused(tmp_path):
-    text = SEED.replace("    start: 8:00\n    end: 20:00\n",
-                        "    ranges:\n      - {start: 9:00, end: 12:00}\n      - {start: 11:00, end: 18:00}\n")
+    text = SEED.replace(
+        "    start: 8:00\n    end: 20:00\n",
+        "    ranges:\n      - {start: 9:00, end: 12:00}\n      - {start: 11:00, end: 18:00}\n",
+    )
     problems = problems_of(write(tmp_path, text))
     assert len(problems) == 1 and ": notice.hours.ranges[1].start: overlaps" in problems[0]
 
@@ -201,7 +255,7 @@ def test_publications_inherit_the_folder_defaults(tmp_path):
     assert set(publications) == {"unit-a", "unit-b"}  # _defaults.yaml is not a publication
     assert publications["unit-a"].notice.team == "中央第十巡视组"
     assert publications["unit-a"].notice.unit == "甲公司"
-    assert publications["unit-b"].notice.team == "中央第九巡视组"   # the publication's own value wins
+    assert publications["unit-b"].notice.team == "中央第九巡视组"  # the publication's own value wins
     assert str(publications["unit-b"].notice.hours.ranges[0].end) == "20:00"
 
 

@@ -7,12 +7,12 @@ import re
 
 import jsonschema
 import pytest
+from conftest import ROOT, SEED_CONTENT
 
 from pipeline.content.load import read_source
-from pipeline.content.nodes import Mapping, Sequence
 from pipeline.content.model import content_json_schema
+from pipeline.content.nodes import Mapping, Sequence
 from pipeline.fields import field_reference_markdown
-from conftest import ROOT, SEED_CONTENT
 
 
 def test_published_json_schema_is_current():

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import run_cli
 
 from pipeline.errors import ConfigurationError
 from pipeline.typeset.fonts import ROLES, resolve_fonts
-from conftest import run_cli
 
 NOTO_SERIF = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
 

@@ -22,14 +22,15 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner
+from conftest import run_cli, small_content
+from pdfread import comparable, decompressed_streams, type_area_text
+from test_content_errors import CASES as SEED_MISTAKES
+from test_content_errors import SEED
 
 from pipeline.build import build
 from pipeline.cli import main
 from pipeline.config import load_configuration
 from pipeline.content.load import MAX_FILE_BYTES
-from pdfread import comparable, decompressed_streams, type_area_text
-from conftest import run_cli, small_content
-from test_content_errors import CASES as SEED_MISTAKES, SEED
 
 SMALL = small_content()
 BAD = "content/bad.yaml"
@@ -40,10 +41,10 @@ class Case:
     """Files to put into a project (text is written as UTF-8, bytes as they are), the command and the first line expected."""
 
     files: dict[str, str | bytes]
-    expected: str                      # a regular expression for the whole first line of the error output
+    expected: str  # a regular expression for the whole first line of the error output
     arguments: tuple[str, ...] = ("-o", "out", "content")
     env: dict[str, str] = field(default_factory=dict)
-    lines: int | None = 1              # how many lines; None when it depends on the case (at least one)
+    lines: int | None = 1  # how many lines; None when it depends on the case (at least one)
 
 
 def located(field_path: str, message: str, where: str = r"\d+:\d+") -> str:
@@ -71,173 +72,339 @@ def template(name: str, source: str | bytes, **more: str) -> dict:
 WITH_TEMPLATES = ("-o", "out", "--templates", "templates", "content")
 BRIEFING = "briefing.html.j2"
 EXTENDS = '{% extends "builtin/briefing.html.j2" %}\n{% block content %}\n'
-BOMB = "".join(f"l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * 9 if level else ["lol"] * 9) + "]\n" for level in range(9))
+BOMB = "".join(
+    f"l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * 9 if level else ["lol"] * 9) + "]\n" for level in range(9)
+)
 
 REFUSED: dict[str, Case] = {
     # Malformed YAML
-    "unclosed quote": Case(small("title: 中央巡视组召开动员会", 'title: "中央巡视组召开动员会'), at(r"\d+:\d+", "not valid YAML")),
-    "mapping in a plain value": Case(small("issuer: 中央第十巡视组", "issuer: 中央: 第十巡视组"), at(r"\d+:\d+", "not valid YAML")),
-    "tab indentation": Case(small("  team: 中央第十巡视组", "\tteam: 中央第十巡视组"), at(r"\d+:\d+", "not valid YAML")),
-    "unclosed flow list": Case(small("    - {type: phone, value: 010-68334749}", "    - [phone, 010"),
-                               at(r"\d+:\d+", "not valid YAML")),
-    "several documents": Case(content(SMALL + "---\n" + SMALL), at(r"\d+:\d+", "the file holds more than one YAML document")),
-    "a list at the top": Case(content("- title: 中央巡视组召开动员会\n"), at("1:1", "the file must hold a mapping of fields, not a list")),
-    "a scalar at the top": Case(content("中央巡视组召开动员会\n"), at("1:1", "the file must hold a mapping of fields, not text")),
-    "a field name that is a list": Case(content("? [a, b]\n: c\n" + SMALL), at("1:3", "a field name must be plain text")),
-    "nesting 5000 levels deep": Case(small("title: 中央巡视组召开动员会", "title: " + "[" * 5000 + "]" * 5000),
-                                     at(r"2:\d+", "not valid YAML")),
-    "nesting 999 levels deep": Case(small("title: 中央巡视组召开动员会", "title: " + "[" * 999 + "]" * 999),
-                                    at(r"2:39", "nested more than 32 levels deep")),
+    "unclosed quote": Case(
+        small("title: 中央巡视组召开动员会", 'title: "中央巡视组召开动员会'), at(r"\d+:\d+", "not valid YAML")
+    ),
+    "mapping in a plain value": Case(
+        small("issuer: 中央第十巡视组", "issuer: 中央: 第十巡视组"), at(r"\d+:\d+", "not valid YAML")
+    ),
+    "tab indentation": Case(
+        small("  team: 中央第十巡视组", "\tteam: 中央第十巡视组"), at(r"\d+:\d+", "not valid YAML")
+    ),
+    "unclosed flow list": Case(
+        small("    - {type: phone, value: 010-68334749}", "    - [phone, 010"), at(r"\d+:\d+", "not valid YAML")
+    ),
+    "several documents": Case(
+        content(SMALL + "---\n" + SMALL), at(r"\d+:\d+", "the file holds more than one YAML document")
+    ),
+    "a list at the top": Case(
+        content("- title: 中央巡视组召开动员会\n"), at("1:1", "the file must hold a mapping of fields, not a list")
+    ),
+    "a scalar at the top": Case(
+        content("中央巡视组召开动员会\n"), at("1:1", "the file must hold a mapping of fields, not text")
+    ),
+    "a field name that is a list": Case(
+        content("? [a, b]\n: c\n" + SMALL), at("1:3", "a field name must be plain text")
+    ),
+    "nesting 5000 levels deep": Case(
+        small("title: 中央巡视组召开动员会", "title: " + "[" * 5000 + "]" * 5000), at(r"2:\d+", "not valid YAML")
+    ),
+    "nesting 999 levels deep": Case(
+        small("title: 中央巡视组召开动员会", "title: " + "[" * 999 + "]" * 999),
+        at(r"2:39", "nested more than 32 levels deep"),
+    ),
     # Wrong types
-    "title as a mapping": Case(small("title: 中央巡视组召开动员会", "title: {text: 动员会}"), located("title", "expected text, not a mapping")),
-    "sections as text": Case(small("  sections:\n    - heading: 会议概况\n      paragraphs:\n        - 根据中央统一部署，巡视组近日进驻开展专项巡视工作。",
-                                   "  sections: 会议概况"), located("briefing.sections", "expected a list of mappings, not text")),
-    "date as a number": Case(small("date: 2015-03-02", "date: 20150302"), located("date", "expected a date written YYYY-MM-DD")),
-    "period as a list": Case(small("  period: {start: 2015-03-01, end: 2015-04-30}", "  period: [2015-03-01, 2015-04-30]"),
-                             located("notice.period", "expected a mapping of fields, not a list")),
+    "title as a mapping": Case(
+        small("title: 中央巡视组召开动员会", "title: {text: 动员会}"), located("title", "expected text, not a mapping")
+    ),
+    "sections as text": Case(
+        small(
+            "  sections:\n    - heading: 会议概况\n      paragraphs:\n        - 根据中央统一部署，巡视组近日进驻开展专项巡视工作。",
+            "  sections: 会议概况",
+        ),
+        located("briefing.sections", "expected a list of mappings, not text"),
+    ),
+    "date as a number": Case(
+        small("date: 2015-03-02", "date: 20150302"), located("date", "expected a date written YYYY-MM-DD")
+    ),
+    "period as a list": Case(
+        small("  period: {start: 2015-03-01, end: 2015-04-30}", "  period: [2015-03-01, 2015-04-30]"),
+        located("notice.period", "expected a mapping of fields, not a list"),
+    ),
     "schema written 010": Case(small("schema: 1", "schema: 010"), located("schema", "expected one of 1", "1:9")),
-    "no as a boolean": Case(small("schema: 1", "schema: 1\noptions: {normalize_punctuation: no}"),
-                            located("options.normalize_punctuation", "expected true or false")),
-    "a Chinese language tag expected": Case(small("schema: 1", "schema: 1\nlang: en"), located("lang", "must be a Chinese language tag")),
+    "no as a boolean": Case(
+        small("schema: 1", "schema: 1\noptions: {normalize_punctuation: no}"),
+        located("options.normalize_punctuation", "expected true or false"),
+    ),
+    "a Chinese language tag expected": Case(
+        small("schema: 1", "schema: 1\nlang: en"), located("lang", "must be a Chinese language tag")
+    ),
     # Missing, empty and unknown fields
     "no title": Case(small("title: 中央巡视组召开动员会\n", ""), located("title", "missing required field", "1:1")),
     "no notice": Case(content(SMALL.split("notice:")[0]), located("notice", "missing required field", "1:1")),
-    "a channel without value": Case(small("{type: phone, value: 010-68334749}", "{type: phone}"),
-                                    located("notice.channels[0].value", "missing required field")),
+    "a channel without value": Case(
+        small("{type: phone, value: 010-68334749}", "{type: phone}"),
+        located("notice.channels[0].value", "missing required field"),
+    ),
     "a null title": Case(small("title: 中央巡视组召开动员会", "title:"), located("title", "expected text, not null")),
     "an empty title": Case(small("title: 中央巡视组召开动员会", 'title: ""'), located("title", "must not be empty")),
-    "a blank paragraph": Case(small("        - 根据中央统一部署，巡视组近日进驻开展专项巡视工作。", '        - "   "'),
-                              located("briefing.sections[0].paragraphs[0]", "must not be empty")),
-    "an unknown nested field": Case(small("  unit: 中国通用技术集团公司", "  unit: 中国通用技术集团公司\n  uint: 中国通用技术集团公司"),
-                                    located("notice.uint", "unknown field; did you mean 'unit'?")),
+    "a blank paragraph": Case(
+        small("        - 根据中央统一部署，巡视组近日进驻开展专项巡视工作。", '        - "   "'),
+        located("briefing.sections[0].paragraphs[0]", "must not be empty"),
+    ),
+    "an unknown nested field": Case(
+        small("  unit: 中国通用技术集团公司", "  unit: 中国通用技术集团公司\n  uint: 中国通用技术集团公司"),
+        located("notice.uint", "unknown field; did you mean 'unit'?"),
+    ),
     # Duplicate keys, anchors, aliases, tags
-    "a duplicate field": Case(small("issuer: 中央第十巡视组\n", "issuer: 中央第十巡视组\nissuer: 另一个机关\n"),
-                              located("issuer", "duplicate field; it was already given at line 3", "4:1")),
-    "a duplicate nested field": Case(small("  team: 中央第十巡视组\n", "  team: 中央第十巡视组\n  team: 另一个组\n"),
-                                     located("team", "duplicate field; it was already given at line")),
-    "an alias": Case(small("issuer: 中央第十巡视组", "issuer: &organ 中央第十巡视组\nnote: *organ"),
-                     at(r"3:9", "YAML anchors (&name) are not accepted"), lines=2),
-    "a merge key": Case(content("base: &base {team: 中央第十巡视组}\n" + SMALL.replace("notice:\n", "notice:\n  <<: *base\n")),
-                        at(r"1:7", "YAML anchors (&name) are not accepted"), lines=None),
+    "a duplicate field": Case(
+        small("issuer: 中央第十巡视组\n", "issuer: 中央第十巡视组\nissuer: 另一个机关\n"),
+        located("issuer", "duplicate field; it was already given at line 3", "4:1"),
+    ),
+    "a duplicate nested field": Case(
+        small("  team: 中央第十巡视组\n", "  team: 中央第十巡视组\n  team: 另一个组\n"),
+        located("team", "duplicate field; it was already given at line"),
+    ),
+    "an alias": Case(
+        small("issuer: 中央第十巡视组", "issuer: &organ 中央第十巡视组\nnote: *organ"),
+        at(r"3:9", "YAML anchors (&name) are not accepted"),
+        lines=2,
+    ),
+    "a merge key": Case(
+        content("base: &base {team: 中央第十巡视组}\n" + SMALL.replace("notice:\n", "notice:\n  <<: *base\n")),
+        at(r"1:7", "YAML anchors (&name) are not accepted"),
+        lines=None,
+    ),
     "an alias bomb": Case(content(BOMB + SMALL), at("1:5", "YAML anchors (&name) are not accepted"), lines=6),
-    "a python tag": Case(small("title: 中央巡视组召开动员会", 'title: !!python/object/apply:os.system ["id"]'),
-                         at(r"\d+:8", "YAML tags are not accepted, except core ones such as !!str"), lines=None),
-    "a local tag": Case(small("title: 中央巡视组召开动员会", "title: !secret 中央巡视组召开动员会"),
-                        at(r"\d+:8", "YAML tags are not accepted, except core ones such as !!str")),
+    "a python tag": Case(
+        small("title: 中央巡视组召开动员会", 'title: !!python/object/apply:os.system ["id"]'),
+        at(r"\d+:8", "YAML tags are not accepted, except core ones such as !!str"),
+        lines=None,
+    ),
+    "a local tag": Case(
+        small("title: 中央巡视组召开动员会", "title: !secret 中央巡视组召开动员会"),
+        at(r"\d+:8", "YAML tags are not accepted, except core ones such as !!str"),
+    ),
     # Dates, periods and hours
     "29 February 2015": Case(small("date: 2015-03-02", "date: 2015-02-29"), located("date", "not a real date")),
     "month 13": Case(small("date: 2015-03-02", "date: 2015-13-02"), located("date", "not a real date")),
-    "a date without zeros": Case(small("date: 2015-03-02", "date: 2015-3-2"), located("date", "expected a date written YYYY-MM-DD")),
-    "a date in Chinese": Case(small("date: 2015-03-02", "date: 2015年3月2日"), located("date", "expected a date written YYYY-MM-DD")),
-    "24:00": Case(small("end: 20:00", "end: 24:00"), located("notice.hours.ranges[0].end", "expected a time written HH:MM")),
-    "8:60": Case(small("start: 8:00", "start: 8:60"), located("notice.hours.ranges[0].start", "expected a time written HH:MM")),
-    "full-width digits": Case(small("start: 8:00", "start: ８:００"), located("notice.hours.ranges[0].start", "expected a time")),
-    "hours 8点 to 20点": Case(small("{start: 8:00, end: 20:00}", "{start: 8点, end: 20点}"),
-                            located("notice.hours.ranges[0].start", "expected a time written HH:MM"), lines=2),
+    "a date without zeros": Case(
+        small("date: 2015-03-02", "date: 2015-3-2"), located("date", "expected a date written YYYY-MM-DD")
+    ),
+    "a date in Chinese": Case(
+        small("date: 2015-03-02", "date: 2015年3月2日"), located("date", "expected a date written YYYY-MM-DD")
+    ),
+    "24:00": Case(
+        small("end: 20:00", "end: 24:00"), located("notice.hours.ranges[0].end", "expected a time written HH:MM")
+    ),
+    "8:60": Case(
+        small("start: 8:00", "start: 8:60"), located("notice.hours.ranges[0].start", "expected a time written HH:MM")
+    ),
+    "full-width digits": Case(
+        small("start: 8:00", "start: ８:００"), located("notice.hours.ranges[0].start", "expected a time")
+    ),
+    "hours 8点 to 20点": Case(
+        small("{start: 8:00, end: 20:00}", "{start: 8点, end: 20点}"),
+        located("notice.hours.ranges[0].start", "expected a time written HH:MM"),
+        lines=2,
+    ),
     # Empty, oversized and wrongly encoded files
     "an empty file": Case(content(""), at("", "the file is empty")),
     "comments only": Case(content("# 标题\n\n   \n# 完\n"), at("", "the file is empty")),
     "a document marker only": Case(content("---\n...\n"), at("", "the file is empty")),
     "GBK": Case(content(SMALL.encode("gbk")), at(r"2:8", "the file is not UTF-8 (it looks like GBK/GB18030")),
     "UTF-16 with a byte-order mark": Case(content(SMALL.encode("utf-16")), at("", "the file is UTF-16 little-endian")),
-    "UTF-16 big-endian with a byte-order mark": Case(content(b"\xfe\xff" + SMALL.encode("utf-16-be")),
-                                                     at("", "the file is UTF-16 big-endian")),
-    "UTF-16 without a byte-order mark": Case(content(SMALL.encode("utf-16-le")),
-                                             at(r"\d+:\d+", "the file is not UTF-8 (it looks like UTF-16 without a byte-order mark)")),
+    "UTF-16 big-endian with a byte-order mark": Case(
+        content(b"\xfe\xff" + SMALL.encode("utf-16-be")), at("", "the file is UTF-16 big-endian")
+    ),
+    "UTF-16 without a byte-order mark": Case(
+        content(SMALL.encode("utf-16-le")),
+        at(r"\d+:\d+", "the file is not UTF-8 (it looks like UTF-16 without a byte-order mark)"),
+    ),
     "UTF-32": Case(content(SMALL.encode("utf-32")), at("", "the file is UTF-32")),
     "Latin-1": Case(content("title: caf\xe9\n".encode("latin-1")), at("1:11", "the file is not UTF-8")),
-    "an encoded surrogate": Case(content(SMALL.replace("动员会", "动员\ud800会", 1).encode("utf-8", "surrogatepass")),
-                                 at(r"2:\d+", "the file is not UTF-8")),
-    "over the size limit": Case(content(SMALL + "# " + "填" * (MAX_FILE_BYTES // 3) + "\n"),
-                                at("", f"the file is larger than the limit of {MAX_FILE_BYTES // 1024} KiB")),
+    "an encoded surrogate": Case(
+        content(SMALL.replace("动员会", "动员\ud800会", 1).encode("utf-8", "surrogatepass")),
+        at(r"2:\d+", "the file is not UTF-8"),
+    ),
+    "over the size limit": Case(
+        content(SMALL + "# " + "填" * (MAX_FILE_BYTES // 3) + "\n"),
+        at("", f"the file is larger than the limit of {MAX_FILE_BYTES // 1024} KiB"),
+    ),
     # Characters documents cannot hold
-    "NUL written as an escape": Case(small("title: 中央巡视组召开动员会", r'title: "中央\x00巡视组"'),
-                                     located("title", "contains the control character U+0000, which documents cannot hold", "2:8")),
-    "a lone surrogate written as an escape": Case(small("title: 中央巡视组召开动员会", r'title: "中央\ud800巡视组"'),
-                                                  at("2:13", "not valid YAML: while parsing a quoted scalar found invalid Unicode")),
-    "U+FFFE written as an escape": Case(small("  scope: 中央巡视组主要受理来信来电来访。", r'  scope: "受理\ufffe范围"'),
-                                        located("notice.scope", "contains the control character U+FFFE")),
-    "U+FFFF written as an escape": Case(small("  scope: 中央巡视组主要受理来信来电来访。", r'  scope: "受理\uffff范围"'),
-                                        located("notice.scope", "contains the control character U+FFFF")),
-    "ESC written as an escape": Case(small("issuer: 中央第十巡视组", r'issuer: "中央\e[31m第十巡视组"'),
-                                     located("issuer", "contains the control character U+001B")),
-    "vertical tab written as an escape": Case(small("issuer: 中央第十巡视组", r'issuer: "中央\v第十巡视组"'),
-                                              located("issuer", "contains the control character U+000B")),
-    "a raw control character": Case(small("issuer: 中央第十巡视组", "issuer: 中央\x01第十巡视组"),
-                                    at("3:11", "not valid YAML: the character U+0001 is not allowed")),
-    "a raw DEL": Case(small("issuer: 中央第十巡视组", "issuer: 中央\x7f第十巡视组"), at("3:11", "not valid YAML: the character U+007F")),
+    "NUL written as an escape": Case(
+        small("title: 中央巡视组召开动员会", r'title: "中央\x00巡视组"'),
+        located("title", "contains the control character U+0000, which documents cannot hold", "2:8"),
+    ),
+    "a lone surrogate written as an escape": Case(
+        small("title: 中央巡视组召开动员会", r'title: "中央\ud800巡视组"'),
+        at("2:13", "not valid YAML: while parsing a quoted scalar found invalid Unicode"),
+    ),
+    "U+FFFE written as an escape": Case(
+        small("  scope: 中央巡视组主要受理来信来电来访。", r'  scope: "受理\ufffe范围"'),
+        located("notice.scope", "contains the control character U+FFFE"),
+    ),
+    "U+FFFF written as an escape": Case(
+        small("  scope: 中央巡视组主要受理来信来电来访。", r'  scope: "受理\uffff范围"'),
+        located("notice.scope", "contains the control character U+FFFF"),
+    ),
+    "ESC written as an escape": Case(
+        small("issuer: 中央第十巡视组", r'issuer: "中央\e[31m第十巡视组"'),
+        located("issuer", "contains the control character U+001B"),
+    ),
+    "vertical tab written as an escape": Case(
+        small("issuer: 中央第十巡视组", r'issuer: "中央\v第十巡视组"'),
+        located("issuer", "contains the control character U+000B"),
+    ),
+    "a raw control character": Case(
+        small("issuer: 中央第十巡视组", "issuer: 中央\x01第十巡视组"),
+        at("3:11", "not valid YAML: the character U+0001 is not allowed"),
+    ),
+    "a raw DEL": Case(
+        small("issuer: 中央第十巡视组", "issuer: 中央\x7f第十巡视组"),
+        at("3:11", "not valid YAML: the character U+007F"),
+    ),
     # Names, ids, paths
-    "two files for one id": Case({BAD: SMALL.replace("schema: 1", "schema: 1\nid: same"),
-                                  "content/other.yaml": SMALL.replace("schema: 1", "schema: 1\nid: same")},
-                                 at(r"\d+:\d+", "id: two publications would share dist/same/", "content/other.yaml")),
-    "a file name that is no id": Case({"content/Bad Name.yaml": SMALL},
-                                      at("", "id: the file name is not a valid id", "content/Bad Name.yaml")),
-    "a content path that does not exist": Case({}, at("", "no such file or folder", "content/missing.yaml"),
-                                               arguments=("-o", "out", "content/missing.yaml")),
+    "two files for one id": Case(
+        {
+            BAD: SMALL.replace("schema: 1", "schema: 1\nid: same"),
+            "content/other.yaml": SMALL.replace("schema: 1", "schema: 1\nid: same"),
+        },
+        at(r"\d+:\d+", "id: two publications would share dist/same/", "content/other.yaml"),
+    ),
+    "a file name that is no id": Case(
+        {"content/Bad Name.yaml": SMALL}, at("", "id: the file name is not a valid id", "content/Bad Name.yaml")
+    ),
+    "a content path that does not exist": Case(
+        {}, at("", "no such file or folder", "content/missing.yaml"), arguments=("-o", "out", "content/missing.yaml")
+    ),
     # User templates
-    "a template syntax error": Case(template(BRIEFING, EXTENDS + "{% if %}\n{% endblock %}\n"),
-                                    at("3", "template syntax error", f"templates/{BRIEFING}"), WITH_TEMPLATES),
-    "a missing included template": Case(template(BRIEFING, EXTENDS + '{% include "nothere.html.j2" %}\n{% endblock %}\n'),
-                                        at("3", "template not found: nothere.html.j2", f"templates/{BRIEFING}"), WITH_TEMPLATES),
-    "a missing base template": Case(template(BRIEFING, '{% extends "builtin/nothere.html.j2" %}\n'),
-                                    at("1", "template not found: builtin/nothere.html.j2", f"templates/{BRIEFING}"), WITH_TEMPLATES),
-    "a misspelt variable": Case(template(BRIEFING, EXTENDS + "{{ publication.titel }}\n{% endblock %}\n"),
-                                at("3", "template error: 'pipeline.content.model.Publication object' has no attribute 'titel'",
-                                   f"templates/{BRIEFING}"), WITH_TEMPLATES),
-    "a class walk": Case(template(BRIEFING, EXTENDS + "{{ ''.__class__.__mro__ }}\n{% endblock %}\n"),
-                         at("3", "template not allowed: access to attribute '__class__' of 'str' object is unsafe",
-                            f"templates/{BRIEFING}"), WITH_TEMPLATES),
-    "a function's globals": Case(template(BRIEFING, EXTENDS + "{{ lipsum.__globals__['os'] }}\n{% endblock %}\n"),
-                                 at("3", "template not allowed: access to attribute '__globals__'", f"templates/{BRIEFING}"),
-                                 WITH_TEMPLATES),
-    "a format-string escape": Case(template(BRIEFING, EXTENDS + '{{ "{0.__class__}".format(publication) }}\n{% endblock %}\n'),
-                                   at("3", "template not allowed: access to attribute '__class__'", f"templates/{BRIEFING}"),
-                                   WITH_TEMPLATES),
-    "changing a list": Case(template(BRIEFING, EXTENDS + "{% set items = [] %}{{ items.append(1) }}\n{% endblock %}\n"),
-                            at("3", "template not allowed: access to attribute 'append' of 'list' object is unsafe",
-                               f"templates/{BRIEFING}"), WITH_TEMPLATES),
-    "a huge range": Case(template(BRIEFING, EXTENDS + "{% for i in range(10000000) %}{% endfor %}\n{% endblock %}\n"),
-                         at("3", "template error: OverflowError: Range too big", f"templates/{BRIEFING}"), WITH_TEMPLATES),
-    "a huge string": Case(template(BRIEFING, EXTENDS + '{{ "x" * 100000000 }}\n{% endblock %}\n'),
-                          at("3", "template not allowed: repeating 1 items 100000000 times is too large", f"templates/{BRIEFING}"),
-                          WITH_TEMPLATES),
-    "a huge power": Case(template(BRIEFING, EXTENDS + "{{ 10 ** 100000000 }}\n{% endblock %}\n"),
-                         at("3", "template not allowed: 10 ** 100000000 is too large", f"templates/{BRIEFING}"), WITH_TEMPLATES),
-    "a division by zero": Case(template(BRIEFING, EXTENDS + "{{ 1 / 0 }}\n{% endblock %}\n"),
-                               at("3", "template error: ZeroDivisionError: division by zero", f"templates/{BRIEFING}"),
-                               WITH_TEMPLATES),
-    "a stylesheet with a syntax error": Case(template("gongwen.css.j2", "{% for font in fonts %}\n"),
-                                             at("1", "template syntax error: Unexpected end of template", "templates/gongwen.css.j2"), WITH_TEMPLATES),
-    "a template folder that is not there": Case({BAD: SMALL, "gongwen.toml": 'templates = "nowhere"\n'},
-                                                at("", "templates: template folder not found", "gongwen.toml")),
+    "a template syntax error": Case(
+        template(BRIEFING, EXTENDS + "{% if %}\n{% endblock %}\n"),
+        at("3", "template syntax error", f"templates/{BRIEFING}"),
+        WITH_TEMPLATES,
+    ),
+    "a missing included template": Case(
+        template(BRIEFING, EXTENDS + '{% include "nothere.html.j2" %}\n{% endblock %}\n'),
+        at("3", "template not found: nothere.html.j2", f"templates/{BRIEFING}"),
+        WITH_TEMPLATES,
+    ),
+    "a missing base template": Case(
+        template(BRIEFING, '{% extends "builtin/nothere.html.j2" %}\n'),
+        at("1", "template not found: builtin/nothere.html.j2", f"templates/{BRIEFING}"),
+        WITH_TEMPLATES,
+    ),
+    "a misspelt variable": Case(
+        template(BRIEFING, EXTENDS + "{{ publication.titel }}\n{% endblock %}\n"),
+        at(
+            "3",
+            "template error: 'pipeline.content.model.Publication object' has no attribute 'titel'",
+            f"templates/{BRIEFING}",
+        ),
+        WITH_TEMPLATES,
+    ),
+    "a class walk": Case(
+        template(BRIEFING, EXTENDS + "{{ ''.__class__.__mro__ }}\n{% endblock %}\n"),
+        at(
+            "3",
+            "template not allowed: access to attribute '__class__' of 'str' object is unsafe",
+            f"templates/{BRIEFING}",
+        ),
+        WITH_TEMPLATES,
+    ),
+    "a function's globals": Case(
+        template(BRIEFING, EXTENDS + "{{ lipsum.__globals__['os'] }}\n{% endblock %}\n"),
+        at("3", "template not allowed: access to attribute '__globals__'", f"templates/{BRIEFING}"),
+        WITH_TEMPLATES,
+    ),
+    "a format-string escape": Case(
+        template(BRIEFING, EXTENDS + '{{ "{0.__class__}".format(publication) }}\n{% endblock %}\n'),
+        at("3", "template not allowed: access to attribute '__class__'", f"templates/{BRIEFING}"),
+        WITH_TEMPLATES,
+    ),
+    "changing a list": Case(
+        template(BRIEFING, EXTENDS + "{% set items = [] %}{{ items.append(1) }}\n{% endblock %}\n"),
+        at(
+            "3",
+            "template not allowed: access to attribute 'append' of 'list' object is unsafe",
+            f"templates/{BRIEFING}",
+        ),
+        WITH_TEMPLATES,
+    ),
+    "a huge range": Case(
+        template(BRIEFING, EXTENDS + "{% for i in range(10000000) %}{% endfor %}\n{% endblock %}\n"),
+        at("3", "template error: OverflowError: Range too big", f"templates/{BRIEFING}"),
+        WITH_TEMPLATES,
+    ),
+    "a huge string": Case(
+        template(BRIEFING, EXTENDS + '{{ "x" * 100000000 }}\n{% endblock %}\n'),
+        at("3", "template not allowed: repeating 1 items 100000000 times is too large", f"templates/{BRIEFING}"),
+        WITH_TEMPLATES,
+    ),
+    "a huge power": Case(
+        template(BRIEFING, EXTENDS + "{{ 10 ** 100000000 }}\n{% endblock %}\n"),
+        at("3", "template not allowed: 10 ** 100000000 is too large", f"templates/{BRIEFING}"),
+        WITH_TEMPLATES,
+    ),
+    "a division by zero": Case(
+        template(BRIEFING, EXTENDS + "{{ 1 / 0 }}\n{% endblock %}\n"),
+        at("3", "template error: ZeroDivisionError: division by zero", f"templates/{BRIEFING}"),
+        WITH_TEMPLATES,
+    ),
+    "a stylesheet with a syntax error": Case(
+        template("gongwen.css.j2", "{% for font in fonts %}\n"),
+        at("1", "template syntax error: Unexpected end of template", "templates/gongwen.css.j2"),
+        WITH_TEMPLATES,
+    ),
+    "a template folder that is not there": Case(
+        {BAD: SMALL, "gongwen.toml": 'templates = "nowhere"\n'},
+        at("", "templates: template folder not found", "gongwen.toml"),
+    ),
     # Output paths and the build environment
-    "an output path through a regular file": Case({BAD: SMALL, "blocker": "a file"},
-                                                  at("", "cannot create the output folder: blocker is a file, not a folder",
-                                                     "blocker/dist"), ("-o", "blocker/dist", "content")),
-    "an output folder that is a file": Case({BAD: SMALL, "gongwen.toml": 'output = "blocker"\n', "blocker": "a file"},
-                                            at("", "cannot create the output folder: blocker is a file", "blocker"), ("content",)),
-    "a publication folder that is a file": Case({BAD: SMALL, "out/bad": "a file"},
-                                                at("", "cannot create the output folder: out/bad is a file", "out/bad")),
-    "an artifact path that is a folder": Case({BAD: SMALL, "out/bad/notice.pdf/x": "x"},
-                                              at("", "cannot write: a folder or other non-file is in the way", "out/bad/notice.pdf")),
-    "a damaged manifest": Case({BAD: SMALL, "out/manifest.json": "{not json", "out/bad/notice.pdf": "a notice"},
-                               at("", "not listed in manifest.json, so it may hold someone's work", "out/bad/notice.pdf")),
-    "a manifest of the wrong shape": Case({BAD: SMALL, "out/manifest.json": '{"artifacts": ["bad/notice.pdf"]}',
-                                           "out/bad/notice.pdf": "a notice"},
-                                          at("", "not listed in manifest.json", "out/bad/notice.pdf")),
-    "an unknown configuration key": Case({BAD: SMALL, "gongwen.toml": 'outptu = "x"\n'},
-                                         at("1:1", "outptu: unknown field; did you mean 'output'?", "gongwen.toml")),
-    "a PDF variant that does not exist": Case({BAD: SMALL, "gongwen.toml": 'pdf_variant = "pdf/a-9z"\n'},
-                                              at("1:1", "pdf_variant: expected one of pdf/a-1b", "gongwen.toml")),
-    "SOURCE_DATE_EPOCH that is no number": Case(content(SMALL), at("", "must be a whole number of seconds", "SOURCE_DATE_EPOCH"),
-                                                env={"SOURCE_DATE_EPOCH": "yesterday"}),
+    "an output path through a regular file": Case(
+        {BAD: SMALL, "blocker": "a file"},
+        at("", "cannot create the output folder: blocker is a file, not a folder", "blocker/dist"),
+        ("-o", "blocker/dist", "content"),
+    ),
+    "an output folder that is a file": Case(
+        {BAD: SMALL, "gongwen.toml": 'output = "blocker"\n', "blocker": "a file"},
+        at("", "cannot create the output folder: blocker is a file", "blocker"),
+        ("content",),
+    ),
+    "a publication folder that is a file": Case(
+        {BAD: SMALL, "out/bad": "a file"}, at("", "cannot create the output folder: out/bad is a file", "out/bad")
+    ),
+    "an artifact path that is a folder": Case(
+        {BAD: SMALL, "out/bad/notice.pdf/x": "x"},
+        at("", "cannot write: a folder or other non-file is in the way", "out/bad/notice.pdf"),
+    ),
+    "a damaged manifest": Case(
+        {BAD: SMALL, "out/manifest.json": "{not json", "out/bad/notice.pdf": "a notice"},
+        at("", "not listed in manifest.json, so it may hold someone's work", "out/bad/notice.pdf"),
+    ),
+    "a manifest of the wrong shape": Case(
+        {BAD: SMALL, "out/manifest.json": '{"artifacts": ["bad/notice.pdf"]}', "out/bad/notice.pdf": "a notice"},
+        at("", "not listed in manifest.json", "out/bad/notice.pdf"),
+    ),
+    "an unknown configuration key": Case(
+        {BAD: SMALL, "gongwen.toml": 'outptu = "x"\n'},
+        at("1:1", "outptu: unknown field; did you mean 'output'?", "gongwen.toml"),
+    ),
+    "a PDF variant that does not exist": Case(
+        {BAD: SMALL, "gongwen.toml": 'pdf_variant = "pdf/a-9z"\n'},
+        at("1:1", "pdf_variant: expected one of pdf/a-1b", "gongwen.toml"),
+    ),
+    "SOURCE_DATE_EPOCH that is no number": Case(
+        content(SMALL),
+        at("", "must be a whole number of seconds", "SOURCE_DATE_EPOCH"),
+        env={"SOURCE_DATE_EPOCH": "yesterday"},
+    ),
 }
 for name, (old, new, field_path, message, _) in SEED_MISTAKES.items():
-    REFUSED[f"seed: {name}"] = Case(content(SEED.replace(old, new, 1)),
-                                    rf"{re.escape(BAD)}:\d+:\d+: {re.escape(field_path)}: .*{re.escape(message)}.*")
+    REFUSED[f"seed: {name}"] = Case(
+        content(SEED.replace(old, new, 1)),
+        rf"{re.escape(BAD)}:\d+:\d+: {re.escape(field_path)}: .*{re.escape(message)}.*",
+    )
 
 
 # ---- running a case ----
+
 
 def tree(folder: Path) -> dict[str, tuple]:
     """Every entry under `folder` with its kind, bytes' hash and modification time: any write shows."""
@@ -285,7 +452,9 @@ def check_refusal(case: Case, exit_code: int, stdout: str, stderr: str) -> None:
     if case.lines is not None:
         assert len(lines) == case.lines, lines
     for line in lines:  # one line per problem, each starting with where it is
-        assert re.match(r"^[^:\s]+(:\d+(:\d+)?)?: ", line) or line.startswith(("content/Bad Name.yaml:", "SOURCE_DATE_EPOCH:")), line
+        assert re.match(r"^[^:\s]+(:\d+(:\d+)?)?: ", line) or line.startswith(
+            ("content/Bad Name.yaml:", "SOURCE_DATE_EPOCH:")
+        ), line
 
 
 @pytest.mark.parametrize("name", list(REFUSED))
@@ -300,8 +469,16 @@ def test_hostile_input_is_refused_in_one_located_line_and_nothing_is_written(tmp
     assert tree(project) == before
 
 
-@pytest.mark.parametrize("name", ["GBK", "a lone surrogate written as an escape", "an alias bomb", "a class walk",
-                                  "an output path through a regular file"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "GBK",
+        "a lone surrogate written as an escape",
+        "an alias bomb",
+        "a class walk",
+        "an output path through a regular file",
+    ],
+)
 def test_the_real_command_line_agrees(tmp_path, earlier_output, name):
     case = REFUSED[name]
     project = prepare(case, tmp_path / "project", earlier_output)
@@ -357,8 +534,11 @@ def literal_build(tmp_path_factory):
         text = literal.replace("{server}", address)
         texts[name] = (f"p{number}", text)
         quoted = json.dumps(text, ensure_ascii=False)
-        source = small_content(title=json.dumps("标题" + text, ensure_ascii=False), paragraph=quoted,
-                               scope=json.dumps("受理" + text, ensure_ascii=False))
+        source = small_content(
+            title=json.dumps("标题" + text, ensure_ascii=False),
+            paragraph=quoted,
+            scope=json.dumps("受理" + text, ensure_ascii=False),
+        )
         source += "options: {normalize_punctuation: false}\n"
         (project / "content" / f"p{number}.yaml").write_text(source, encoding="utf-8")
     result = run_cli("build", "-q", "-o", "out", "content", cwd=project)
@@ -397,7 +577,9 @@ def test_a_local_file_named_in_text_is_printed_not_embedded(literal_build, name)
 def test_the_seed_with_an_image_tag_in_a_paragraph_prints_the_tag(seed_copy):
     tag = '<img src="file:///etc/hostname">'
     text = seed_copy.read_text(encoding="utf-8")
-    seed_copy.write_text(text.replace("        - 根据中央统一部署,", f"        - {tag}根据中央统一部署,", 1), encoding="utf-8")
+    seed_copy.write_text(
+        text.replace("        - 根据中央统一部署,", f"        - {tag}根据中央统一部署,", 1), encoding="utf-8"
+    )
     project = seed_copy.parent.parent
     result = run_cli("build", "-q", "-o", "out", "content", cwd=project)
     assert result.returncode == 0, result.stderr

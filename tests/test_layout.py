@@ -6,14 +6,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
-from layout import MM, TOP, TYPE_HEIGHT, TYPE_WIDTH, BINDING, OUTER, check, read_lines
+from conftest import SEED_ID
+from layout import BINDING, MM, OUTER, TOP, TYPE_HEIGHT, TYPE_WIDTH, check, read_lines
 from pdfread import chars, page_count, type_area_text
+from stress import stress_content
+
 from pipeline.build import build
 from pipeline.config import load_configuration
 from pipeline.errors import GongwenError
-from stress import stress_content
-from conftest import SEED_ID
 
 FEATURES = """\
 schema: 1
@@ -81,6 +81,7 @@ def stress_report(stress_dist):
 
 # ---- the seed: the issue's acceptance figures ----
 
+
 def test_seed_full_pages_hold_22_lines(seed_report):
     assert len(seed_report.lines_per_full_page) >= 2
     assert set(seed_report.lines_per_full_page.values()) == {22}
@@ -138,6 +139,7 @@ def test_one_sided_printing_keeps_the_binding_margin_left(tmp_path):
 
 # ---- the notice ----
 
+
 @pytest.mark.parametrize("factor", [1, 3])
 def test_notice_fits_one_page(tmp_path, factor):
     dist = build_text(tmp_path, "notice", stress_content(scope_factor=factor, channels=2))
@@ -178,15 +180,38 @@ def test_notice_that_cannot_fit_says_by_how_much_and_what_to_shorten(tmp_path):
 
 # ---- titles, headings, signature ----
 
+
 def test_long_title_is_balanced_and_keeps_words_whole(stress_dist):
     lines = [line for line in read_lines(stress_dist / "briefing.pdf") if line.page == 1 and abs(line.size - 22) < 0.1]
     assert len(lines) >= 3
     lengths = [len(line.text) for line in lines]
     assert min(lengths) >= 3
     assert max(lengths) - min(lengths) <= 2, lengths
-    words = ("加强", "改进", "形势", "巡视", "工作", "推动", "全面", "从严", "治党", "纵深", "发展", "深化", "政治",
-             "坚持", "发现", "问题", "形成", "震慑", "改革", "促进", "若干", "意见")
-    for first, second in zip(lines, lines[1:]):
+    words = (
+        "加强",
+        "改进",
+        "形势",
+        "巡视",
+        "工作",
+        "推动",
+        "全面",
+        "从严",
+        "治党",
+        "纵深",
+        "发展",
+        "深化",
+        "政治",
+        "坚持",
+        "发现",
+        "问题",
+        "形成",
+        "震慑",
+        "改革",
+        "促进",
+        "若干",
+        "意见",
+    )
+    for first, second in zip(lines, lines[1:], strict=False):
         joint = first.text[-1] + second.text[0]
         assert joint not in words, (first.text, second.text)
     for line in lines:  # centred
@@ -220,6 +245,7 @@ def test_signature_and_date_are_placed_as_the_standard_says(seed_dist):
 
 # ---- 版头 and 版记 ----
 
+
 def test_masthead_mark_number_and_red_rule(features_dist):
     pdf = features_dist / "briefing.pdf"
     page = chars(pdf)[0]
@@ -230,6 +256,7 @@ def test_masthead_mark_number_and_red_rule(features_dist):
     em_top = (297 * MM - mark[0]["matrix"][5]) - 0.88 * mark[0]["size"]
     assert (em_top - TOP) / MM == pytest.approx(35, abs=0.3)
     import pdfplumber
+
     with pdfplumber.open(pdf) as document:
         rules = [rect for rect in document.pages[0].rects if rect["width"] > 400]
     assert len(rules) == 1
@@ -243,6 +270,7 @@ def test_masthead_mark_number_and_red_rule(features_dist):
 
 def test_end_block_rules_sit_on_the_last_page_bottom(features_dist):
     import pdfplumber
+
     with pdfplumber.open(features_dist / "briefing.pdf") as document:
         last = document.pages[-1]
         rules = sorted((rect for rect in last.rects if rect["width"] > 400), key=lambda rect: rect["top"])

@@ -14,17 +14,19 @@ from pathlib import Path
 import docx
 import pypdf
 import pytest
-
-from pipeline.typeset.fonts import ROLES
-from pipeline.files import TEMPORARY_PREFIX
 from conftest import SEED_ID, run_cli, small_content
 from watch import TreeWatch
+
+from pipeline.files import TEMPORARY_PREFIX
+from pipeline.typeset.fonts import ROLES
 
 ARTIFACTS = ("briefing.pdf", "summary.docx", "notice.pdf")
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()
+    }
 
 
 def edit_summary(path: Path, text: str) -> bytes:
@@ -41,7 +43,9 @@ def build(project: Path, *options: str):
 
 def change_content(project: Path) -> None:
     """A new paragraph in the content: every artifact of the publication must be made again."""
-    (project / "content" / "small.yaml").write_text(small_content(paragraph="内容改过了，巡视组近日进驻。"), encoding="utf-8")
+    (project / "content" / "small.yaml").write_text(
+        small_content(paragraph="内容改过了，巡视组近日进驻。"), encoding="utf-8"
+    )
 
 
 def test_an_edited_artifact_stops_its_publication_and_is_left_alone(small_project):
@@ -54,7 +58,8 @@ def test_an_edited_artifact_stops_its_publication_and_is_left_alone(small_projec
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         "out/small/summary.docx: changed since it was built (its SHA-256 is not the one in manifest.json); it was left "
-        "as it is: keep the edits under another name, or rebuild with --force, which keeps them as summary.edited.docx"]
+        "as it is: keep the edits under another name, or rebuild with --force, which keeps them as summary.edited.docx"
+    ]
     assert "Traceback" not in result.stderr
     assert snapshot(out) == before  # nothing of the publication was rewritten, not even its unedited files
     assert (out / "small" / "summary.docx").read_bytes() == edited
@@ -112,7 +117,9 @@ def test_a_second_build_into_the_same_folder_waits_its_turn(small_project):
     finally:
         os.close(handle)
     assert result.returncode == 1
-    assert result.stderr.splitlines() == ["out: another gongwen build is writing into this folder; wait for it to finish"]
+    assert result.stderr.splitlines() == [
+        "out: another gongwen build is writing into this folder; wait for it to finish"
+    ]
     assert list(out.iterdir()) == []
 
 
@@ -126,6 +133,7 @@ def test_temporary_files_left_by_a_killed_build_are_removed(small_project):
 
 def test_manifest_names_the_tool_version_and_every_font_file_with_its_hash(seed_dist):
     from pipeline import __version__
+
     manifest = json.loads((seed_dist / "manifest.json").read_text(encoding="utf-8"))
     assert (manifest["tool"], manifest["version"], manifest["pdf_variant"]) == ("gongwen", __version__, None)
     assert set(manifest["fonts"]) == set(ROLES)
@@ -135,7 +143,9 @@ def test_manifest_names_the_tool_version_and_every_font_file_with_its_hash(seed_
 
 
 def test_sha256sum_accepts_the_checksums(seed_dist):
-    result = subprocess.run(["sha256sum", "--check", "--strict", "SHA256SUMS"], cwd=seed_dist, capture_output=True, text=True)
+    result = subprocess.run(
+        ["sha256sum", "--check", "--strict", "SHA256SUMS"], cwd=seed_dist, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count(": OK") == len(ARTIFACTS)
 
@@ -149,7 +159,9 @@ def batch_project(folder: Path) -> Path:
     (folder / "content").mkdir(parents=True)
     for number in range(1, BATCH + 1):
         (folder / "content" / f"p{number:02d}.yaml").write_text(
-            small_content(title=f"第{number}号简报", paragraph=f"根据中央统一部署，第{number}批巡视工作开始。"), encoding="utf-8")
+            small_content(title=f"第{number}号简报", paragraph=f"根据中央统一部署，第{number}批巡视工作开始。"),
+            encoding="utf-8",
+        )
     return folder
 
 
@@ -161,8 +173,12 @@ def kill_when(project: Path, moment) -> Path:
     """Run the batch build and SIGKILL it the moment a temporary file appears for which `moment(out, path)` holds."""
     out = project / "out"
     watch = TreeWatch(project)
-    process = subprocess.Popen([sys.executable, "-m", "pipeline", "build", "-q", "-o", "out", "content"], cwd=project,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "build", "-q", "-o", "out", "content"],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         while process.poll() is None:
             if any(is_temporary(path) and moment(out, path) for path in watch.created(timeout=0.5)):
@@ -200,15 +216,20 @@ def check_complete(path: Path) -> None:
         data.decode("ascii")
 
 
-@pytest.mark.parametrize("moment, number", [(while_staging, 5), (while_recording, 25)],
-                         ids=["writing-an-artifact-of-the-5th", "recording-the-25th"])
+@pytest.mark.parametrize(
+    "moment, number",
+    [(while_staging, 5), (while_recording, 25)],
+    ids=["writing-an-artifact-of-the-5th", "recording-the-25th"],
+)
 def test_a_build_killed_in_a_batch_of_50_leaves_only_complete_files(tmp_path, moment, number):
     project = batch_project(tmp_path / "project")
     out = kill_when(project, moment(number))
     final = [path for path in out.rglob("*") if path.is_file() and not is_temporary(path)]
     names = {path.relative_to(out).as_posix() for path in final}
     assert f"p{number - 1:02d}/notice.pdf" in names and f"p{BATCH:02d}/briefing.pdf" not in names  # killed mid-batch
-    assert names <= {"manifest.json", "SHA256SUMS"} | {f"p{n:02d}/{name}" for n in range(1, BATCH + 1) for name in ARTIFACTS}
+    assert names <= {"manifest.json", "SHA256SUMS"} | {
+        f"p{n:02d}/{name}" for n in range(1, BATCH + 1) for name in ARTIFACTS
+    }
     for path in final:
         check_complete(path)
     # Every artifact under a final name holds bytes the manifest says were written: complete, never partial.
@@ -220,8 +241,9 @@ def test_a_build_killed_in_a_batch_of_50_leaves_only_complete_files(tmp_path, mo
             assert hashlib.sha256(path.read_bytes()).hexdigest() in (entry["sha256"], entry.get("replacing")), relative
     # The next build takes the killed build's files as its own, not as someone's edits, and clears what it left.
     before = snapshot(out / f"p{number - 1:02d}")
-    resumed = run_cli("build", "-q", "-o", "out", *(f"content/p{n:02d}.yaml" for n in (number - 1, number, number + 1)),
-                      cwd=project)
+    resumed = run_cli(
+        "build", "-q", "-o", "out", *(f"content/p{n:02d}.yaml" for n in (number - 1, number, number + 1)), cwd=project
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert snapshot(out / f"p{number - 1:02d}") == before  # rebuilt to the same bytes, without --force
     assert [path for path in out.rglob("*") if is_temporary(path)] == []

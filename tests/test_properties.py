@@ -17,17 +17,16 @@ import docx
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-
-from pipeline.publisher import Publisher
-from pipeline.config import load_configuration
-from pipeline.errors import GongwenError
-from pipeline.content.load import parse
-from pipeline.content.model import publication_from_source
-from pipeline.content.load import Source
-from pipeline.render.documents import prepare_text
-from pipeline.content.text import clean_text
-from pipeline.typeset.shaping import harfbuzz_font
 from pdfread import comparable, type_area_text
+
+from pipeline.config import load_configuration
+from pipeline.content.load import Source, parse
+from pipeline.content.model import publication_from_source
+from pipeline.content.text import clean_text
+from pipeline.errors import GongwenError
+from pipeline.publisher import Publisher
+from pipeline.render.documents import prepare_text
+from pipeline.typeset.shaping import harfbuzz_font
 
 settings.register_profile("bounded", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", parent=settings.get_profile("bounded"), derandomize=True)
@@ -92,12 +91,25 @@ def printed(publication) -> dict[str, str]:
     section = publication.briefing.sections[0]
     notice = publication.notice
     return {
-        "title": publication.title, "subtitle": publication.subtitle, "issuer": publication.issuer, "note": publication.note,
-        "heading": section.heading, "paragraph": section.paragraphs[0], "part_heading": section.sections[0].heading,
-        "part_paragraph": section.sections[0].paragraphs[0], "lead": publication.summary.lead,
-        "point": publication.summary.points[0], "team": notice.team, "unit": notice.unit, "kind": notice.kind,
-        "notice_title": notice.title, "scope": notice.scope, "exclusions": notice.exclusions, "days": notice.hours.days,
-        "channel_label": notice.channels[0].label, "channel_value": notice.channels[0].value,
+        "title": publication.title,
+        "subtitle": publication.subtitle,
+        "issuer": publication.issuer,
+        "note": publication.note,
+        "heading": section.heading,
+        "paragraph": section.paragraphs[0],
+        "part_heading": section.sections[0].heading,
+        "part_paragraph": section.sections[0].paragraphs[0],
+        "lead": publication.summary.lead,
+        "point": publication.summary.points[0],
+        "team": notice.team,
+        "unit": notice.unit,
+        "kind": notice.kind,
+        "notice_title": notice.title,
+        "scope": notice.scope,
+        "exclusions": notice.exclusions,
+        "days": notice.hours.days,
+        "channel_label": notice.channels[0].label,
+        "channel_value": notice.channels[0].value,
     }
 
 
@@ -116,8 +128,10 @@ def outputs_text(artifacts, folder: Path) -> dict[str, str]:
             texts[name] = comparable(type_area_text(path))
         else:
             document = docx.Document(io.BytesIO(artifact.data))
-            texts[name] = "\n".join([paragraph.text for paragraph in document.paragraphs]
-                                    + [cell.text for table in document.tables for row in table.rows for cell in row.cells])
+            texts[name] = "\n".join(
+                [paragraph.text for paragraph in document.paragraphs]
+                + [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+            )
     return texts
 
 
@@ -126,7 +140,9 @@ def build_or_refuse(publisher: Publisher, values: dict[str, str], folder: Path) 
     # JSON strings with \\u escapes are YAML double-quoted scalars: any code point, surrogates included, can be written.
     text = CONTENT.format(**{name: json.dumps(value) for name, value in values.items()})
     try:
-        publication = publication_from_source(Source("arbitrary.yaml", text, parse(text, "arbitrary.yaml")), "arbitrary")
+        publication = publication_from_source(
+            Source("arbitrary.yaml", text, parse(text, "arbitrary.yaml")), "arbitrary"
+        )
         artifacts = publisher.artifacts(publication)
     except GongwenError as error:
         assert error.problems
@@ -141,8 +157,11 @@ def build_or_refuse(publisher: Publisher, values: dict[str, str], folder: Path) 
     return True
 
 
-@given(values=st.fixed_dictionaries({name: st.text(st.characters(exclude_categories=()), min_size=1, max_size=12)
-                                     for name in FIELDS}))
+@given(
+    values=st.fixed_dictionaries(
+        {name: st.text(st.characters(exclude_categories=()), min_size=1, max_size=12) for name in FIELDS}
+    )
+)
 def test_arbitrary_unicode_builds_with_the_text_or_fails_cleanly(publisher, tmp_path_factory, values):
     event("built" if build_or_refuse(publisher, values, tmp_path_factory.mktemp("example")) else "refused")
 
@@ -157,8 +176,11 @@ def drawable_characters() -> list[str]:
 DRAWABLE = drawable_characters()
 
 
-@given(values=st.fixed_dictionaries({name: st.text(st.sampled_from(DRAWABLE), min_size=1, max_size=12).filter(clean_text)
-                                     for name in FIELDS}))
+@given(
+    values=st.fixed_dictionaries(
+        {name: st.text(st.sampled_from(DRAWABLE), min_size=1, max_size=12).filter(clean_text) for name in FIELDS}
+    )
+)
 def test_text_the_fonts_can_draw_always_builds(publisher, tmp_path_factory, values):
     assert build_or_refuse(publisher, values, tmp_path_factory.mktemp("example"))
 

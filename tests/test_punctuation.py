@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import pytest
+from pdfread import type_area_text
+from stress import stress_content
+from test_layout import build_text
 
 from pipeline.typeset.punctuation import normalize_punctuation
-from pdfread import type_area_text
-from test_layout import build_text
-from stress import stress_content
 
 CASES = [
     ("根据中央统一部署,中央第十巡视组进驻", "根据中央统一部署，中央第十巡视组进驻"),
     ("专门值班电话:010-68334749", "专门值班电话：010-68334749"),
     ("时间为:早8:00—晚20:00", "时间为：早8:00—晚20:00"),
     ("党组(党委)要认真落实", "党组（党委）要认真落实"),
-    ("(原标题:中央第十巡视组专项巡视通用技术集团动员会召开)", "（原标题：中央第十巡视组专项巡视通用技术集团动员会召开）"),
+    (
+        "(原标题:中央第十巡视组专项巡视通用技术集团动员会召开)",
+        "（原标题：中央第十巡视组专项巡视通用技术集团动员会召开）",
+    ),
     ('坚持"老虎""苍蝇"一起打', "坚持“老虎”“苍蝇”一起打"),
     ("真的吗?是的!", "真的吗？是的！"),
     ("第一;第二", "第一；第二"),
@@ -22,7 +25,7 @@ CASES = [
     ("see (a) and (b), then stop.", "see (a) and (b), then stop."),
     ("www.ccdi.gov.cn", "www.ccdi.gov.cn"),
     ("GB/T 9704-2012 标准, 已发布", "GB/T 9704-2012 标准，已发布"),
-    ("He said \"yes\".", "He said \"yes\"."),
+    ('He said "yes".', 'He said "yes".'),
 ]
 
 
@@ -38,13 +41,17 @@ def test_normalisation_is_idempotent():
 
 
 def test_switch_off_keeps_punctuation_as_typed(tmp_path):
-    content = stress_content(sections=1, paragraphs=1).replace("schema: 1\n", "schema: 1\noptions:\n  normalize_punctuation: false\n")
+    content = stress_content(sections=1, paragraphs=1).replace(
+        "schema: 1\n", "schema: 1\noptions:\n  normalize_punctuation: false\n"
+    )
     content = content.replace("scope: 中央巡视组主要受理", "scope: 中央巡视组(专项)主要受理,")
     dist = build_text(tmp_path, "typed", content)
     assert "中央巡视组(专项)主要受理," in type_area_text(dist / "notice.pdf")
 
 
 def test_switch_on_by_default(tmp_path):
-    content = stress_content(sections=1, paragraphs=1).replace("scope: 中央巡视组主要受理", "scope: 中央巡视组(专项)主要受理,")
+    content = stress_content(sections=1, paragraphs=1).replace(
+        "scope: 中央巡视组主要受理", "scope: 中央巡视组(专项)主要受理,"
+    )
     dist = build_text(tmp_path, "normal", content)
     assert "中央巡视组（专项）主要受理，" in type_area_text(dist / "notice.pdf")

@@ -13,11 +13,11 @@ from pathlib import Path
 import docx
 import pypdf
 import pytest
+from conftest import SEED_CONTENT, SEED_ID
 
-from pipeline.publisher import Publisher
 from pipeline.config import load_configuration
 from pipeline.content.model import load_publication
-from conftest import SEED_CONTENT, SEED_ID
+from pipeline.publisher import Publisher
 
 OTHER_CLOCK = "2031-07-01 12:34:56"
 ARTIFACTS = ("briefing.pdf", "summary.docx", "notice.pdf")
@@ -32,8 +32,12 @@ def fresh_project(folder: Path) -> Path:
 def isolated_environment(project: Path, hash_seed: str) -> dict[str, str]:
     """Empty per-user caches (gongwen's subset fonts among them) and a hash seed of its own; no SOURCE_DATE_EPOCH."""
     env = {key: value for key, value in os.environ.items() if key not in ("SOURCE_DATE_EPOCH", "GONGWEN_CACHE_DIR")}
-    env.update(HOME=str(project / "home"), XDG_CACHE_HOME=str(project / "cache"), PYTHONHASHSEED=hash_seed,
-               PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    env.update(
+        HOME=str(project / "home"),
+        XDG_CACHE_HOME=str(project / "cache"),
+        PYTHONHASHSEED=hash_seed,
+        PYTHONPATH=str(Path(__file__).resolve().parent.parent),
+    )
     return env
 
 
@@ -41,17 +45,22 @@ def build(project: Path, *options: str, clock: str | None = None, hash_seed: str
     command = [sys.executable, "-m", "pipeline", "build", "-q", "-o", "dist", *options, "content"]
     if clock is not None:
         command = [shutil.which("faketime"), clock, *command]
-    result = subprocess.run(command, cwd=project, env=isolated_environment(project, hash_seed),
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        command, cwd=project, env=isolated_environment(project, hash_seed), capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr
     return project / "dist"
 
 
 def test_faketime_changes_the_clock_a_build_sees(tmp_path):
     """The clock really differs in the second build below, or the comparison would prove less."""
-    result = subprocess.run([shutil.which("faketime"), OTHER_CLOCK, sys.executable, "-c", "import time; print(time.time())"],
-                            capture_output=True, text=True, check=True)
-    seen = datetime.datetime.fromtimestamp(float(result.stdout), datetime.timezone.utc)
+    result = subprocess.run(
+        [shutil.which("faketime"), OTHER_CLOCK, sys.executable, "-c", "import time; print(time.time())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seen = datetime.datetime.fromtimestamp(float(result.stdout), datetime.UTC)
     assert seen.year == 2031
 
 
@@ -79,7 +88,7 @@ def test_document_dates_come_from_the_content(seed_dist):
     for name in ("briefing.pdf", "notice.pdf"):
         assert pdf_dates(seed_dist / SEED_ID / name) == ("D:20150302000000Z", "D:20150302000000Z")
     properties = docx.Document(str(seed_dist / SEED_ID / "summary.docx")).core_properties
-    moment = datetime.datetime(2015, 3, 2, tzinfo=datetime.timezone.utc)
+    moment = datetime.datetime(2015, 3, 2, tzinfo=datetime.UTC)
     assert (properties.created, properties.modified) == (moment, moment)
 
 
@@ -97,4 +106,4 @@ def test_source_date_epoch_overrides_the_content_date(tmp_path, monkeypatch, epo
     (tmp_path / "summary.docx").write_bytes(artifacts["summary.docx"].data)
     assert pdf_dates(tmp_path / "notice.pdf") == (stamp, stamp)
     created = docx.Document(str(tmp_path / "summary.docx")).core_properties.created
-    assert created == datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc)
+    assert created == datetime.datetime.fromtimestamp(int(epoch), datetime.UTC)

@@ -6,9 +6,8 @@ import re
 
 import docx
 import pytest
-
-from pdfread import comparable, embedded_faces, missing_glyphs, page_count, type_area_text
 from conftest import SEED_ARTICLE, SEED_ID
+from pdfread import comparable, embedded_faces, missing_glyphs, page_count, type_area_text
 
 
 def seed_sentences() -> list[str]:
@@ -32,8 +31,16 @@ def test_notice_is_one_page_with_team_unit_period_channels_and_hours(seed_dist):
     notice = seed_dist / SEED_ID / "notice.pdf"
     assert page_count(notice) == 1
     text = type_area_text(notice)
-    for expected in ("中央第十巡视组", "中国通用技术集团公司", "2015年3月1日至4月30日", "010-68334749",
-                     "北京市100044信箱1006分箱", "8:00—20:00", "专门值班电话", "专门邮政信箱"):
+    for expected in (
+        "中央第十巡视组",
+        "中国通用技术集团公司",
+        "2015年3月1日至4月30日",
+        "010-68334749",
+        "北京市100044信箱1006分箱",
+        "8:00—20:00",
+        "专门值班电话",
+        "专门邮政信箱",
+    ):
         assert expected in text, expected
 
 
@@ -54,6 +61,7 @@ def test_no_character_is_drawn_as_a_missing_glyph(seed_dist, name):
 
 def test_pdfs_are_a4(seed_dist):
     import pypdf
+
     for name in ("briefing.pdf", "notice.pdf"):
         for page in pypdf.PdfReader(str(seed_dist / SEED_ID / name)).pages:
             width, height = float(page.mediabox.width), float(page.mediabox.height)
@@ -68,16 +76,26 @@ def test_summary_holds_title_key_points_and_notice_facts(seed_dist):
     assert paragraphs[0] == "中央巡视组召开中国通用技术集团公司动员会"
     for point in ("在集团公司工作2个月", "重点是领导班子及其成员特别是主要负责人", "资金管理、资产处置"):
         assert point in text
-    for fact in ("中央第十巡视组", "中国通用技术集团公司", "专项巡视", "2015年3月1日至4月30日", "每天8:00—20:00",
-                 "010-68334749", "北京市100044信箱1006分箱"):
+    for fact in (
+        "中央第十巡视组",
+        "中国通用技术集团公司",
+        "专项巡视",
+        "2015年3月1日至4月30日",
+        "每天8:00—20:00",
+        "010-68334749",
+        "北京市100044信箱1006分箱",
+    ):
         assert fact in text, fact
 
 
 def test_manifest_and_checksums_list_every_artifact(seed_dist):
     import hashlib
     import json
+
     manifest = json.loads((seed_dist / "manifest.json").read_text(encoding="utf-8"))
-    assert set(manifest["artifacts"]) == {f"{SEED_ID}/{name}" for name in ("briefing.pdf", "notice.pdf", "summary.docx")}
+    assert set(manifest["artifacts"]) == {
+        f"{SEED_ID}/{name}" for name in ("briefing.pdf", "notice.pdf", "summary.docx")
+    }
     sums = (seed_dist / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
     for line in sums:
         digest, path = line.split("  ")

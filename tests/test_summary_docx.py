@@ -11,20 +11,19 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import ROOT, SEED_CONTENT, SEED_ID, run_cli
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from pipeline.typeset import gbt9704
-from pipeline.artifacts import SUMMARY
+from pipeline.artifacts import SUMMARY, SUMMARY_TEMPLATE
 from pipeline.content.model import load_publication
-from pipeline.word.fonts import WORD_FONT_NAMES, fontconfig_aliases
-from pipeline.word.reference import build_reference
-from pipeline.artifacts import SUMMARY_TEMPLATE
 from pipeline.render.documents import created_timestamp, prepare_text, render_summary_html
 from pipeline.render.templates import template_environment
+from pipeline.typeset import gbt9704
+from pipeline.word.fonts import WORD_FONT_NAMES, fontconfig_aliases
+from pipeline.word.reference import build_reference
 from pipeline.word.structure import Table, read_structure
 from pipeline.word.writer import column_widths, signature_indents, write_summary
-from conftest import ROOT, SEED_CONTENT, SEED_ID, run_cli
 
 REFERENCE = ROOT / "templates" / "reference.docx"
 TWIP = 635  # EMU
@@ -48,6 +47,7 @@ def _attribute(path: str, attribute: str):
     def get(element):
         found = element.find(path)
         return None if found is None else found.get(qn(attribute))
+
     return get
 
 
@@ -83,7 +83,9 @@ def test_styles_name_the_standard_faces_sizes_and_alignment(seed_dist):
     found = {}
     for name in EXPECTED_STYLES:
         style = document.styles[name]
-        found[name] = tuple(effective(document, style, getter) for getter in (EAST_ASIA, SIZE, ALIGN, FIRST_LINE, OUTLINE))
+        found[name] = tuple(
+            effective(document, style, getter) for getter in (EAST_ASIA, SIZE, ALIGN, FIRST_LINE, OUTLINE)
+        )
     assert found == EXPECTED_STYLES
     for name in ("Emphasis", "Strong"):
         assert document.styles[name].type == docx.enum.style.WD_STYLE_TYPE.CHARACTER
@@ -96,7 +98,7 @@ def test_body_lines_sit_on_the_22_line_grid_and_28_characters(seed_dist):
     document = docx.Document(str(summary(seed_dist)))
     normal = document.styles["Normal"].element
     spacing = normal.find(f"{qn('w:pPr')}/{qn('w:spacing')}")
-    assert (spacing.get(qn("w:line")), spacing.get(qn("w:lineRule"))) == ("579", "exact")   # 28.95 pt
+    assert (spacing.get(qn("w:line")), spacing.get(qn("w:lineRule"))) == ("579", "exact")  # 28.95 pt
     assert 22 * 579 / 20 <= gbt9704.TYPE_HEIGHT < 23 * 579 / 20
     condensed = int(normal.find(f"{qn('w:rPr')}/{qn('w:spacing')}").get(qn("w:val"))) / 20
     assert 28 * (gbt9704.BODY_SIZE + condensed) <= gbt9704.TYPE_WIDTH < 29 * (gbt9704.BODY_SIZE + condensed)
@@ -115,7 +117,7 @@ def test_no_theme_fonts_and_chinese_as_the_east_asian_language(seed_dist):
         # The theme lists each script's fallback face (Japanese: ＭＳ ゴシック); no style refers to it.
         parts_but_theme = every_part.replace(archive.read("word/theme/theme1.xml").decode(), "")
     assert not {"word/stylesWithEffects.xml", "docProps/thumbnail.jpeg", "customXml/item1.xml"} & names
-    assert "Theme=" not in every_part.replace("themeFontLang", "")   # asciiTheme, eastAsiaTheme, …
+    assert "Theme=" not in every_part.replace("themeFontLang", "")  # asciiTheme, eastAsiaTheme, …
     assert "ＭＳ" not in parts_but_theme and "Calibri" not in styles and "Cambria" not in styles
     document = docx.Document(str(summary(seed_dist)))
     language = document.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:lang')}")
@@ -131,17 +133,29 @@ def test_font_table_lists_exactly_the_faces_the_styles_name(seed_dist):
     with zipfile.ZipFile(summary(seed_dist)) as archive:
         table = docx.oxml.parse_xml(archive.read("word/fontTable.xml"))
     charsets = {font.get(qn("w:name")): font.find(qn("w:charset")).get(qn("w:val")) for font in table}
-    assert charsets == {"Times New Roman": "00", "仿宋_GB2312": "86", "方正小标宋简体": "86", "黑体": "86",
-                        "楷体_GB2312": "86", "宋体": "86"}
+    assert charsets == {
+        "Times New Roman": "00",
+        "仿宋_GB2312": "86",
+        "方正小标宋简体": "86",
+        "黑体": "86",
+        "楷体_GB2312": "86",
+        "宋体": "86",
+    }
 
 
 def test_a4_with_the_standard_margins_mirrored_on_every_section(seed_dist):
     document = docx.Document(str(summary(seed_dist)))
     for section in document.sections:
-        measured = (section.page_width, section.page_height, section.top_margin, section.bottom_margin,
-                    section.left_margin, section.right_margin)
+        measured = (
+            section.page_width,
+            section.page_height,
+            section.top_margin,
+            section.bottom_margin,
+            section.left_margin,
+            section.right_margin,
+        )
         expected = [Mm(value) for value in (210, 297, 37, 35, 28, 26)]
-        assert all(abs(got - want) <= TWIP for got, want in zip(measured, expected)), measured
+        assert all(abs(got - want) <= TWIP for got, want in zip(measured, expected, strict=False)), measured
     assert document.settings.element.find(qn("w:mirrorMargins")) is not None
     assert document.settings.odd_and_even_pages_header_footer
 
@@ -153,13 +167,15 @@ def test_footers_hold_a_page_field_between_dashes_in_the_footer_styles(seed_dist
         assert not footer.is_linked_to_previous
         [paragraph] = footer.paragraphs
         assert paragraph.style.name == style
-        assert [child.tag for child in paragraph._p.pPr] == [qn("w:pStyle")]   # placed by the style alone
+        assert [child.tag for child in paragraph._p.pPr] == [qn("w:pStyle")]  # placed by the style alone
         pieces = []
         for run in paragraph._p.findall(qn("w:r")):
             [child] = list(run)
             pieces.append(child.get(qn("w:fldCharType")) or child.text)
         assert pieces == ["— ", "begin", " PAGE ", "separate", "1", "end", " —"]
-    odd, even = (document.styles[name].element.find(f"{qn('w:pPr')}/{qn('w:ind')}") for name in ("Footer", "Footer Even"))
+    odd, even = (
+        document.styles[name].element.find(f"{qn('w:pPr')}/{qn('w:ind')}") for name in ("Footer", "Footer Even")
+    )
     one_character = str(gbt9704.PAGE_NUMBER_SIZE * 20)
     assert (odd.get(qn("w:right")), even.get(qn("w:left"))) == (one_character, one_character)
 
@@ -172,7 +188,11 @@ def test_every_paragraph_uses_a_named_style_and_runs_carry_no_formatting(seed_di
     direct = []
     for paragraph in paragraphs:
         properties = paragraph.pPr
-        style = properties.find(qn("w:pStyle")).get(qn("w:val")) if properties is not None and properties.find(qn("w:pStyle")) is not None else "Normal"
+        style = (
+            properties.find(qn("w:pStyle")).get(qn("w:val"))
+            if properties is not None and properties.find(qn("w:pStyle")) is not None
+            else "Normal"
+        )
         assert style in style_ids
         for child in properties if properties is not None else []:
             if child.tag != qn("w:pStyle"):
@@ -183,15 +203,22 @@ def test_every_paragraph_uses_a_named_style_and_runs_carry_no_formatting(seed_di
     assert direct == [("Signature", "ind", {qn("w:rightChars"): "300", qn("w:right"): "960"})]
 
 
-@pytest.mark.parametrize(("issuer", "date", "expected"), [
-    ("中央第十巡视组", "2015年3月2日", (3, 2)),                  # date longer: date 2 in, signature moved left
-    ("中共中央巡视工作领导小组办公室", "2015年3月2日", (2, 9)),   # signature longer: signature 2 in, date 2 right of its start
-    ("巡视组", "2015年12月31日", (8, 2)),
-])
+@pytest.mark.parametrize(
+    ("issuer", "date", "expected"),
+    [
+        ("中央第十巡视组", "2015年3月2日", (3, 2)),  # date longer: date 2 in, signature moved left
+        (
+            "中共中央巡视工作领导小组办公室",
+            "2015年3月2日",
+            (2, 9),
+        ),  # signature longer: signature 2 in, date 2 right of its start
+        ("巡视组", "2015年12月31日", (8, 2)),
+    ],
+)
 def test_signature_and_date_follow_the_standard(issuer, date, expected):
     signature_right, date_right = signature_indents(issuer, date)
     assert (signature_right, date_right) == expected
-    signature_start = signature_right + len(issuer)                     # in characters from the right edge
+    signature_start = signature_right + len(issuer)  # in characters from the right edge
     date_start = date_right + sum(1 if char > "\u2e80" else 0.5 for char in date)
     assert signature_start - date_start == 2
     assert min(signature_right, date_right) == 2
@@ -201,14 +228,31 @@ def test_lists_number_like_body_text(seed_dist):
     document = docx.Document(str(summary(seed_dist)))
     numbering = document.part.numbering_part.element
     normal_indent = document.styles["Normal"].element.find(f"{qn('w:pPr')}/{qn('w:ind')}")
-    for name, number_format, text, suffix in (("List Number", "decimal", "%1.", "nothing"), ("List Bullet", "bullet", "\u2022", "space")):
-        number_id = document.styles[name].element.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}").get(qn("w:val"))
+    for name, number_format, text, suffix in (
+        ("List Number", "decimal", "%1.", "nothing"),
+        ("List Bullet", "bullet", "\u2022", "space"),
+    ):
+        number_id = (
+            document.styles[name].element.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}").get(qn("w:val"))
+        )
         abstract_id = numbering.num_having_numId(int(number_id)).abstractNumId.val
-        abstract = next(item for item in numbering.findall(qn("w:abstractNum")) if item.get(qn("w:abstractNumId")) == str(abstract_id))
+        abstract = next(
+            item
+            for item in numbering.findall(qn("w:abstractNum"))
+            if item.get(qn("w:abstractNumId")) == str(abstract_id)
+        )
         [level] = abstract.findall(qn("w:lvl"))
-        values = {child.tag.split("}")[1]: child.get(qn("w:val")) for child in level if child.get(qn("w:val")) is not None}
-        assert values == {"start": "1", "numFmt": number_format, "pStyle": name.replace(" ", ""), "suff": suffix,
-                          "lvlText": text, "lvlJc": "left"}
+        values = {
+            child.tag.split("}")[1]: child.get(qn("w:val")) for child in level if child.get(qn("w:val")) is not None
+        }
+        assert values == {
+            "start": "1",
+            "numFmt": number_format,
+            "pStyle": name.replace(" ", ""),
+            "suff": suffix,
+            "lvlText": text,
+            "lvlJc": "left",
+        }
         indent = level.find(f"{qn('w:pPr')}/{qn('w:ind')}")
         # The level's indent wins over the style's in Word: it must be the body's first-line indent.
         assert indent.get(qn("w:firstLineChars")) == normal_indent.get(qn("w:firstLineChars")) == "200"
@@ -221,16 +265,21 @@ LISTS = """<h1>题</h1><ol><li>甲</li><li>乙</li></ol><p>中间</p><ol><li>丙
 
 
 def test_each_numbered_list_starts_again_at_one(tmp_path):
-    data = write_summary(read_structure(LISTS, "lists"), REFERENCE, title="题", author="组",
-                         created=datetime.datetime(2015, 3, 2, tzinfo=datetime.timezone.utc))
+    data = write_summary(
+        read_structure(LISTS, "lists"),
+        REFERENCE,
+        title="题",
+        author="组",
+        created=datetime.datetime(2015, 3, 2, tzinfo=datetime.UTC),
+    )
     document = docx.Document(io.BytesIO(data))
     numbering = document.part.numbering_part.element
     items = {}
     for paragraph in document.paragraphs:
         number = paragraph._p.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}")
         items[paragraph.text] = None if number is None else int(number.get(qn("w:val")))
-    assert items["甲"] is None and items["乙"] is None            # the first list: the style's numbering
-    assert items["丁"] is None and items["戊"] is None            # bullets need no restart
+    assert items["甲"] is None and items["乙"] is None  # the first list: the style's numbering
+    assert items["丁"] is None and items["戊"] is None  # bullets need no restart
     assert items["丙"] is not None and items["己"] is not None and items["丙"] != items["己"]
     style_abstract = numbering.num_having_numId(1).abstractNumId.val
     for paragraph in ("丙", "己"):
@@ -245,7 +294,7 @@ def test_facts_table_fits_its_headings_and_spans_the_type_area(seed_dist):
     [table] = [block for block in blocks if isinstance(block, Table)]
     widths = column_widths(table)
     assert abs(sum(widths) - Mm(gbt9704.TYPE_WIDTH_MM)) <= TWIP
-    longest = max(len(row[0].paragraph.text) for row in table.rows)      # 被巡视单位
+    longest = max(len(row[0].paragraph.text) for row in table.rows)  # 被巡视单位
     assert widths[0] == Pt(((longest + 1) * 16 * 20 + 2 * 108) / 20)
     document = docx.Document(str(summary(seed_dist)))
     [written] = document.tables
@@ -254,14 +303,20 @@ def test_facts_table_fits_its_headings_and_spans_the_type_area(seed_dist):
 
 def test_document_properties_come_from_the_content(seed_dist):
     properties = docx.Document(str(summary(seed_dist))).core_properties
-    moment = datetime.datetime(2015, 3, 2, tzinfo=datetime.timezone.utc)
-    assert (properties.title, properties.author, properties.language) == ("中央巡视组召开中国通用技术集团公司动员会", "中央第十巡视组", "zh-CN")
+    moment = datetime.datetime(2015, 3, 2, tzinfo=datetime.UTC)
+    assert (properties.title, properties.author, properties.language) == (
+        "中央巡视组召开中国通用技术集团公司动员会",
+        "中央第十巡视组",
+        "zh-CN",
+    )
     assert properties.created == properties.modified == moment
 
 
 def test_committed_reference_document_is_what_the_builder_makes(tmp_path):
     assert REFERENCE.read_bytes() == build_reference(), "run `make reference-doc` and commit templates/reference.docx"
-    result = run_cli("reference-doc", str(tmp_path / "reference.docx"), cwd=tmp_path)   # another process, another hash seed
+    result = run_cli(
+        "reference-doc", str(tmp_path / "reference.docx"), cwd=tmp_path
+    )  # another process, another hash seed
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "reference.docx").read_bytes() == REFERENCE.read_bytes()
 
@@ -270,7 +325,10 @@ def test_two_builds_give_the_same_bytes(seed_dist):
     publication = prepare_text(load_publication(SEED_CONTENT, "seed.yaml"))
     created = datetime.datetime.fromisoformat(created_timestamp(publication).replace("Z", "+00:00"))
     blocks = read_structure(render_summary_html(template_environment(), publication), SUMMARY_TEMPLATE)
-    builds = [write_summary(blocks, REFERENCE, title=publication.title, author=publication.issuer, created=created) for _ in range(2)]
+    builds = [
+        write_summary(blocks, REFERENCE, title=publication.title, author=publication.issuer, created=created)
+        for _ in range(2)
+    ]
     assert builds[0] == builds[1] == summary(seed_dist).read_bytes()
 
 
@@ -285,25 +343,41 @@ def _without_style(tmp_path: Path, name: str) -> Path:
 def test_reference_without_heading_2_is_a_one_line_error(seed_copy, tmp_path):
     reference = _without_style(tmp_path, "Heading 2")
     project = seed_copy.parent.parent
-    result = run_cli("build", str(seed_copy), "-o", str(project / "out"), "--reference-doc", str(reference), cwd=project)
+    result = run_cli(
+        "build", str(seed_copy), "-o", str(project / "out"), "--reference-doc", str(reference), cwd=project
+    )
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"{reference}: the reference document has no paragraph style named 'Heading 2'; add it in Word (Styles pane) "
-        "or start from a reference document made by `gongwen reference-doc`"]
+        "or start from a reference document made by `gongwen reference-doc`"
+    ]
 
 
 def test_word_fonts_configuration_renames_every_role(seed_copy):
     project = seed_copy.parent.parent
-    names = {"title": "FZXiaoBiaoSong-B05S", "body": "FangSong", "heading1": "SimHei", "heading2": "KaiTi",
-             "page_number": "SimSun", "latin": "Arial"}
-    (project / "gongwen.toml").write_text("[word_fonts]\n" + "".join(f'{role} = "{name}"\n' for role, name in names.items()),
-                                          encoding="utf-8")
+    names = {
+        "title": "FZXiaoBiaoSong-B05S",
+        "body": "FangSong",
+        "heading1": "SimHei",
+        "heading2": "KaiTi",
+        "page_number": "SimSun",
+        "latin": "Arial",
+    }
+    (project / "gongwen.toml").write_text(
+        "[word_fonts]\n" + "".join(f'{role} = "{name}"\n' for role, name in names.items()), encoding="utf-8"
+    )
     result = run_cli("build", "-o", "out", cwd=project)
     assert result.returncode == 0, result.stderr
     path = project / "out" / "seed" / SUMMARY.name
     document = docx.Document(str(path))
     faces = {name: effective(document, document.styles[name], EAST_ASIA) for name in EXPECTED_STYLES}
-    roles = {"仿宋_GB2312": "body", "方正小标宋简体": "title", "黑体": "heading1", "楷体_GB2312": "heading2", "宋体": "page_number"}
+    roles = {
+        "仿宋_GB2312": "body",
+        "方正小标宋简体": "title",
+        "黑体": "heading1",
+        "楷体_GB2312": "heading2",
+        "宋体": "page_number",
+    }
     assert faces == {name: names[roles[expected[0]]] for name, expected in EXPECTED_STYLES.items()}
     assert {effective(document, document.styles[name], LATIN) for name in EXPECTED_STYLES} == {"Arial"}
     with zipfile.ZipFile(path) as archive:
@@ -318,21 +392,41 @@ def test_fontconfig_file_shows_each_role_in_its_stand_in(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "aliases.conf").read_text(encoding="utf-8") == fontconfig_aliases(WORD_FONT_NAMES)
     configuration = tmp_path / "fonts.conf"
-    configuration.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n<fontconfig>'
-                             f'<include ignore_missing="yes">/etc/fonts/fonts.conf</include><include>{tmp_path / "aliases.conf"}</include>'
-                             '</fontconfig>\n', encoding="utf-8")
-    expected = {"方正小标宋简体": "Noto Serif CJK SC:Bold", "仿宋_GB2312": "Noto Serif CJK SC:Regular", "黑体": "Noto Sans CJK SC:Regular",
-                "楷体_GB2312": "AR PL KaitiM GB:Regular", "宋体": "Noto Serif CJK SC:Regular", "SimHei": "Noto Sans CJK SC:Regular"}
+    configuration.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n<fontconfig>'
+        f'<include ignore_missing="yes">/etc/fonts/fonts.conf</include><include>{tmp_path / "aliases.conf"}</include>'
+        "</fontconfig>\n",
+        encoding="utf-8",
+    )
+    expected = {
+        "方正小标宋简体": "Noto Serif CJK SC:Bold",
+        "仿宋_GB2312": "Noto Serif CJK SC:Regular",
+        "黑体": "Noto Sans CJK SC:Regular",
+        "楷体_GB2312": "AR PL KaitiM GB:Regular",
+        "宋体": "Noto Serif CJK SC:Regular",
+        "SimHei": "Noto Sans CJK SC:Regular",
+    }
     for name, face in expected.items():
-        matched = subprocess.run(["fc-match", "--format", "%{family[0]}:%{style[0]}", f"{name}:lang=zh-cn"], capture_output=True,
-                                 text=True, env={**os.environ, "FONTCONFIG_FILE": str(configuration)}, check=True).stdout
+        matched = subprocess.run(
+            ["fc-match", "--format", "%{family[0]}:%{style[0]}", f"{name}:lang=zh-cn"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "FONTCONFIG_FILE": str(configuration)},
+            check=True,
+        ).stdout
         assert matched == face, name
 
 
 def test_one_sided_printing_keeps_the_binding_margin_on_the_left():
-    data = write_summary(read_structure("<h1>题</h1><p>文</p>", "one-sided"), REFERENCE, title="题", author="组",
-                         created=datetime.datetime(2015, 3, 2, tzinfo=datetime.timezone.utc), one_sided=True)
+    data = write_summary(
+        read_structure("<h1>题</h1><p>文</p>", "one-sided"),
+        REFERENCE,
+        title="题",
+        author="组",
+        created=datetime.datetime(2015, 3, 2, tzinfo=datetime.UTC),
+        one_sided=True,
+    )
     document = docx.Document(io.BytesIO(data))
     assert document.settings.element.find(qn("w:mirrorMargins")) is None
     assert abs(document.sections[0].left_margin - Mm(gbt9704.BINDING_MM)) <= TWIP
-    assert document.settings.odd_and_even_pages_header_footer     # page numbers still alternate sides
+    assert document.settings.odd_and_even_pages_header_footer  # page numbers still alternate sides

@@ -16,28 +16,27 @@ from pathlib import Path
 import docx
 import pypdf
 import pytest
+from conftest import ROOT, SEED_ARTICLE, SEED_CONTENT, SEED_ID, run_cli
 from docx.shared import Pt
-
 from office import MM, convert, drawn, face, fontconfig_file, lines, not_simplified
-from pipeline.typeset import gbt9704
-from pipeline.build import build
+
 from pipeline.artifacts import SUMMARY
+from pipeline.build import build
 from pipeline.config import load_configuration
+from pipeline.typeset import gbt9704
 from pipeline.typeset.fonts import installed_faces
 from pipeline.word.fonts import WORD_FONT_NAMES, fontconfig_aliases
-from pipeline.word.fonts import WORD_FONT_NAMES
 from pipeline.word.structure import read_structure
 from pipeline.word.writer import CHARACTER_TWIPS, LINE_PITCH_TWIPS, signature_indents, write_summary
-from conftest import ROOT, SEED_ARTICLE, SEED_CONTENT, SEED_ID, run_cli
 
 pytestmark = pytest.mark.office
 
 REFERENCE = ROOT / "templates" / "reference.docx"
-CHARACTER = CHARACTER_TWIPS / 20          # Word's indent unit, one body-size character (16 pt)
-PITCH = LINE_PITCH_TWIPS / 20             # 28.95 pt
+CHARACTER = CHARACTER_TWIPS / 20  # Word's indent unit, one body-size character (16 pt)
+PITCH = LINE_PITCH_TWIPS / 20  # 28.95 pt
 TYPE_TOP = gbt9704.TOP_MM * MM
 TYPE_BOTTOM = (gbt9704.TOP_MM + gbt9704.TYPE_HEIGHT_MM) * MM
-POINT_LENGTH = 81                         # Chinese characters per key point of the long summary: three full lines
+POINT_LENGTH = 81  # Chinese characters per key point of the long summary: three full lines
 POINTS = 12
 # The 楷体 stand-in's PostScript name, under which the PDF embeds it.
 KAI = next(face.postscript for face in installed_faces() if "AR PL KaitiM GB" in face.families)
@@ -57,7 +56,7 @@ def long_content(folder: Path) -> Path:
     """The seed with twelve long key points, enough for three pages; each point is 81 Chinese
     characters of the seed article, without punctuation, so that every line is a full one."""
     article = chinese_only(SEED_ARTICLE.read_text(encoding="utf-8"))
-    points = [article[index * POINT_LENGTH:(index + 1) * POINT_LENGTH] for index in range(POINTS)]
+    points = [article[index * POINT_LENGTH : (index + 1) * POINT_LENGTH] for index in range(POINTS)]
     seed = SEED_CONTENT.read_text(encoding="utf-8")
     before, rest = seed.split("\nsummary:\n", 1)
     after = rest.split("\nnotice:\n", 1)[1]
@@ -93,19 +92,33 @@ def summaries(seed_dist, tmp_path_factory) -> dict[str, Path]:
     smaller = folder / "reference-14pt.docx"
     reference.save(str(smaller))
     project = SEED_CONTENT.parent.parent
-    result = run_cli("build", str(SEED_CONTENT), "-o", str(folder / "body14"), "--reference-doc", str(smaller), cwd=project)
+    result = run_cli(
+        "build", str(SEED_CONTENT), "-o", str(folder / "body14"), "--reference-doc", str(smaller), cwd=project
+    )
     assert result.returncode == 0, result.stderr
     structure = folder / "structure.docx"
-    structure.write_bytes(write_summary(read_structure(STRUCTURE, "structure"), REFERENCE, title="结构示例", author="组",
-                                        created=datetime.datetime(2015, 3, 2, tzinfo=datetime.timezone.utc)))
+    structure.write_bytes(
+        write_summary(
+            read_structure(STRUCTURE, "structure"),
+            REFERENCE,
+            title="结构示例",
+            author="组",
+            created=datetime.datetime(2015, 3, 2, tzinfo=datetime.UTC),
+        )
+    )
     # The seed with Japanese as its East Asian language: the glyph check must see Japanese shapes here.
     japanese = folder / "japanese.docx"
     seed = docx.Document(str(seed_dist / SEED_ID / SUMMARY.name))
     for language in seed.styles.element.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}lang"):
         language.set("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia", "ja-JP")
     seed.save(str(japanese))
-    return {"seed": seed_dist / SEED_ID / SUMMARY.name, "long": folder / "long" / "dist" / "long" / SUMMARY.name,
-            "body14": folder / "body14" / SEED_ID / SUMMARY.name, "structure": structure, "japanese": japanese}
+    return {
+        "seed": seed_dist / SEED_ID / SUMMARY.name,
+        "long": folder / "long" / "dist" / "long" / SUMMARY.name,
+        "body14": folder / "body14" / SEED_ID / SUMMARY.name,
+        "structure": structure,
+        "japanese": japanese,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -113,23 +126,32 @@ def printed(summaries, tmp_path_factory) -> dict[str, Path]:
     """PDFs of the summaries as LibreOffice prints them with the stand-ins' fontconfig file."""
     folder = tmp_path_factory.mktemp("office")
     configuration = fontconfig_file(folder / "fontconfig", fontconfig_aliases(WORD_FONT_NAMES))
-    conversion = convert({name: summaries[name] for name in ("seed", "long", "body14", "structure")}, folder / "pdf", configuration)
-    assert [line for line in conversion.stderr.splitlines() if "javaldx" not in line] == []   # no warnings
+    conversion = convert(
+        {name: summaries[name] for name in ("seed", "long", "body14", "structure")}, folder / "pdf", configuration
+    )
+    assert [line for line in conversion.stderr.splitlines() if "javaldx" not in line] == []  # no warnings
     return conversion.pdfs
 
 
 @pytest.fixture(scope="session")
 def printed_plainly(summaries, tmp_path_factory) -> dict[str, Path]:
     """PDFs as LibreOffice prints them with the system's fontconfig configuration alone."""
-    return convert({name: summaries[name] for name in ("seed", "japanese")}, tmp_path_factory.mktemp("office-plain")).pdfs
+    return convert(
+        {name: summaries[name] for name in ("seed", "japanese")}, tmp_path_factory.mktemp("office-plain")
+    ).pdfs
 
 
 def docx_texts(path: Path) -> list[tuple[str, str]]:
     """(style name, text) of every paragraph of a .docx, table cells included."""
     document = docx.Document(str(path))
     texts = [(paragraph.style.name, paragraph.text) for paragraph in document.paragraphs]
-    texts += [(paragraph.style.name, paragraph.text) for table in document.tables for row in table.rows
-              for cell in row.cells for paragraph in cell.paragraphs]
+    texts += [
+        (paragraph.style.name, paragraph.text)
+        for table in document.tables
+        for row in table.rows
+        for cell in row.cells
+        for paragraph in cell.paragraphs
+    ]
     return [(style, text) for style, text in texts if text]
 
 
@@ -139,17 +161,23 @@ def squeeze(text: str) -> str:
 
 def page_texts(pdf: Path) -> list[str]:
     """The text in reading order, and the text of each column (a table cell's lines, one under another)."""
-    found = [line for line in lines(pdf) if line.top < TYPE_BOTTOM]     # page numbers would interrupt the text
+    found = [line for line in lines(pdf) if line.top < TYPE_BOTTOM]  # page numbers would interrupt the text
     columns: dict[tuple[int, int], list] = {}
     for line in found:
         columns.setdefault((line.page, round(line.x0)), []).append(line)
-    return [squeeze("".join(line.text for line in found))] + [squeeze("".join(line.text for line in column)) for column in columns.values()]
+    return [squeeze("".join(line.text for line in found))] + [
+        squeeze("".join(line.text for line in column)) for column in columns.values()
+    ]
 
 
 @pytest.mark.parametrize("name", ["seed", "long", "structure"])
 def test_every_paragraph_is_printed(summaries, printed, name):
     texts = page_texts(printed[name])
-    missing = [text for _, text in docx_texts(summaries[name]) if not any(squeeze(text) in printed_text for printed_text in texts)]
+    missing = [
+        text
+        for _, text in docx_texts(summaries[name])
+        if not any(squeeze(text) in printed_text for printed_text in texts)
+    ]
     assert missing == []
 
 
@@ -192,29 +220,46 @@ def faces_of(pdf: Path, text: str) -> set[str]:
 
 def test_each_role_is_drawn_in_its_stand_in(printed):
     seed, structure = printed["seed"], printed["structure"]
-    assert faces_of(seed, "中央巡视组召开中国通用技术集团公司动员会") == {"NotoSerifCJK-Bold"}       # Title: 小标宋 role
-    assert faces_of(seed, "一、基本情况") == {"NotoSansCJK-Regular"}                                # Heading 1: 黑体 role
-    assert faces_of(seed, "专门邮政信箱：北京市100044信箱1006分箱") == {"NotoSerifCJK-Regular"}     # body: 仿宋 role
-    assert faces_of(structure, "（一）二级标题") == {KAI}                                         # Heading 2: 楷体 role
-    assert faces_of(structure, "1.三级标题") == {"NotoSerifCJK-Regular"}                            # Heading 3: 仿宋 role
+    assert faces_of(seed, "中央巡视组召开中国通用技术集团公司动员会") == {"NotoSerifCJK-Bold"}  # Title: 小标宋 role
+    assert faces_of(seed, "一、基本情况") == {"NotoSansCJK-Regular"}  # Heading 1: 黑体 role
+    assert faces_of(seed, "专门邮政信箱：北京市100044信箱1006分箱") == {"NotoSerifCJK-Regular"}  # body: 仿宋 role
+    assert faces_of(structure, "（一）二级标题") == {KAI}  # Heading 2: 楷体 role
+    assert faces_of(structure, "1.三级标题") == {"NotoSerifCJK-Regular"}  # Heading 3: 仿宋 role
     [mixed] = [line for line in lines(structure) if line.text == "正文中有楷体强调和黑体强调两处。"]
-    assert [{face(char.font) for char in mixed.chars[start:end]} for start, end in ((0, 4), (4, 8), (8, 9), (9, 13), (13, 16))] == [
-        {"NotoSerifCJK-Regular"}, {KAI}, {"NotoSerifCJK-Regular"},         # em: Emphasis, 楷体 role
-        {"NotoSansCJK-Regular"}, {"NotoSerifCJK-Regular"}]                 # strong: Strong, 黑体 role
+    assert [
+        {face(char.font) for char in mixed.chars[start:end]}
+        for start, end in ((0, 4), (4, 8), (8, 9), (9, 13), (13, 16))
+    ] == [
+        {"NotoSerifCJK-Regular"},
+        {KAI},
+        {"NotoSerifCJK-Regular"},  # em: Emphasis, 楷体 role
+        {"NotoSansCJK-Regular"},
+        {"NotoSerifCJK-Regular"},
+    ]  # strong: Strong, 黑体 role
     digits = {char.font for char in drawn(seed) if char.text.isdigit()}
-    assert digits == {"LiberationSerif"}                                                                  # Times New Roman's metric twin
+    assert digits == {"LiberationSerif"}  # Times New Roman's metric twin
 
 
 def test_headings_reach_the_navigator(printed):
     """Headings carry outline levels, so LibreOffice lists them in its navigator and in the PDF's outline."""
+
     def titles(outline):
         for item in outline:
             if isinstance(item, list):
                 yield from titles(item)
             else:
                 yield item.title
-    assert list(titles(pypdf.PdfReader(str(printed["seed"])).outline)) == ["一、基本情况", "二、主要内容", "三、联系方式"]
-    assert list(titles(pypdf.PdfReader(str(printed["structure"])).outline)) == ["一、一级标题", "（一）二级标题", "1.三级标题"]
+
+    assert list(titles(pypdf.PdfReader(str(printed["seed"])).outline)) == [
+        "一、基本情况",
+        "二、主要内容",
+        "三、联系方式",
+    ]
+    assert list(titles(pypdf.PdfReader(str(printed["structure"])).outline)) == [
+        "一、一级标题",
+        "（一）二级标题",
+        "1.三级标题",
+    ]
 
 
 def page_number_lines(pdf: Path) -> dict[int, object]:
@@ -241,11 +286,12 @@ def test_page_numbers_sit_right_on_odd_pages_and_left_on_even_pages(printed):
 def test_a_full_page_holds_22_lines_of_28_characters(printed):
     body = [line for line in lines(printed["long"]) if line.page == 2 and line.top < TYPE_BOTTOM]
     assert len(body) == gbt9704.LINES_PER_PAGE
-    steps = [later.top - earlier.top for earlier, later in zip(body, body[1:])]
+    steps = [later.top - earlier.top for earlier, later in zip(body, body[1:], strict=False)]
     assert max(steps) == pytest.approx(PITCH, abs=0.15) and min(steps) == pytest.approx(PITCH, abs=0.15)
     left, right = type_area(2)
-    continued = [line for line, following in zip(body, body[1:])
-                 if abs(line.x0 - left) < 1 and abs(following.x0 - left) < 1]    # neither first nor last line of a point
+    continued = [
+        line for line, following in zip(body, body[1:], strict=False) if abs(line.x0 - left) < 1 and abs(following.x0 - left) < 1
+    ]  # neither first nor last line of a point
     assert len(continued) >= 5
     assert {len(line.text) for line in continued} == {gbt9704.CELLS_PER_LINE}
     assert all(line.x1 == pytest.approx(right, abs=1.5) for line in continued)
@@ -259,10 +305,14 @@ def test_key_points_are_numbered_and_indented_like_body_text(printed):
         left, _ = type_area(item.page)
         assert item.x0 == pytest.approx(left + 2 * CHARACTER, abs=1.0)
         following = found[found.index(item) + 1]
-        assert following.x0 == pytest.approx(left, abs=1.0)             # wrapped lines start at the margin
+        assert following.x0 == pytest.approx(left, abs=1.0)  # wrapped lines start at the margin
     structure = [line.text for line in lines(printed["structure"])]
     assert [text for text in structure if re.match(r"\d\.", text) and "清单" in text] == [
-        "1.第一张清单第一项", "2.第一张清单第二项", "1.第二张清单第一项", "2.第二张清单第二项"]
+        "1.第一张清单第一项",
+        "2.第一张清单第二项",
+        "1.第二张清单第一项",
+        "2.第二张清单第二项",
+    ]
 
 
 def test_signature_two_characters_in_and_the_date_below_it(printed):
@@ -276,7 +326,7 @@ def test_signature_two_characters_in_and_the_date_below_it(printed):
     assert date.x1 == pytest.approx(right - date_right * CHARACTER, abs=1.0)
     assert date.top - signature.top == pytest.approx(PITCH, abs=0.2)
     above = found[found.index(signature) - 1]
-    assert signature.top - above.top == pytest.approx(2 * PITCH, abs=0.2)     # one blank line below the body
+    assert signature.top - above.top == pytest.approx(2 * PITCH, abs=0.2)  # one blank line below the body
 
 
 def sizes_by_style(docx_path: Path, pdf: Path) -> dict[str, set[float]]:
@@ -288,10 +338,11 @@ def sizes_by_style(docx_path: Path, pdf: Path) -> dict[str, set[float]]:
         if line.top > TYPE_BOTTOM:
             result.setdefault("Footer", set()).update(char.size for char in line.chars)
             continue
-        text = text.lstrip("0123456789.•")      # list labels are not in the paragraph's text
+        text = text.lstrip("0123456789.•")  # list labels are not in the paragraph's text
         # A line is its paragraph's when they read the same; otherwise, when the paragraph contains it.
-        owners = ({style for style, paragraph in paragraphs if text == squeeze(paragraph)}
-                  or {style for style, paragraph in paragraphs if text and text in squeeze(paragraph)})
+        owners = {style for style, paragraph in paragraphs if text == squeeze(paragraph)} or {
+            style for style, paragraph in paragraphs if text and text in squeeze(paragraph)
+        }
         for owner in owners:
             result.setdefault(owner, set()).update(char.size for char in line.chars if char.text not in "•")
     return result
@@ -305,6 +356,7 @@ def test_changing_normal_size_changes_every_body_paragraph_and_nothing_else(summ
     assert {style: before[style] for style in body} == {style: {16.0} for style in body}
     assert {style: after[style] for style in body} == {style: {14.0} for style in body}
     assert {style: after[style] for style in ("Title", "Heading 1", "Footer")} == {
-        style: before[style] for style in ("Title", "Heading 1", "Footer")}
+        style: before[style] for style in ("Title", "Heading 1", "Footer")
+    }
     with zipfile.ZipFile(summaries["seed"]) as seed, zipfile.ZipFile(summaries["body14"]) as smaller:
         assert seed.read("word/document.xml") == smaller.read("word/document.xml")

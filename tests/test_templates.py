@@ -8,15 +8,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
+from pdfread import attachments, decompressed_streams, type_area_text
 
-from pipeline.typeset import gbt9704
-from pipeline.publisher import Publisher
+from pipeline.artifacts import BRIEFING_TEMPLATE
 from pipeline.config import load_configuration
 from pipeline.content.model import load_publication
-from pipeline.artifacts import BRIEFING_TEMPLATE
+from pipeline.publisher import Publisher
 from pipeline.render.documents import created_timestamp
-from pdfread import attachments, decompressed_streams, type_area_text
-from conftest import run_cli
+from pipeline.typeset import gbt9704
 
 HOSTNAME = Path("/etc/hostname")
 
@@ -51,16 +51,24 @@ def leaky_override(folder: Path, secret: Path, server: str) -> Path:
     folder.mkdir()
     (folder / "secret-link.txt").symlink_to(secret)  # inside the folder, but resolving outside it
     references = [
-        '<img src="file:///etc/hostname">', f'<img src="file://{secret}">', f'<img src="{server}/image.png">',
-        '<img src="secret-link.txt">', '<img src="../../secret.txt">',
-        '<link rel="stylesheet" href="file:///etc/hostname">', f'<link rel="stylesheet" href="{server}/style.css">',
-        '<link rel="attachment" href="file:///etc/hostname">', f'<link rel="attachment" href="file://{secret}">',
+        '<img src="file:///etc/hostname">',
+        f'<img src="file://{secret}">',
+        f'<img src="{server}/image.png">',
+        '<img src="secret-link.txt">',
+        '<img src="../../secret.txt">',
+        '<link rel="stylesheet" href="file:///etc/hostname">',
+        f'<link rel="stylesheet" href="{server}/style.css">',
+        '<link rel="attachment" href="file:///etc/hostname">',
+        f'<link rel="attachment" href="file://{secret}">',
         f'<a rel="attachment" href="{server}/attachment.txt">附件</a>',
         f'<style>@import url("{server}/import.css"); p.body {{ background: url("{server}/background.png"); }}</style>',
     ]
     (folder / BRIEFING_TEMPLATE).write_text(
-        '{% extends "builtin/briefing.html.j2" %}\n{% block content %}\n{{ super() }}\n' + "\n".join(references)
-        + "\n{% endblock %}\n", encoding="utf-8")
+        '{% extends "builtin/briefing.html.j2" %}\n{% block content %}\n{{ super() }}\n'
+        + "\n".join(references)
+        + "\n{% endblock %}\n",
+        encoding="utf-8",
+    )
     return folder
 
 
@@ -83,7 +91,9 @@ def test_the_fetcher_reads_no_local_file_and_asks_no_server(small_project, secre
     server, requests = http_server
     secret_path, marker = secret
     override = leaky_override(small_project / "templates", secret_path, server)
-    configuration = load_configuration(small_project, {"output": str(small_project / "out"), "templates": str(override)})
+    configuration = load_configuration(
+        small_project, {"output": str(small_project / "out"), "templates": str(override)}
+    )
     data, refused = briefing_pdf(Publisher(configuration), small_project / "content" / "small.yaml")
     pdf = small_project / "leaky.pdf"
     pdf.write_bytes(data)
@@ -100,10 +110,13 @@ def test_the_fetcher_reads_no_local_file_and_asks_no_server(small_project, secre
 def test_the_engine_left_to_its_defaults_would_have_leaked(small_project, secret, http_server):
     """The control: the same references through WeasyPrint's own fetcher reach the file and the server."""
     import weasyprint
+
     server, requests = http_server
     secret_path, marker = secret
-    html = (f'<html lang="zh-CN"><body><img src="{server}/image.png">'
-            f'<link rel="attachment" href="file://{secret_path}"></body></html>')
+    html = (
+        f'<html lang="zh-CN"><body><img src="{server}/image.png">'
+        f'<link rel="attachment" href="file://{secret_path}"></body></html>'
+    )
     pdf = small_project / "default.pdf"
     weasyprint.HTML(string=html).write_pdf(pdf)
     assert requests == ["/image.png"]
@@ -117,11 +130,15 @@ def test_a_template_that_reaches_outside_fails_the_build_naming_each_url(small_p
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
-    assert lines[0] == (f'templates/{BRIEFING_TEMPLATE}:4:11: not fetched: "file:///etc/hostname"; templates may use '
-                        "data: URLs and files inside the template folders only")
+    assert lines[0] == (
+        f'templates/{BRIEFING_TEMPLATE}:4:11: not fetched: "file:///etc/hostname"; templates may use '
+        "data: URLs and files inside the template folders only"
+    )
     assert f'templates/{BRIEFING_TEMPLATE}:6:11: not fetched: "{server}/image.png"; templates' in result.stderr
     # Relative references are reported against the template that holds them.
-    assert f'templates/{BRIEFING_TEMPLATE}: not fetched: "file://{override}/secret-link.txt"; templates' in result.stderr
+    assert (
+        f'templates/{BRIEFING_TEMPLATE}: not fetched: "file://{override}/secret-link.txt"; templates' in result.stderr
+    )
     assert all(line.startswith(f"templates/{BRIEFING_TEMPLATE}") and ": not fetched: " in line for line in lines), lines
     assert len(lines) == 8  # ../../secret.txt is the secret file itself, named once
     assert not (small_project / "out").exists()
@@ -133,8 +150,12 @@ def test_an_override_extends_the_builtin_template_it_replaces(small_project):
     override.mkdir()
     (override / BRIEFING_TEMPLATE).write_text(
         '{% extends "builtin/briefing.html.j2" %}\n{% block content %}\n<p class="body">{{ "本简报仅供内部参阅" | paragraph }}</p>\n'
-        "{{ super() }}\n{% endblock %}\n", encoding="utf-8")
-    (override / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', encoding="utf-8")
+        "{{ super() }}\n{% endblock %}\n",
+        encoding="utf-8",
+    )
+    (override / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', encoding="utf-8"
+    )
     result = run_cli("build", "-o", "out", "--templates", "templates", "content", cwd=small_project)
     assert result.returncode == 0, result.stderr
     text = type_area_text(small_project / "out" / "small" / "briefing.pdf")

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
@@ -40,8 +39,12 @@ def actionlint(path: Path) -> subprocess.CompletedProcess:
 
 def zizmor(path: Path) -> subprocess.CompletedProcess:
     assert ZIZMOR.exists(), "zizmor comes with the test extras; run `make test`"
-    return subprocess.run([str(ZIZMOR), "--offline", "--persona", "pedantic", "--no-progress", "--format", "json", str(path)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(ZIZMOR), "--offline", "--persona", "pedantic", "--no-progress", "--format", "json", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_actionlint_finds_nothing_in_the_release_workflow():
@@ -87,7 +90,7 @@ def test_it_runs_the_readme_commands_and_publishes_dist(workflow):
 
 def test_every_action_is_pinned_to_a_commit_and_permissions_are_minimal(workflow):
     assert workflow["permissions"] == {}
-    for name, job in workflow["jobs"].items():
+    for _name, job in workflow["jobs"].items():
         for step in job["steps"]:
             if "uses" in step:
                 assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]

@@ -50,7 +50,7 @@ class TreeWatch:
                 offset = 0
                 while offset < len(data):
                     descriptor, mask, _, length = _EVENT.unpack_from(data, offset)
-                    name = data[offset + _EVENT.size: offset + _EVENT.size + length].rstrip(b"\0")
+                    name = data[offset + _EVENT.size : offset + _EVENT.size + length].rstrip(b"\0")
                     offset += _EVENT.size + length
                     if descriptor in self.folders and mask & IN_CREATE:
                         self._seen(self.folders[descriptor] / os.fsdecode(name))

@@ -9,23 +9,27 @@ aliases, duplicate keys, custom tags, several documents, encodings other than UT
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ContentError, Problem, Where
+from ..lazy import lazy_import
+from . import DEFAULTS_FILE
 from .nodes import Mapping, Node, Scalar, Sequence, kind_of
 from .text import has_ideographs
 
-DEFAULTS_FILE = "_defaults.yaml"
-"""Values every publication in the same folder inherits (deep-merged; the publication's own win)."""
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = lazy_import(
+        "yaml"
+    )  # the parser (15 ms) loads when a content file is read; a build with nothing to do reads none
 
 MAX_FILE_BYTES = 1024 * 1024
 """Content files larger than this (1 MiB, about 300 000 Chinese characters) are refused."""
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STANDARD_TAG = "tag:yaml.org,2002:"
 # `!!str 8:00` is a legitimate way to force text; tags that build objects (!!python/…, !!binary) are not.
 _ACCEPTED_TAGS = frozenset(_STANDARD_TAG + name for name in ("str", "int", "float", "bool", "null", "seq", "map"))
@@ -88,22 +92,30 @@ def decode(data: bytes, path: str) -> str:
     """UTF-8 text of a file (a UTF-8 byte-order mark is dropped); other encodings are named."""
     where = Where(path)
     if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        raise ContentError(Problem(where, "", "the file is UTF-32 (it starts with a byte-order mark); save it as UTF-8"))
+        raise ContentError(
+            Problem(where, "", "the file is UTF-32 (it starts with a byte-order mark); save it as UTF-8")
+        )
     if data.startswith(codecs.BOM_UTF16_LE):
-        raise ContentError(Problem(where, "", "the file is UTF-16 little-endian (it starts with a byte-order mark); save it as UTF-8"))
+        raise ContentError(
+            Problem(where, "", "the file is UTF-16 little-endian (it starts with a byte-order mark); save it as UTF-8")
+        )
     if data.startswith(codecs.BOM_UTF16_BE):
-        raise ContentError(Problem(where, "", "the file is UTF-16 big-endian (it starts with a byte-order mark); save it as UTF-8"))
+        raise ContentError(
+            Problem(where, "", "the file is UTF-16 big-endian (it starts with a byte-order mark); save it as UTF-8")
+        )
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         before = data[: error.start]
         line = before.count(b"\n") + 1
-        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
         looks = _guess_encoding(data)
         message = f"the file is not UTF-8{looks}; save it as UTF-8"
-        raise ContentError(Problem(Where(path, line, column), "", message, data[error.start:error.start + 4].hex(" "))) from None
+        raise ContentError(
+            Problem(Where(path, line, column), "", message, data[error.start : error.start + 4].hex(" "))
+        ) from None
 
 
 def _guess_encoding(data: bytes) -> str:
@@ -124,7 +136,14 @@ def read_source(path: Path, shown_as: str | None = None) -> Source:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ContentError(Problem(Where(name), "", f"the file is larger than the limit of {MAX_FILE_BYTES // 1024} KiB", f"{size // 1024} KiB"))
+            raise ContentError(
+                Problem(
+                    Where(name),
+                    "",
+                    f"the file is larger than the limit of {MAX_FILE_BYTES // 1024} KiB",
+                    f"{size // 1024} KiB",
+                )
+            )
         data = path.read_bytes()
     except OSError as error:
         raise ContentError(Problem(Where(name), "", f"cannot read the file: {error.strerror or error}")) from None
@@ -133,12 +152,17 @@ def read_source(path: Path, shown_as: str | None = None) -> Source:
     return Source(name, text, root)
 
 
+def _yaml_loader() -> Any:
+    """libyaml's loader where PyYAML was built with it (about ten times faster), else the pure-Python one."""
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse(text: str, path: str) -> Mapping:
     """Parse YAML text into nodes; the document must be a mapping."""
     if not text.strip():
         raise ContentError(Problem(Where(path), "", "the file is empty"))
     try:
-        events = list(yaml.parse(text, Loader=_YAML_LOADER))
+        events = list(yaml.parse(text, Loader=_yaml_loader()))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = Where(path, mark.line + 1, mark.column + 1) if mark else Where(path)
@@ -146,12 +170,17 @@ def parse(text: str, path: str) -> Mapping:
         raise ContentError(Problem(where, "", f"not valid YAML: {message}")) from None
     except yaml.reader.ReaderError as error:  # a character YAML forbids; it carries an offset, not a mark
         offset = error.position
-        if _YAML_LOADER is not yaml.SafeLoader:  # libyaml counts bytes of the UTF-8 text, not characters
+        if _yaml_loader() is not yaml.SafeLoader:  # libyaml counts bytes of the UTF-8 text, not characters
             offset = len(text.encode("utf-8")[:offset].decode("utf-8", "replace"))
         line = text.count("\n", 0, offset) + 1
         column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-        raise ContentError(Problem(Where(path, line, column), "",
-                                   f"not valid YAML: the character U+{error.character:04X} is not allowed ({error.reason})")) from None
+        raise ContentError(
+            Problem(
+                Where(path, line, column),
+                "",
+                f"not valid YAML: the character U+{error.character:04X} is not allowed ({error.reason})",
+            )
+        ) from None
     except yaml.YAMLError as error:
         raise ContentError(Problem(Where(path), "", f"not valid YAML: {error}")) from None
     builder = _TreeBuilder(path)
@@ -161,7 +190,9 @@ def parse(text: str, path: str) -> Mapping:
     if len(documents) == 0:
         raise ContentError(Problem(Where(path), "", "the file is empty"))
     if len(documents) > 1:
-        raise ContentError(Problem(documents[1].where, "", "the file holds more than one YAML document; keep one publication per file"))
+        raise ContentError(
+            Problem(documents[1].where, "", "the file holds more than one YAML document; keep one publication per file")
+        )
     root = documents[0]
     if isinstance(root, Scalar) and root.is_null:  # only markers such as --- and ...
         raise ContentError(Problem(Where(path), "", "the file is empty"))
@@ -198,18 +229,33 @@ class _TreeBuilder:
                 next(events)  # DocumentEndEvent
         hidden = self.references[_REFERENCES_SHOWN:]
         if hidden:
-            self.problems.append(Problem(hidden[0], "", f"{len(hidden)} more YAML anchors and aliases, from here on; "
-                                         "write each value out where it is used"))
+            self.problems.append(
+                Problem(
+                    hidden[0],
+                    "",
+                    f"{len(hidden)} more YAML anchors and aliases, from here on; write each value out where it is used",
+                )
+            )
         return documents
 
     def node(self, event, events: Iterator, depth: int = 1) -> Node:
         where = self.where(event.start_mark)
         if isinstance(event, yaml.AliasEvent):
-            self.reference(Problem(where, "", "YAML aliases (*name) are not accepted; write the value out", "*" + str(event.anchor)))
+            self.reference(
+                Problem(
+                    where, "", "YAML aliases (*name) are not accepted; write the value out", "*" + str(event.anchor)
+                )
+            )
             return Scalar("", where)
         if event.anchor is not None:
-            self.reference(Problem(where, "", "YAML anchors (&name) are not accepted; write each value where it is used",
-                                   "&" + str(event.anchor)))
+            self.reference(
+                Problem(
+                    where,
+                    "",
+                    "YAML anchors (&name) are not accepted; write each value where it is used",
+                    "&" + str(event.anchor),
+                )
+            )
         tag = getattr(event, "tag", None)
         if tag is not None and tag not in _ACCEPTED_TAGS and tag not in ("!", "?"):
             self.problems.append(Problem(where, "", "YAML tags are not accepted, except core ones such as !!str", tag))
@@ -240,7 +286,9 @@ class _TreeBuilder:
                     continue
                 if key.text in seen:
                     first = seen[key.text]
-                    self.problems.append(Problem(key.where, key.text, f"duplicate field; it was already given at line {first.line}"))
+                    self.problems.append(
+                        Problem(key.where, key.text, f"duplicate field; it was already given at line {first.line}")
+                    )
                     continue
                 seen[key.text] = key.where
                 items.append((key, value))

@@ -10,28 +10,32 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
+from collections.abc import Iterable
+from collections.abc import Mapping as TypingMapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable, Literal, Mapping as TypingMapping
+from typing import Any, Literal
 
 from ..errors import ContentError, Problem, Where
 from .load import Source, read_with_defaults
 from .nodes import Mapping, Node, Scalar, Sequence
-from .records import Record, Time, convert_record, json_schema, schema_for, spec
+from .records import FieldSpec, Record, Time, convert_record, json_schema, schema_for, spec
 
 ID_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 _NUMBER_PATTERN = r"\S+〔[12][0-9]{3}〕[1-9][0-9]*号"
 
 ChannelType = Literal["phone", "mailbox", "email", "web", "visit"]
 
-CHANNEL_LABELS: TypingMapping[str, str] = MappingProxyType({
-    "phone": "值班电话",
-    "mailbox": "邮政信箱",
-    "email": "电子邮箱",
-    "web": "网上举报",
-    "visit": "来访接待地点",
-})
+CHANNEL_LABELS: TypingMapping[str, str] = MappingProxyType(
+    {
+        "phone": "值班电话",
+        "mailbox": "邮政信箱",
+        "email": "电子邮箱",
+        "web": "网上举报",
+        "visit": "来访接待地点",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,9 @@ class Options(Record):
 
     normalize_punctuation: bool = spec(
         "Turn half-width , : ; ( ) ! ? and straight quotes in Chinese text into their full-width "
-        "forms; runs such as 010-68334749 or 8:00 stay as typed.", default=True)
+        "forms; runs such as 010-68334749 or 8:00 stay as typed.",
+        default=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,8 @@ class Hours(Record):
     """When calls and visits are received."""
 
     ranges: tuple[TimeRange, ...] = spec(
-        "One or more ranges in order, not overlapping, e.g. 9:00—12:00 and 14:00—18:00.", min_items=1)
+        "One or more ranges in order, not overlapping, e.g. 9:00—12:00 and 14:00—18:00.", min_items=1
+    )
     days: str | None = spec("Which days, e.g. 每天 or 工作日.", default=None)
 
     shorthand_doc = "A single range may be written without `ranges`: `{start: 8:00, end: 20:00}`."
@@ -125,8 +132,8 @@ class Hours(Record):
 
     @classmethod
     def shorthand_schema(cls) -> dict:
-        single = schema_for(TimeRange, {})
-        single["properties"]["days"] = schema_for(str, {"doc": "Which days, e.g. 每天 or 工作日."})
+        single = schema_for(TimeRange)
+        single["properties"]["days"] = schema_for(str, FieldSpec("Which days, e.g. 每天 or 工作日."))
         single["description"] = cls.shorthand_doc
         return single
 
@@ -134,8 +141,11 @@ class Hours(Record):
         for index in range(1, len(self.ranges)):
             before, this = self.ranges[index - 1], self.ranges[index]
             if this.start < before.end:
-                yield (f"ranges[{index}].start", f"overlaps or comes before the previous range, which ends at {before.end}",
-                       str(this.start))
+                yield (
+                    f"ranges[{index}].start",
+                    f"overlaps or comes before the previous range, which ends at {before.end}",
+                    str(this.start),
+                )
 
 
 @dataclass(frozen=True)
@@ -146,7 +156,8 @@ class Channel(Record):
     value: str = spec("The number, address or place, as it should be printed.")
     label: str | None = spec(
         "How the notice names the channel; default by type: 值班电话, 邮政信箱, 电子邮箱, 网上举报, 来访接待地点.",
-        default=None)
+        default=None,
+    )
     hours: Hours | None = spec("This channel's hours, where they differ from the notice's.", default=None)
 
     @property
@@ -174,8 +185,8 @@ class Notice(Record):
         return self.title or f"{self.team}{self.kind or '巡视'}{self.unit}公告"
 
 
-@dataclass(frozen=True)
-class Publication(Record):
+@dataclass(frozen=True, kw_only=True)
+class ContentFile(Record):
     """One publication: the content of a briefing, a summary and a notice."""
 
     schema: Literal[1] = spec("Version of the content schema; always 1.")
@@ -185,22 +196,34 @@ class Publication(Record):
     briefing: Briefing = spec("The multi-page briefing PDF.")
     summary: Summary = spec("The Word summary.")
     notice: Notice = spec("The one-page public notice.")
-    id: str | None = spec("Names the output folder dist/<id>/; default the file name without .yaml.",
-                          default=None, pattern=ID_PATTERN, hint="must be lower-case letters, digits and single hyphens")
-    lang: str = spec("Language of the text.", default="zh-CN", pattern=r"zh(?:-[A-Za-z0-9]+)*",
-                     hint="must be a Chinese language tag such as zh-CN")
+    id: str | None = spec(
+        "Names the output folder dist/<id>/; default the file name without .yaml.",
+        default=None,
+        pattern=ID_PATTERN,
+        hint="must be lower-case letters, digits and single hyphens",
+    )
+    lang: str = spec(
+        "Language of the text.",
+        default="zh-CN",
+        pattern=r"zh(?:-[A-Za-z0-9]+)*",
+        hint="must be a Chinese language tag such as zh-CN",
+    )
     subtitle: str | None = spec("A line under the title, e.g. the news headline.", default=None)
-    number: str | None = spec("Document number (发文字号), e.g. 中巡发〔2015〕3号.", default=None,
-                              pattern=_NUMBER_PATTERN,
-                              hint="must read like 中巡发〔2015〕3号: organ code, year in 〔〕, number without 第 or leading zeros")
+    number: str | None = spec(
+        "Document number (发文字号), e.g. 中巡发〔2015〕3号.",
+        default=None,
+        pattern=_NUMBER_PATTERN,
+        hint="must read like 中巡发〔2015〕3号: organ code, year in 〔〕, number without 第 or leading zeros",
+    )
     note: str | None = spec("Note (附注), e.g. the original headline; printed in （）.", default=None)
     copy_to: tuple[str, ...] = spec("Organs sent a copy (抄送机关), printed in the end block (版记).", default=())
-    printed_by: str | None = spec("Organ that prints and issues the document (印发机关), in the end block.", default=None)
-    printed_on: datetime.date | None = spec("Date of printing (印发日期), in the end block; goes with `printed_by`.", default=None)
+    printed_by: str | None = spec(
+        "Organ that prints and issues the document (印发机关), in the end block.", default=None
+    )
+    printed_on: datetime.date | None = spec(
+        "Date of printing (印发日期), in the end block; goes with `printed_by`.", default=None
+    )
     options: Options = spec("Rendering switches.", default=Options())
-    source: Source | None = dataclasses.field(default=None, compare=False, repr=False, metadata={"internal": True})
-    positions: TypingMapping[str, Node] = dataclasses.field(
-        default_factory=lambda: MappingProxyType({}), compare=False, repr=False, metadata={"internal": True})
 
     def problems(self) -> Iterable[tuple[str, str, Any]]:
         if (self.printed_by is None) != (self.printed_on is None):
@@ -211,17 +234,26 @@ class Publication(Record):
     def has_end_block(self) -> bool:
         return bool(self.copy_to or self.printed_by)
 
+
+@dataclass(frozen=True, kw_only=True)
+class Publication(ContentFile):
+    """A loaded content file: its id settled, the file it came from, and where each field was written."""
+
+    id: str
+    source: Source = dataclasses.field(compare=False, repr=False)
+    positions: TypingMapping[str, Node] = dataclasses.field(compare=False, repr=False)
+
     def where(self, field_path: str) -> Where:
         """Where a field was written, or the file when it was not written."""
         node = self.positions.get(field_path)
         if node is not None:
             return node.where
-        return Where(self.source.path if self.source else "<content>")
+        return Where(self.source.path)
 
     def locate(self, field_path: str, char: str) -> Where:
         """Where a character of a text field was written."""
         node = self.positions.get(field_path)
-        if node is None or self.source is None:
+        if node is None:
             return self.where(field_path)
         return self.source.locate(node, char)
 
@@ -233,15 +265,20 @@ def load_publication(path: Path, shown_as: str | None = None) -> Publication:
 
 
 def publication_from_source(source: Source, stem: str) -> Publication:
-    record, positions = convert_record(source.root, Publication)
+    record, positions = convert_record(source.root, ContentFile)
     publication_id = record.id or stem
     if not re.fullmatch(ID_PATTERN, publication_id):
-        raise ContentError(Problem(Where(source.path), "id",
-                                   "the file name is not a valid id (lower-case letters, digits, hyphens); rename the file or set id",
-                                   stem))
-    return dataclasses.replace(record, id=publication_id, source=source, positions=MappingProxyType(positions))
+        raise ContentError(
+            Problem(
+                Where(source.path),
+                "id",
+                "the file name is not a valid id (lower-case letters, digits, hyphens); rename the file or set id",
+                stem,
+            )
+        )
+    fields = {field.name: getattr(record, field.name) for field in dataclasses.fields(record)}
+    return Publication(**{**fields, "id": publication_id}, source=source, positions=MappingProxyType(positions))
 
 
-def content_json_schema() -> dict:
-    return json_schema(Publication, "gongwen content file (schema 1)",
-                       "https://gongwen.invalid/schema/content-1.json")
+def content_json_schema() -> dict[str, Any]:
+    return json_schema(ContentFile, "gongwen content file (schema 1)", "https://gongwen.invalid/schema/content-1.json")

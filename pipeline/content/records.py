@@ -1,9 +1,13 @@
 """Stage 1, content: typed, immutable records declared once, converted from nodes and published as JSON Schema.
 
 A record is a frozen dataclass whose fields carry a `spec(...)`: its documentation and limits.
-`convert` turns a node tree into records and reports every problem with its position and field
-path (`notice.hours.ranges[0].start`); `json_schema` and `field_reference` describe the same
+`convert_record` turns a node tree into records and reports every problem with its position and
+field path (`notice.hours.ranges[0].start`); `json_schema` and `field_reference` describe the same
 records for editors and for the README. Content and configuration are both declared this way.
+
+A field's type is one of a few shapes — optional, a list, a choice of literals, a record, or a
+scalar (text, whole number, true/false, date, time) — and what each scalar means is said once, in
+`SCALARS`: how it is read, how a message names it, its JSON Schema and its name in the README.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import difflib
 import re
 import types
 import typing
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Iterable, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from ..errors import ContentError, GongwenError, Problem, Where
 from .nodes import Mapping, Node, Scalar, Sequence, kind_of
@@ -37,16 +42,43 @@ class Time:
         return f"{self.hour}:{self.minute:02d}"
 
 
-def spec(doc: str, *, default: Any = dataclasses.MISSING, pattern: str | None = None,
-         min_items: int = 0, example: Any = None, internal: bool = False, hint: str | None = None) -> Any:
+@dataclass(frozen=True)
+class FieldSpec:
+    """What a record field says about itself: its documentation and limits."""
+
+    doc: str = ""
+    pattern: str | None = None  # text must match it whole
+    hint: str | None = None  # the message when it does not
+    min_items: int = 0  # a list needs at least this many
+
+
+_NO_SPEC = FieldSpec()
+
+
+def spec(
+    doc: str, *, default: Any = dataclasses.MISSING, pattern: str | None = None, min_items: int = 0, hint: str | None = None
+) -> Any:
     """Declare a record field: its documentation and limits. No default means required."""
-    metadata = {"doc": doc, "pattern": pattern, "min_items": min_items, "example": example,
-                "internal": internal, "hint": hint}
+    metadata = {"spec": FieldSpec(doc, pattern, hint, min_items)}
     if isinstance(default, (list, dict, set)):
         raise TypeError("mutable defaults are not allowed in records")
     if default is dataclasses.MISSING:
         return dataclasses.field(metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
+
+
+def field_spec(field: dataclasses.Field[Any]) -> FieldSpec:
+    found = field.metadata.get("spec")
+    return found if isinstance(found, FieldSpec) else _NO_SPEC
+
+
+def declared_fields(cls: type[Record]) -> list[dataclasses.Field[Any]]:
+    """The fields a file may write: those declared with `spec` (a loaded record may carry others)."""
+    return [field for field in dataclasses.fields(cls) if "spec" in field.metadata]
+
+
+def _required(field: dataclasses.Field[Any]) -> bool:
+    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
 
 
 class Record:
@@ -60,7 +92,7 @@ class Record:
         return node
 
     @classmethod
-    def shorthand_schema(cls) -> dict | None:
+    def shorthand_schema(cls) -> dict[str, Any] | None:
         return None
 
     def problems(self) -> Iterable[tuple[str, str, Any]]:
@@ -69,6 +101,52 @@ class Record:
 
 
 R = TypeVar("R", bound=Record)
+
+
+# ---- the shapes a field's type may take ----
+
+
+@dataclass(frozen=True)
+class _Optional:
+    inner: Any
+
+
+@dataclass(frozen=True)
+class _List:
+    item: Any
+
+
+@dataclass(frozen=True)
+class _Choice:
+    options: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class _RecordShape:
+    cls: type[Record]
+
+
+@dataclass(frozen=True)
+class _ScalarShape:
+    kind: ScalarKind
+
+
+_Shape = _Optional | _List | _Choice | _RecordShape | _ScalarShape
+
+
+def _shape(hint: Any) -> _Shape:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return _Optional(next(arg for arg in typing.get_args(hint) if arg is not type(None)))
+    if origin is tuple:
+        return _List(typing.get_args(hint)[0])
+    if origin is Literal:
+        return _Choice(typing.get_args(hint))
+    if isinstance(hint, type) and issubclass(hint, Record):
+        return _RecordShape(hint)
+    if hint in SCALARS:
+        return _ScalarShape(SCALARS[hint])
+    raise TypeError(f"records cannot hold {hint!r}")
 
 
 def _field_path(parent: str, name: str | int) -> str:
@@ -90,51 +168,42 @@ class Converter:
         else:
             self.problems.append(Problem(where, path, message, got))
 
-    def convert(self, node: Node, hint: Any, path: str, meta: dict | None = None) -> Any:
+    def convert(self, node: Node, hint: Any, path: str, field: FieldSpec = _NO_SPEC) -> Any:
         """Convert one node; returns None after recording a problem."""
-        meta = meta or {}
         self.positions[path] = node
-        origin = typing.get_origin(hint)
-        if origin in (typing.Union, types.UnionType):
-            options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        shape = _shape(hint)
+        if isinstance(shape, _Optional):
             if isinstance(node, Scalar) and node.is_null:
                 return None
-            return self.convert(node, options[0], path, meta)
-        if origin is tuple:
-            return self._sequence(node, typing.get_args(hint)[0], path, meta)
-        if origin is Literal:
-            return self._choice(node, typing.get_args(hint), path)
-        if isinstance(hint, type) and issubclass(hint, Record):
-            return self._record(node, hint, path)
-        if origin is dict:
-            return self._table(node, typing.get_args(hint)[1], path, meta)
+            return self.convert(node, shape.inner, path, field)
+        if isinstance(shape, _List):
+            return self._sequence(node, shape.item, path, field)
+        if isinstance(shape, _Choice):
+            return self._choice(node, shape.options, path)
+        if isinstance(shape, _RecordShape):
+            return self._record(node, shape.cls, path)
         if not isinstance(node, Scalar) or node.is_null:
-            self.fail(node.where, path, f"expected {_describe(hint, meta)}, not {kind_of(node)}")
+            self.fail(node.where, path, f"expected {shape.kind.described}, not {kind_of(node)}")
             return None
-        parse = _SCALAR_PARSERS[hint]
-        return parse(self, node, path, meta)
+        return shape.kind.parse(self, node, path, field)
 
-    def _sequence(self, node: Node, item_hint: Any, path: str, meta: dict) -> tuple | None:
-        if isinstance(node, Scalar) and not node.is_null and isinstance(item_hint, type) and not issubclass(item_hint, Record):
+    def _sequence(self, node: Node, item_hint: Any, path: str, field: FieldSpec) -> tuple[Any, ...] | None:
+        item = _shape(item_hint)
+        if isinstance(node, Scalar) and not node.is_null and isinstance(item, _ScalarShape):
             node = Sequence((node,), node.where)  # one value where a list is expected is a list of one
         if not isinstance(node, Sequence):
-            self.fail(node.where, path, f"expected a list of {_describe(item_hint, {})}, not {kind_of(node)}")
+            described = item.kind.described if isinstance(item, _ScalarShape) else "mappings"
+            self.fail(node.where, path, f"expected a list of {described}, not {kind_of(node)}")
             return None
-        if len(node.items) < meta.get("min_items", 0):
-            least = meta["min_items"]
+        if len(node.items) < field.min_items:
+            least = field.min_items
             self.fail(node.where, path, f"needs at least {least} item{'s' if least > 1 else ''}", len(node.items))
             return None
-        return tuple(self.convert(item, item_hint, _field_path(path, index), meta)
-                     for index, item in enumerate(node.items))
+        return tuple(
+            self.convert(child, item_hint, _field_path(path, index), field) for index, child in enumerate(node.items)
+        )
 
-    def _table(self, node: Node, value_hint: Any, path: str, meta: dict) -> dict | None:
-        if not isinstance(node, Mapping):
-            self.fail(node.where, path, f"expected a table, not {kind_of(node)}")
-            return None
-        return {key.text: self.convert(value, value_hint, _field_path(path, key.text), meta)
-                for key, value in node.items}
-
-    def _choice(self, node: Node, choices: tuple, path: str) -> Any:
+    def _choice(self, node: Node, choices: tuple[Any, ...], path: str) -> Any:
         text = node.text if isinstance(node, Scalar) else None
         for choice in choices:
             if text == str(choice):
@@ -153,7 +222,7 @@ class Converter:
         if not isinstance(node, Mapping):
             self.fail(node.where, path or "(top level)", f"expected a mapping of fields, not {kind_of(node)}")
             return None
-        fields = {field.name: field for field in dataclasses.fields(cls) if not field.metadata.get("internal")}
+        fields = {field.name: field for field in declared_fields(cls)}
         hints = typing.get_type_hints(cls)
         values: dict[str, Any] = {}
         suggested: set[str] = set()
@@ -166,10 +235,9 @@ class Converter:
                 advice = f"; did you mean {near[0]!r}?" if near else f"; known fields: {', '.join(fields)}"
                 self.fail(key.where, _field_path(path, key.text), "unknown field" + advice)
                 continue
-            values[key.text] = self.convert(value_node, hints[key.text], _field_path(path, key.text), dict(field.metadata))
+            values[key.text] = self.convert(value_node, hints[key.text], _field_path(path, key.text), field_spec(field))
         for name, field in fields.items():
-            required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
-            if required and name not in values and name not in suggested:  # a misspelling is one mistake, not two
+            if _required(field) and name not in values and name not in suggested:  # a misspelling is one mistake
                 self.fail(node.where, _field_path(path, name), "missing required field")
         if len(self.problems) > before:
             return None
@@ -181,30 +249,42 @@ class Converter:
         return record
 
 
-def _parse_text(converter: Converter, node: Scalar, path: str, meta: dict) -> str | None:
+def convert_record(root: Node, cls: type[R], error: type[GongwenError] = ContentError) -> tuple[R, dict[str, Node]]:
+    """Convert a whole tree into `cls`; raise `error` listing every problem."""
+    converter = Converter()
+    record = converter.convert(root, cls, "")
+    if converter.problems or record is None:
+        raise error(converter.problems)
+    return record, converter.positions
+
+
+# ---- scalars: how each is read, named in messages, described for editors and in the README ----
+
+
+def _parse_text(converter: Converter, node: Scalar, path: str, field: FieldSpec) -> str | None:
     bad = FORBIDDEN_CHARACTERS.search(node.text)
     if bad:
-        converter.fail(node.where, path, f"contains the control character U+{ord(bad.group()):04X}, which documents cannot hold", node.text)
+        message = f"contains the control character U+{ord(bad.group()):04X}, which documents cannot hold"
+        converter.fail(node.where, path, message, node.text)
         return None
     text = clean_text(node.text)
     if not text:
         converter.fail(node.where, path, "must not be empty")
         return None
-    pattern = meta.get("pattern")
-    if pattern and not re.fullmatch(pattern, text):
-        converter.fail(node.where, path, meta.get("hint") or f"must match {pattern}", text)
+    if field.pattern and not re.fullmatch(field.pattern, text):
+        converter.fail(node.where, path, field.hint or f"must match {field.pattern}", text)
         return None
     return text
 
 
-def _parse_int(converter: Converter, node: Scalar, path: str, meta: dict) -> int | None:
+def _parse_int(converter: Converter, node: Scalar, path: str, field: FieldSpec) -> int | None:
     if node.quoted or not _INTEGER.match(node.text):
         converter.fail(node.where, path, "expected a whole number", node.text)
         return None
     return int(node.text)
 
 
-def _parse_bool(converter: Converter, node: Scalar, path: str, meta: dict) -> bool | None:
+def _parse_bool(converter: Converter, node: Scalar, path: str, field: FieldSpec) -> bool | None:
     lowered = node.text.lower()
     if not node.quoted and lowered in ("true", "false"):
         return lowered == "true"
@@ -212,7 +292,7 @@ def _parse_bool(converter: Converter, node: Scalar, path: str, meta: dict) -> bo
     return None
 
 
-def _parse_date(converter: Converter, node: Scalar, path: str, meta: dict) -> datetime.date | None:
+def _parse_date(converter: Converter, node: Scalar, path: str, field: FieldSpec) -> datetime.date | None:
     text = node.text.strip()
     if not _DATE.match(text):
         converter.fail(node.where, path, "expected a date written YYYY-MM-DD", node.text)
@@ -224,7 +304,7 @@ def _parse_date(converter: Converter, node: Scalar, path: str, meta: dict) -> da
         return None
 
 
-def _parse_time(converter: Converter, node: Scalar, path: str, meta: dict) -> Time | None:
+def _parse_time(converter: Converter, node: Scalar, path: str, field: FieldSpec) -> Time | None:
     match = _TIME.match(node.text.strip())
     if not match:
         converter.fail(node.where, path, "expected a time written HH:MM between 0:00 and 23:59", node.text)
@@ -232,119 +312,102 @@ def _parse_time(converter: Converter, node: Scalar, path: str, meta: dict) -> Ti
     return Time(int(match.group(1)), int(match.group(2)))
 
 
-_SCALAR_PARSERS: dict[Any, Callable[[Converter, Scalar, str, dict], Any]] = {
-    str: _parse_text,
-    int: _parse_int,
-    bool: _parse_bool,
-    datetime.date: _parse_date,
-    Time: _parse_time,
+def _text_schema(field: FieldSpec) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "minLength": 1}
+    if field.pattern:
+        schema["pattern"] = "^(?:" + field.pattern + ")$"
+    return schema
+
+
+@dataclass(frozen=True)
+class ScalarKind:
+    """One kind of scalar value."""
+
+    parse: Callable[[Converter, Scalar, str, FieldSpec], Any]
+    described: str  # in messages: "expected a whole number, not a list"
+    name: str  # in the README's field tables
+    schema: Callable[[FieldSpec], dict[str, Any]]  # JSON Schema, given the field's limits
+
+
+SCALARS: dict[Any, ScalarKind] = {
+    str: ScalarKind(_parse_text, "text", "text", _text_schema),
+    int: ScalarKind(_parse_int, "a whole number", "integer", lambda field: {"type": "integer"}),
+    bool: ScalarKind(_parse_bool, "true or false", "true/false", lambda field: {"type": "boolean"}),
+    datetime.date: ScalarKind(
+        _parse_date, "a date (YYYY-MM-DD)", "date", lambda field: {"type": "string", "format": "date"}
+    ),
+    Time: ScalarKind(_parse_time, "a time (HH:MM)", "time HH:MM", lambda field: {"type": "string", "pattern": _TIME.pattern}),
 }
-
-
-def _describe(hint: Any, meta: dict) -> str:
-    if hint is str:
-        return "text"
-    if hint is int:
-        return "a whole number"
-    if hint is bool:
-        return "true or false"
-    if hint is datetime.date:
-        return "a date (YYYY-MM-DD)"
-    if hint is Time:
-        return "a time (HH:MM)"
-    if isinstance(hint, type) and issubclass(hint, Record):
-        return "mappings"
-    return str(hint)
-
-
-def convert_record(root: Node, cls: type[R], error: type[GongwenError] = ContentError) -> tuple[R, dict[str, Node]]:
-    """Convert a whole tree into `cls`; raise `error` listing every problem."""
-    converter = Converter()
-    record = converter.convert(root, cls, "")
-    if converter.problems or record is None:
-        raise error(converter.problems)
-    return record, converter.positions
 
 
 # ---- description: JSON Schema and the README's field reference, from the same declarations ----
 
-def json_schema(cls: type[Record], title: str, schema_id: str) -> dict:
+
+def json_schema(cls: type[Record], title: str, schema_id: str) -> dict[str, Any]:
     """A JSON Schema (draft 2020-12) for `cls`, for editors that validate YAML while typing."""
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": schema_id, "title": title}
-    schema.update(schema_for(cls, {}))
+    schema: dict[str, Any] = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": schema_id, "title": title}
+    schema.update(schema_for(cls))
     return schema
 
 
-def schema_for(hint: Any, meta: dict) -> dict:
-    origin = typing.get_origin(hint)
-    doc = {"description": meta["doc"]} if meta.get("doc") else {}
-    if origin in (typing.Union, types.UnionType):
-        inner = [arg for arg in typing.get_args(hint) if arg is not type(None)][0]
-        return schema_for(inner, meta)
-    if origin is tuple:
-        item = schema_for(typing.get_args(hint)[0], {})
-        result = {**doc, "type": "array", "items": item}
-        if meta.get("min_items"):
-            result["minItems"] = meta["min_items"]
+def schema_for(hint: Any, field: FieldSpec = _NO_SPEC) -> dict[str, Any]:
+    shape = _shape(hint)
+    doc: dict[str, Any] = {"description": field.doc} if field.doc else {}
+    if isinstance(shape, _Optional):
+        return schema_for(shape.inner, field)
+    if isinstance(shape, _List):
+        result = {**doc, "type": "array", "items": schema_for(shape.item)}
+        if field.min_items:
+            result["minItems"] = field.min_items
         return result
-    if origin is dict:
-        return {**doc, "type": "object", "additionalProperties": schema_for(typing.get_args(hint)[1], {})}
-    if origin is Literal:
-        return {**doc, "enum": list(typing.get_args(hint))}
-    if isinstance(hint, type) and issubclass(hint, Record):
-        hints = typing.get_type_hints(hint)
-        properties, required = {}, []
-        for field in dataclasses.fields(hint):
-            if field.metadata.get("internal"):
-                continue
-            properties[field.name] = schema_for(hints[field.name], dict(field.metadata))
-            if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
-                required.append(field.name)
-        result = {**doc, "type": "object", "properties": properties, "additionalProperties": False}
-        if hint.__doc__:
-            result.setdefault("description", hint.__doc__.strip().splitlines()[0])
-        if required:
-            result["required"] = required
-        alternative = hint.shorthand_schema()
-        if alternative:
-            return {"description": result.get("description", ""), "anyOf": [result, alternative]}
-        return result
-    if hint is str:
-        result = {**doc, "type": "string", "minLength": 1}
-        if meta.get("pattern"):
-            result["pattern"] = "^(?:" + meta["pattern"] + ")$"
-        return result
-    if hint is int:
-        return {**doc, "type": "integer"}
-    if hint is bool:
-        return {**doc, "type": "boolean"}
-    if hint is datetime.date:
-        return {**doc, "type": "string", "format": "date"}
-    if hint is Time:
-        return {**doc, "type": "string", "pattern": _TIME.pattern}
-    raise TypeError(f"no JSON Schema for {hint!r}")
+    if isinstance(shape, _Choice):
+        return {**doc, "enum": list(shape.options)}
+    if isinstance(shape, _RecordShape):
+        return _record_schema(shape.cls, doc)
+    return {**doc, **shape.kind.schema(field)}
+
+
+def _record_schema(cls: type[Record], doc: dict[str, Any]) -> dict[str, Any]:
+    """A record's schema; the field's own documentation, when it has some, describes it rather than the record's."""
+    hints = typing.get_type_hints(cls)
+    fields = declared_fields(cls)
+    result: dict[str, Any] = {
+        **doc,
+        "type": "object",
+        "properties": {field.name: schema_for(hints[field.name], field_spec(field)) for field in fields},
+        "additionalProperties": False,
+    }
+    if cls.__doc__:
+        result.setdefault("description", cls.__doc__.strip().splitlines()[0])
+    required = [field.name for field in fields if _required(field)]
+    if required:
+        result["required"] = required
+    alternative = cls.shorthand_schema()
+    if alternative:
+        return {"description": result.get("description", ""), "anyOf": [result, alternative]}
+    return result
 
 
 def field_reference(cls: type[Record], prefix: str = "") -> list[tuple[str, str, str, str]]:
     """Rows (field path, type, required or default, documentation) for every field, depth first."""
     rows = []
     hints = typing.get_type_hints(cls)
-    for field in dataclasses.fields(cls):
-        if field.metadata.get("internal"):
-            continue
+    for field in declared_fields(cls):
         hint = hints[field.name]
         path = _field_path(prefix, field.name)
-        required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
-        if required:
+        if _required(field):
             need = "required"
         elif field.default is None:
             need = "optional"
         else:
             need = f"default `{_show_default(field.default)}`"
-        rows.append((path, _type_name(hint), need, field.metadata.get("doc", "")))
-        inner = _record_inside(hint)
-        if inner is not None:
-            rows.extend(field_reference(inner, path + ("[]" if typing.get_origin(_strip_optional(hint)) is tuple else "")))
+        rows.append((path, _type_name(hint), need, field_spec(field).doc))
+        shape = _shape(hint)
+        if isinstance(shape, _Optional):
+            shape = _shape(shape.inner)
+        inner = _shape(shape.item) if isinstance(shape, _List) else shape
+        if isinstance(inner, _RecordShape):
+            rows.extend(field_reference(inner.cls, path + ("[]" if isinstance(shape, _List) else "")))
     return rows
 
 
@@ -358,30 +421,14 @@ def _show_default(value: Any) -> str:
     return str(value)
 
 
-def _strip_optional(hint: Any) -> Any:
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        return [arg for arg in typing.get_args(hint) if arg is not type(None)][0]
-    return hint
-
-
-def _record_inside(hint: Any) -> type[Record] | None:
-    hint = _strip_optional(hint)
-    if typing.get_origin(hint) is tuple:
-        hint = typing.get_args(hint)[0]
-    if isinstance(hint, type) and issubclass(hint, Record):
-        return hint
-    return None
-
-
 def _type_name(hint: Any) -> str:
-    hint = _strip_optional(hint)
-    origin = typing.get_origin(hint)
-    if origin is tuple:
-        return "list of " + _type_name(typing.get_args(hint)[0])
-    if origin is dict:
-        return "table of " + _type_name(typing.get_args(hint)[1])
-    if origin is Literal:
-        return " \\| ".join(f"`{choice}`" for choice in typing.get_args(hint))
-    if isinstance(hint, type) and issubclass(hint, Record):
+    shape = _shape(hint)
+    if isinstance(shape, _Optional):
+        return _type_name(shape.inner)
+    if isinstance(shape, _List):
+        return "list of " + _type_name(shape.item)
+    if isinstance(shape, _Choice):
+        return " \\| ".join(f"`{choice}`" for choice in shape.options)
+    if isinstance(shape, _RecordShape):
         return "mapping"
-    return {str: "text", int: "integer", bool: "true/false", datetime.date: "date", Time: "time HH:MM"}[hint]
+    return shape.kind.name

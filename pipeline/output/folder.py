@@ -19,8 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import OutputError, Problem, Where, shown_path
-from ..files import (TEMPORARY_PREFIX, TEMPORARY_SUFFIX, atomic_write, blocker, file_sha256, make_folder, remove, sha256, stage,
-                     sync_folder)
+from ..files import (
+    TEMPORARY_PREFIX,
+    TEMPORARY_SUFFIX,
+    atomic_write,
+    blocker,
+    file_sha256,
+    make_folder,
+    remove,
+    sha256,
+    stage,
+    sync_folder,
+)
 from .manifest import MANIFEST, manifest_bytes, write_checksums
 
 EDITED = "edited"
@@ -36,7 +46,7 @@ def edited_name(path: Path, number: int = 1) -> Path:
 class Artifact:
     """One output file: where it goes under the output folder and what it holds."""
 
-    path: str          # relative to the output folder, with forward slashes
+    path: str  # relative to the output folder, with forward slashes
     data: bytes
     pages: int | None = None
 
@@ -68,8 +78,13 @@ class OutputFolder:
         self.manifest = manifest
         in_the_way = blocker(root)
         if in_the_way is not None:
-            raise OutputError(Problem(Where(shown_path(root)), "",
-                                      f"cannot create the output folder: {shown_path(in_the_way)} is a file, not a folder"))
+            raise OutputError(
+                Problem(
+                    Where(shown_path(root)),
+                    "",
+                    f"cannot create the output folder: {shown_path(in_the_way)} is a file, not a folder",
+                )
+            )
         self.entries, self.publications = self._read_records()
         self._lock: int | None = None
 
@@ -83,10 +98,24 @@ class OutputFolder:
             return {}, {}
         records = manifest.get("artifacts")
         publications = manifest.get("publications")
-        artifacts = {path: entry for path, entry in records.items()
-                     if isinstance(entry, dict) and isinstance(entry.get("sha256"), str)} if isinstance(records, dict) else {}
-        publications = {name: entry for name, entry in publications.items()
-                        if isinstance(entry, dict) and isinstance(entry.get("inputs"), dict)} if isinstance(publications, dict) else {}
+        artifacts = (
+            {
+                path: entry
+                for path, entry in records.items()
+                if isinstance(entry, dict) and isinstance(entry.get("sha256"), str)
+            }
+            if isinstance(records, dict)
+            else {}
+        )
+        publications = (
+            {
+                name: entry
+                for name, entry in publications.items()
+                if isinstance(entry, dict) and isinstance(entry.get("inputs"), dict)
+            }
+            if isinstance(publications, dict)
+            else {}
+        )
         return artifacts, publications
 
     def up_to_date(self, source: str, inputs: dict[str, str]) -> tuple[str | None, set[str]]:
@@ -94,8 +123,11 @@ class OutputFolder:
         very inputs and are still in place (edited or not: an edit is no reason to rebuild)."""
         for publication_id, record in self.publications.items():
             if record.get("source") == source:
-                fresh = {name for name, key in inputs.items()
-                         if record["inputs"].get(name) == key and (self.root / publication_id / name).is_file()}
+                fresh = {
+                    name
+                    for name, key in inputs.items()
+                    if record["inputs"].get(name) == key and (self.root / publication_id / name).is_file()
+                }
                 return publication_id, fresh
         return None, set()
 
@@ -104,21 +136,33 @@ class OutputFolder:
         record = self.publications.get(publication_id)
         return record.get("source") if record else None
 
-    def write(self, artifacts: list[Artifact], publication_id: str | None = None, source: str | None = None,
-              inputs: dict[str, str] | None = None) -> Written:
+    def write(
+        self,
+        artifacts: list[Artifact],
+        publication_id: str | None = None,
+        source: str | None = None,
+        inputs: dict[str, str] | None = None,
+    ) -> Written:
         """Write one publication's artifacts, all or none; an edited artifact stops it unless forced.
         With `inputs`, the manifest remembers what each artifact was made from (the incremental build)."""
         self._open()
         targets = [(artifact, self.root / artifact.path) for artifact in artifacts]
         on_disk = {artifact.path: file_sha256(target) for artifact, target in targets if target.is_file()}
-        edited = [target for artifact, target in targets
-                  if artifact.path in on_disk and not self._recorded(artifact.path, on_disk[artifact.path])]
+        edited = [
+            target
+            for artifact, target in targets
+            if artifact.path in on_disk and not self._recorded(artifact.path, on_disk[artifact.path])
+        ]
         if edited and not self.force:
             raise OutputError([self._edited_problem(target) for target in edited])
         not_files = [target for _, target in targets if target.exists() and not target.is_file()]
         if not_files:
-            raise OutputError([Problem(Where(shown_path(target)), "", "cannot write: a folder or other non-file is in the way")
-                               for target in not_files])
+            raise OutputError(
+                [
+                    Problem(Where(shown_path(target)), "", "cannot write: a folder or other non-file is in the way")
+                    for target in not_files
+                ]
+            )
         staged: list[tuple[Path, Path]] = []
         try:
             for artifact, target in targets:
@@ -127,14 +171,21 @@ class OutputFolder:
         except OSError as error:
             for temporary, _ in staged:
                 remove(temporary)
-            raise OutputError(Problem(Where(shown_path(self.root)), "", f"cannot write: {error.strerror or error}")) from None
+            raise OutputError(
+                Problem(Where(shown_path(self.root)), "", f"cannot write: {error.strerror or error}")
+            ) from None
         except BaseException:
             for temporary, _ in staged:
                 remove(temporary)
             raise
         kept = [self._keep(target) for target in edited]
         for artifact, _ in targets:
-            entry = {"path": artifact.path, "size": len(artifact.data), "sha256": artifact.sha256, "pages": artifact.pages}
+            entry = {
+                "path": artifact.path,
+                "size": len(artifact.data),
+                "sha256": artifact.sha256,
+                "pages": artifact.pages,
+            }
             previous = on_disk.get(artifact.path)
             if previous is not None and previous != artifact.sha256:
                 entry["replacing"] = previous
@@ -143,8 +194,13 @@ class OutputFolder:
             record = self.publications.setdefault(publication_id, {"source": source, "inputs": {}})
             if record.get("source") != source:
                 record.update(source=source, inputs={})
-            record["inputs"].update({name: key for name, key in inputs.items()
-                                     if f"{publication_id}/{name}" in {artifact.path for artifact in artifacts}})
+            record["inputs"].update(
+                {
+                    name: key
+                    for name, key in inputs.items()
+                    if f"{publication_id}/{name}" in {artifact.path for artifact in artifacts}
+                }
+            )
         self._write_manifest(pending={artifact.path for artifact in artifacts})
         for temporary, target in staged:
             os.replace(temporary, target)
@@ -162,10 +218,17 @@ class OutputFolder:
 
     def _edited_problem(self, target: Path) -> Problem:
         entry = self.entries.get(target.relative_to(self.root).as_posix())
-        why = f"changed since it was built (its SHA-256 is not the one in {MANIFEST})" if entry else \
-            f"not listed in {MANIFEST}, so it may hold someone's work"
-        return Problem(Where(shown_path(target)), "", f"{why}; it was left as it is: keep the edits under another name, "
-                       f"or rebuild with --force, which keeps them as {edited_name(target).name}")
+        why = (
+            f"changed since it was built (its SHA-256 is not the one in {MANIFEST})"
+            if entry
+            else f"not listed in {MANIFEST}, so it may hold someone's work"
+        )
+        return Problem(
+            Where(shown_path(target)),
+            "",
+            f"{why}; it was left as it is: keep the edits under another name, "
+            f"or rebuild with --force, which keeps them as {edited_name(target).name}",
+        )
 
     def _keep(self, target: Path) -> Path:
         """Keep an edited file under a free `.edited` name before it is replaced (a hard link: no copy, no clobbering)."""
@@ -196,8 +259,13 @@ class OutputFolder:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(handle)
-            raise OutputError(Problem(Where(shown_path(self.root)), "", "another gongwen build is writing into this folder; "
-                                      "wait for it to finish")) from None
+            raise OutputError(
+                Problem(
+                    Where(shown_path(self.root)),
+                    "",
+                    "another gongwen build is writing into this folder; wait for it to finish",
+                )
+            ) from None
         self._lock = handle
         for stale in self.root.rglob(f"{TEMPORARY_PREFIX}*{TEMPORARY_SUFFIX}"):
             remove(stale)
@@ -209,8 +277,9 @@ class OutputFolder:
 
     def _write_manifest(self, pending: set[str] = frozenset()) -> dict[str, dict]:
         """The manifest for every artifact the folder holds now, and those about to be renamed into it."""
-        artifacts = {path: self.entries[path] for path in sorted(self.entries)
-                     if path in pending or (self.root / path).is_file()}
+        artifacts = {
+            path: self.entries[path] for path in sorted(self.entries) if path in pending or (self.root / path).is_file()
+        }
         present = {path.split("/", 1)[0] for path in artifacts}
         publications = {name: self.publications[name] for name in sorted(self.publications) if name in present}
         manifest = {**self.about, "artifacts": artifacts, "publications": publications}
@@ -223,5 +292,3 @@ class OutputFolder:
         artifacts = self._write_manifest()
         if self.manifest == MANIFEST:
             write_checksums(self.root, artifacts)
-
-

@@ -41,7 +41,9 @@ def merge_shard_manifests(root: Path) -> int:
         raise OutputError(Problem(where, "", "no manifest-K-of-N.json here: build with --shard K/N first"))
     counts = {count for _, count in found}
     if len(counts) != 1:
-        raise OutputError(Problem(where, "", f"slices of different builds are mixed: of {', '.join(map(str, sorted(counts)))}"))
+        raise OutputError(
+            Problem(where, "", f"slices of different builds are mixed: of {', '.join(map(str, sorted(counts)))}")
+        )
     count = counts.pop()
     missing = [number for number in range(1, count + 1) if (number, count) not in found]
     if missing:
@@ -52,8 +54,14 @@ def merge_shard_manifests(root: Path) -> int:
     for number, manifest in enumerate(manifests[1:], start=2):
         for key in ("tool", "version", "pdf_variant", "fonts"):
             if manifest.get(key) != first.get(key):
-                problems.append(Problem(where, key, f"slice {number} was made with another {key} than slice 1; "
-                                        "build every slice with the same tool, settings and fonts"))
+                problems.append(
+                    Problem(
+                        where,
+                        key,
+                        f"slice {number} was made with another {key} than slice 1; "
+                        "build every slice with the same tool, settings and fonts",
+                    )
+                )
     artifacts: dict[str, dict] = {}
     publications: dict[str, dict] = {}
     for manifest in manifests:

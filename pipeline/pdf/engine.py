@@ -27,8 +27,14 @@ try:
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 except OSError as error:  # a missing Pango or HarfBuzz library
-    raise SetupError(Problem(Where("weasyprint"), "", f"the PDF engine cannot start: {error}; "
-                             "install Pango (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0)")) from None
+    raise SetupError(
+        Problem(
+            Where("weasyprint"),
+            "",
+            f"the PDF engine cannot start: {error}; "
+            "install Pango (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0)",
+        )
+    ) from None
 
 # How the fetcher words a refusal; the engine logs it, and the build names the URL instead.
 REFUSED = "gongwen does not fetch"
@@ -136,8 +142,14 @@ class PdfEngine:
 
     def __init__(self, allowed_roots: tuple[Path, ...]):
         if getattr(text_ffi, "harfbuzz_subset", None) is None:
-            raise SetupError(Problem(Where("weasyprint"), "", "HarfBuzz's subsetter is missing, so fonts would be subset "
-                                     "ten times slower and not reproducibly; install libharfbuzz-subset0"))
+            raise SetupError(
+                Problem(
+                    Where("weasyprint"),
+                    "",
+                    "HarfBuzz's subsetter is missing, so fonts would be subset "
+                    "ten times slower and not reproducibly; install libharfbuzz-subset0",
+                )
+            )
         _reuse_array_types(text_ffi.ffi)
         self.fetcher = LockedFetcher(tuple(root.resolve() for root in allowed_roots))
         self._font_config: FontConfiguration | None = None
@@ -158,8 +170,12 @@ class PdfEngine:
         self.fetcher.refused.clear()
         font_config = self._fonts()
         with _captured(self._logger) as capture:
-            stylesheet = weasyprint.CSS(string=rendered.stylesheet, font_config=font_config,
-                                        url_fetcher=self.fetcher, base_url=base_url.as_uri() + "/")
+            stylesheet = weasyprint.CSS(
+                string=rendered.stylesheet,
+                font_config=font_config,
+                url_fetcher=self.fetcher,
+                base_url=base_url.as_uri() + "/",
+            )
             html = weasyprint.HTML(string=rendered.html, base_url=base_url.as_uri() + "/", url_fetcher=self.fetcher)
             document = html.render(stylesheets=[stylesheet], font_config=font_config)
         return LaidOut(document, len(document.pages), capture.messages)

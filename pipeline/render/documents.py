@@ -1,4 +1,5 @@
-"""Stage 3, render: a publication through its templates into HTML — with its stylesheet and fonts for the PDFs, in the summary's HTML subset for Word."""
+"""Stage 3, render: a publication through its templates into HTML — with its stylesheet and fonts for the
+PDFs, in the summary's HTML subset for Word."""
 
 from __future__ import annotations
 
@@ -7,19 +8,23 @@ import datetime
 import html
 import re
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TypeVar, cast
 
 import jinja2
 
 from ..artifacts import STYLESHEET_TEMPLATE, SUMMARY_TEMPLATE
 from ..content.model import Publication
-from ..content.records import Record
+from ..content.records import Record, declared_fields
 from ..errors import ContentError, Problem, Where
 from ..typeset import gbt9704
 from ..typeset.punctuation import normalize_punctuation
 from ..typeset.typesetter import Typesetter
 from .templates import render_template
+
+
+T = TypeVar("T")
 
 
 def prepare_text(publication: Publication) -> Publication:
@@ -29,14 +34,14 @@ def prepare_text(publication: Publication) -> Publication:
     return _map_text(publication, normalize_punctuation)
 
 
-def _map_text(value: Any, change) -> Any:
+def _map_text(value: T, change: Callable[[str], str]) -> T:
+    """`value` with `change` applied to every text a content file wrote into it."""
     if isinstance(value, str):
-        return change(value)
+        return cast(T, change(value))
     if isinstance(value, tuple):
-        return tuple(_map_text(item, change) for item in value)
+        return cast(T, tuple(_map_text(item, change) for item in value))
     if isinstance(value, Record):
-        updates = {field.name: _map_text(getattr(value, field.name), change)
-                   for field in dataclasses.fields(value) if not field.metadata.get("internal")}
+        updates = {field.name: _map_text(getattr(value, field.name), change) for field in declared_fields(type(value))}
         return dataclasses.replace(value, **updates)
     return value
 
@@ -52,13 +57,21 @@ class RenderedPdf:
 def created_timestamp(publication: Publication, source_date_epoch: int | None = None) -> str:
     """The documents' creation time: the content's date, or SOURCE_DATE_EPOCH when given."""
     if source_date_epoch is not None:
-        moment = datetime.datetime.fromtimestamp(source_date_epoch, datetime.timezone.utc)
+        moment = datetime.datetime.fromtimestamp(source_date_epoch, datetime.UTC)
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     return f"{publication.date.isoformat()}T00:00:00Z"
 
 
-def render_pdf_html(environment: jinja2.Environment, template: str, publication: Publication,
-                    typesetter: Typesetter, font_folder: Path, *, one_sided: bool = False, created: str = "") -> RenderedPdf:
+def render_pdf_html(
+    environment: jinja2.Environment,
+    template: str,
+    publication: Publication,
+    typesetter: Typesetter,
+    font_folder: Path,
+    *,
+    one_sided: bool = False,
+    created: str = "",
+) -> RenderedPdf:
     """Render a PDF document's HTML, then its stylesheet with the fonts that HTML uses (written into `font_folder`)."""
     context = {
         "publication": publication,
@@ -70,19 +83,25 @@ def render_pdf_html(environment: jinja2.Environment, template: str, publication:
     body = render_template(environment, template, context, _content_file(publication))
     missing = typesetter.missing()
     if missing:
-        raise ContentError([_missing_problem(publication, role, char, typesetter)
-                            for role, chars in missing.items() for char in chars])
+        raise ContentError(
+            [_missing_problem(publication, role, char, typesetter) for role, chars in missing.items() for char in chars]
+        )
     fonts, families = typesetter.font_files(_visible_text(body), font_folder)
-    stylesheet = render_template(environment, STYLESHEET_TEMPLATE, {
-        "fonts": fonts,
-        "family": families,
-        "spacing_rules": typesetter.spacing_rules(),
-        "g": gbt9704,
-        "grid": typesetter.grid,
-        "one_sided": one_sided,
-        "page_number_offset": typesetter.page_number_offset(),
-        "em_box_inset": typesetter.em_box_inset,
-    }, _content_file(publication))
+    stylesheet = render_template(
+        environment,
+        STYLESHEET_TEMPLATE,
+        {
+            "fonts": fonts,
+            "family": families,
+            "spacing_rules": typesetter.spacing_rules(),
+            "g": gbt9704,
+            "grid": typesetter.grid,
+            "one_sided": one_sided,
+            "page_number_offset": typesetter.page_number_offset(),
+            "em_box_inset": typesetter.em_box_inset,
+        },
+        _content_file(publication),
+    )
     return RenderedPdf(body, stylesheet)
 
 
@@ -94,8 +113,13 @@ def _missing_problem(publication: Publication, role: str, char: str, typesetter:
     face = typesetter.faces[role]
     field = _field_holding(publication, char)
     where = publication.locate(field, char) if field else Where(publication.source.path if publication.source else "")
-    return Problem(where, field or "", f"the {role} font ({face.family} {face.style}) has no glyph for U+{ord(char):04X}; "
-                   f"use another character or set fonts.{role} to a font that has it", char)
+    return Problem(
+        where,
+        field or "",
+        f"the {role} font ({face.family} {face.style}) has no glyph for U+{ord(char):04X}; "
+        f"use another character or set fonts.{role} to a font that has it",
+        char,
+    )
 
 
 def _field_holding(publication: Publication, char: str) -> str | None:
@@ -107,11 +131,16 @@ def _field_holding(publication: Publication, char: str) -> str | None:
 
 
 def render_summary_html(environment: jinja2.Environment, publication: Publication, created: str = "") -> str:
-    return render_template(environment, SUMMARY_TEMPLATE, {
-        "publication": publication,
-        "notice": publication.notice,
-        "created": created,
-    }, _content_file(publication))
+    return render_template(
+        environment,
+        SUMMARY_TEMPLATE,
+        {
+            "publication": publication,
+            "notice": publication.notice,
+            "created": created,
+        },
+        _content_file(publication),
+    )
 
 
 def _content_file(publication: Publication) -> Where:

@@ -28,16 +28,25 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
     """Jinja2's sandbox, plus bounds on `*` and `**`, so that a template cannot stall a build or exhaust its memory."""
 
     intercepted_binops = frozenset({"*", "**"})
-    MAX_REPEAT = 1_000_000   # characters or items made by repeating text or a list
+    MAX_REPEAT = 1_000_000  # characters or items made by repeating text or a list
     MAX_POWER_BITS = 10_000  # size of a whole number made by **
 
     def call_binop(self, context, operator, left, right):
-        if operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0 \
-                and max(left.bit_length(), 1) * right > self.MAX_POWER_BITS:
+        if (
+            operator == "**"
+            and isinstance(left, int)
+            and isinstance(right, int)
+            and right > 0
+            and max(left.bit_length(), 1) * right > self.MAX_POWER_BITS
+        ):
             raise SecurityError(f"{left} ** {right} is too large for a template")
         if operator == "*":
             sized, count = (left, right) if isinstance(right, int) else (right, left)
-            if isinstance(sized, (str, list, tuple)) and isinstance(count, int) and len(sized) * count > self.MAX_REPEAT:
+            if (
+                isinstance(sized, (str, list, tuple))
+                and isinstance(count, int)
+                and len(sized) * count > self.MAX_REPEAT
+            ):
                 raise SecurityError(f"repeating {len(sized)} items {count} times is too large for a template")
         return super().call_binop(context, operator, left, right)
 
@@ -57,10 +66,21 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.filters.update(cn_date=chinese_date, cn_number=chinese_number, cn_period=chinese_period, hours=hours_text,
-                               paragraph=_paragraph, balanced=_balanced)
-    environment.globals.update(cn_number=chinese_number, version=__version__, signature=_signature, mark_size=_mark_size,
-                               mark_style=_mark_style)
+    environment.filters.update(
+        cn_date=chinese_date,
+        cn_number=chinese_number,
+        cn_period=chinese_period,
+        hours=hours_text,
+        paragraph=_paragraph,
+        balanced=_balanced,
+    )
+    environment.globals.update(
+        cn_number=chinese_number,
+        version=__version__,
+        signature=_signature,
+        mark_size=_mark_size,
+        mark_style=_mark_style,
+    )
     return environment
 
 

@@ -50,9 +50,9 @@ class Piece:
 class Line:
     start: int
     end: int
-    spacing: float          # letter-spacing in points
+    spacing: float  # letter-spacing in points
     words: tuple[tuple[int, int], ...]
-    hanging: bool = False   # the last mark hangs into the margin; the character before it ends at the edge
+    hanging: bool = False  # the last mark hangs into the margin; the character before it ends at the edge
 
 
 def _atoms(text: str) -> list[tuple[int, int, str]]:
@@ -62,9 +62,14 @@ def _atoms(text: str) -> list[tuple[int, int, str]]:
     index = 0
     while index < len(atoms):
         start, end, kind = atoms[index]
-        while (kind in ("date", "word") and index + 2 < len(atoms) and atoms[index + 1][2] == "char"
-               and text[atoms[index + 1][0]] in _RANGE_DASHES and atoms[index + 2][2] in ("date", "word")
-               and any(char.isdigit() for char in text[atoms[index + 2][0]:atoms[index + 2][1]])):
+        while (
+            kind in ("date", "word")
+            and index + 2 < len(atoms)
+            and atoms[index + 1][2] == "char"
+            and text[atoms[index + 1][0]] in _RANGE_DASHES
+            and atoms[index + 2][2] in ("date", "word")
+            and any(char.isdigit() for char in text[atoms[index + 2][0] : atoms[index + 2][1]])
+        ):
             end = atoms[index + 2][1]
             kind = "range"
             index += 2
@@ -79,14 +84,17 @@ def pieces(text: str) -> list[Piece]:
     for start, end, kind in _atoms(text):
         words = ((start, end),) if kind in ("word",) and end - start > 1 else ()
         if kind == "range":
-            words = tuple((match.start() + start, match.end() + start)
-                          for match in re.finditer(r"[A-Za-z0-9](?:[A-Za-z0-9]|[-.:/@_%+&·'](?=[A-Za-z0-9]))*", text[start:end])
-                          if match.end() - match.start() > 1)
+            words = tuple(
+                (match.start() + start, match.end() + start)
+                for match in re.finditer(r"[A-Za-z0-9](?:[A-Za-z0-9]|[-.:/@_%+&·'](?=[A-Za-z0-9]))*", text[start:end])
+                if match.end() - match.start() > 1
+            )
         if kind == "space":
             result.append([start, end, (), True])
             continue
-        attach_to_previous = result and not result[-1][3] and (
-            text[start] in CLOSING or text[result[-1][1] - 1] in OPENING)
+        attach_to_previous = (
+            result and not result[-1][3] and (text[start] in CLOSING or text[result[-1][1] - 1] in OPENING)
+        )
         if attach_to_previous:
             result[-1][1] = end
             result[-1][2] = result[-1][2] + words
@@ -138,10 +146,10 @@ class _Measure:
         for part in parts:
             self.fixed_before.append(self.fixed_before[-1] + sum(end - start - 1 for start, end in part.words))
         count = len(parts)
-        self.first_solid = [count] * (count + 1)   # first piece at or after i that is not a space
+        self.first_solid = [count] * (count + 1)  # first piece at or after i that is not a space
         for index in range(count - 1, -1, -1):
             self.first_solid[index] = index if not parts[index].space else self.first_solid[index + 1]
-        self.last_solid = [-1] * (count + 1)       # last piece before j that is not a space
+        self.last_solid = [-1] * (count + 1)  # last piece before j that is not a space
         for index in range(1, count + 1):
             self.last_solid[index] = index - 1 if not parts[index - 1].space else self.last_solid[index - 1]
 
@@ -180,8 +188,16 @@ def real_characters(text: str) -> int:
     return sum(1 for char in text if char not in CLOSING and not char.isspace())
 
 
-def _break(parts: list[Piece], advances: list[float], text: str, first_width: float, width: float,
-           size: float, grid: float, strict: bool = True) -> list[Line] | None:
+def _break(
+    parts: list[Piece],
+    advances: list[float],
+    text: str,
+    first_width: float,
+    width: float,
+    size: float,
+    grid: float,
+    strict: bool = True,
+) -> list[Line] | None:
     """Choose breaks over the whole paragraph (dynamic programming over break points).
 
     A full line costs the square of how far its spacing strays from the grid's; a line may let
@@ -190,10 +206,10 @@ def _break(parts: list[Piece], advances: list[float], text: str, first_width: fl
     """
     count = len(parts)
     measure = _Measure(parts, advances)
-    most_shrink = grid - 0.12 * size    # tightest: about 29.5 characters in 28 cells
+    most_shrink = grid - 0.12 * size  # tightest: about 29.5 characters in 28 cells
     most_stretch = grid + (0.5 if strict else 4.0) * size
     best: list[float] = [math.inf] * (count + 1)
-    chosen: list[tuple[int, float, bool] | None] = [None] * (count + 1)   # (line start piece, spacing, hanging)
+    chosen: list[tuple[int, float, bool] | None] = [None] * (count + 1)  # (line start piece, spacing, hanging)
     best[0] = 0.0
     for start_index in range(count):
         if best[start_index] == math.inf:

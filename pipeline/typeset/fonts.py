@@ -82,18 +82,35 @@ class ResolvedFace:
 def _fontconfig(command: str, *args: str) -> list[InstalledFace]:
     tool = shutil.which(command)
     if tool is None:
-        raise SetupError(Problem(Where("fonts"), "", f"{command} was not found; install fontconfig (Debian: apt-get install fontconfig)"))
+        raise SetupError(
+            Problem(
+                Where("fonts"), "", f"{command} was not found; install fontconfig (Debian: apt-get install fontconfig)"
+            )
+        )
     fmt = "%{file}\t%{index}\t%{family}\t%{style}\t%{postscriptname}\t%{lang}\n"
-    result = subprocess.run([tool, "--format", fmt, *args], capture_output=True, text=True, check=False,
-                            env={**os.environ, "LC_ALL": "C.UTF-8"})
+    result = subprocess.run(
+        [tool, "--format", fmt, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "LC_ALL": "C.UTF-8"},
+    )
     faces = []
     for line in result.stdout.splitlines():
         parts = line.split("\t")
         if len(parts) != 6:
             continue
         path, index, families, style, postscript, langs = parts
-        faces.append(InstalledFace(path, int(index or 0), tuple(name.strip() for name in families.split(",")),
-                                   style.split(",")[0], postscript, frozenset(langs.split("|"))))
+        faces.append(
+            InstalledFace(
+                path,
+                int(index or 0),
+                tuple(name.strip() for name in families.split(",")),
+                style.split(",")[0],
+                postscript,
+                frozenset(langs.split("|")),
+            )
+        )
     return faces
 
 
@@ -130,19 +147,33 @@ def _face_of_file(candidate: str, role: str, where: Where) -> InstalledFace:
     if index_text:
         chosen = [face for face in faces if face.index == int(index_text)]
         if not chosen:
-            raise ConfigurationError(Problem(where, f"fonts.{role}", f"the file has no face {index_text} (it has {len(faces)})", candidate))
+            raise ConfigurationError(
+                Problem(where, f"fonts.{role}", f"the file has no face {index_text} (it has {len(faces)})", candidate)
+            )
         return chosen[0]
     if len(faces) == 1:
         return faces[0]
-    simplified = [face for face in faces if "zh-cn" in face.langs and any(_SC_MARKERS.search(f) for f in face.families + (face.postscript,))]
+    simplified = [
+        face
+        for face in faces
+        if "zh-cn" in face.langs and any(_SC_MARKERS.search(f) for f in face.families + (face.postscript,))
+    ]
     if not simplified:
         names = ", ".join(f"#{face.index} {face.families[0]}" for face in faces)
-        raise ConfigurationError(Problem(where, f"fonts.{role}",
-                                         f"a collection without a Simplified-Chinese face that can be told apart; add #index ({names})", candidate))
+        raise ConfigurationError(
+            Problem(
+                where,
+                f"fonts.{role}",
+                f"a collection without a Simplified-Chinese face that can be told apart; add #index ({names})",
+                candidate,
+            )
+        )
     return simplified[0]
 
 
-def resolve_fonts(configured: dict[str, tuple[str, ...]] | None = None, where: Where = Where("configuration")) -> dict[str, ResolvedFace]:
+def resolve_fonts(
+    configured: dict[str, tuple[str, ...]] | None = None, where: Where = Where("configuration")
+) -> dict[str, ResolvedFace]:
     """Resolve every role; configured candidates replace the role's built-in list."""
     configured = configured or {}
     resolved = {}
@@ -165,8 +196,12 @@ def _resolve_role(role: str, configured: tuple[str, ...] | None, where: Where) -
                 return _resolved(role, face, f"configured file {candidate}", standard=False)
             face = _find_family(candidate)
             if face is not None:
-                return _resolved(role, face, f"configured family {candidate}", standard=candidate in STANDARD_FACES[role])
-        raise ConfigurationError(Problem(where, f"fonts.{role}", "none of the configured fonts is installed", ", ".join(configured)))
+                return _resolved(
+                    role, face, f"configured family {candidate}", standard=candidate in STANDARD_FACES[role]
+                )
+        raise ConfigurationError(
+            Problem(where, f"fonts.{role}", "none of the configured fonts is installed", ", ".join(configured))
+        )
     for name in STANDARD_FACES[role]:
         face = _find_family(name)
         if face is not None:
@@ -177,8 +212,13 @@ def _resolve_role(role: str, configured: tuple[str, ...] | None, where: Where) -
             missing = STANDARD_FACES[role][0]
             return _resolved(role, face, f"stand-in from {package}; {missing} is not installed", standard=False)
     packages = " ".join(sorted({package for _, package in STAND_INS[role]}))
-    raise SetupError(Problem(where, f"fonts.{role}",
-                             f"no font found for this role; install {packages} or point fonts.{role} at a font file"))
+    raise SetupError(
+        Problem(
+            where,
+            f"fonts.{role}",
+            f"no font found for this role; install {packages} or point fonts.{role} at a font file",
+        )
+    )
 
 
 def _resolved(role: str, face: InstalledFace, reason: str, standard: bool) -> ResolvedFace:
@@ -188,6 +228,13 @@ def _resolved(role: str, face: InstalledFace, reason: str, standard: bool) -> Re
 def font_inventory(faces: dict[str, ResolvedFace]) -> dict[str, dict]:
     """Per role, the face and the file it came from with the file's SHA-256 (remembered in the cache), for the manifest."""
     digest = file_digests()
-    return {role: {"family": face.family, "style": face.style, "file": face.path, "index": face.index,
-                   "sha256": digest(face.path)}
-            for role, face in faces.items()}
+    return {
+        role: {
+            "family": face.family,
+            "style": face.style,
+            "file": face.path,
+            "index": face.index,
+            "sha256": digest(face.path),
+        }
+        for role, face in faces.items()
+    }

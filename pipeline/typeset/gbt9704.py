@@ -8,26 +8,37 @@ MM = 72 / 25.4  # points per millimetre
 
 # Chinese point sizes (字号), in points.
 SIZE = {
-    "初号": 42, "小初": 36, "一号": 26, "小一": 24, "二号": 22, "小二": 18, "三号": 16,
-    "小三": 15, "四号": 14, "小四": 12, "五号": 10.5, "小五": 9, "六号": 7.5,
+    "初号": 42,
+    "小初": 36,
+    "一号": 26,
+    "小一": 24,
+    "二号": 22,
+    "小二": 18,
+    "三号": 16,
+    "小三": 15,
+    "四号": 14,
+    "小四": 12,
+    "五号": 10.5,
+    "小五": 9,
+    "六号": 7.5,
 }
 
 PAGE_WIDTH_MM = 210
 PAGE_HEIGHT_MM = 297
-TOP_MM = 37            # 天头
-BINDING_MM = 28        # 订口: left on odd pages, right on even pages
-TYPE_WIDTH_MM = 156    # 版心
+TOP_MM = 37  # 天头
+BINDING_MM = 28  # 订口: left on odd pages, right on even pages
+TYPE_WIDTH_MM = 156  # 版心
 TYPE_HEIGHT_MM = 225
-OUTER_MM = PAGE_WIDTH_MM - BINDING_MM - TYPE_WIDTH_MM      # 26
-BOTTOM_MM = PAGE_HEIGHT_MM - TOP_MM - TYPE_HEIGHT_MM       # 35
+OUTER_MM = PAGE_WIDTH_MM - BINDING_MM - TYPE_WIDTH_MM  # 26
+BOTTOM_MM = PAGE_HEIGHT_MM - TOP_MM - TYPE_HEIGHT_MM  # 35
 LINES_PER_PAGE = 22
 CELLS_PER_LINE = 28
 PAGE_NUMBER_GAP_MM = 7  # page number this far below the type area
 
-TYPE_WIDTH = TYPE_WIDTH_MM * MM            # 442.2 pt
-TYPE_HEIGHT = TYPE_HEIGHT_MM * MM          # 637.8 pt
+TYPE_WIDTH = TYPE_WIDTH_MM * MM  # 442.2 pt
+TYPE_HEIGHT = TYPE_HEIGHT_MM * MM  # 637.8 pt
 # 22 lines exactly fill 637.8 pt at 28.99 pt; a hair less keeps rounding from losing the 22nd line.
-LINE_PITCH = round(TYPE_HEIGHT / LINES_PER_PAGE - 0.02, 2)   # 28.97 pt
+LINE_PITCH = round(TYPE_HEIGHT / LINES_PER_PAGE - 0.02, 2)  # 28.97 pt
 
 BODY_SIZE = SIZE["三号"]
 TITLE_SIZE = SIZE["二号"]

@@ -8,7 +8,6 @@ from markupsafe import Markup, escape
 
 from .compose import Line
 
-
 # The PDF engine writes the space between glyphs in whole thousandths of an em, dropping the
 # fraction (weasyprint/draw/text.py: `int(kerning)`). Spacing is therefore chosen in whole
 # thousandths, a fraction of one added to each so the drop lands on the intended value, and the
@@ -65,7 +64,7 @@ def lines_html(text: str, lines: list[Line], size: float, used: set[int]) -> Mar
         gaps = _gap_thousandths(line, size)
         line_value = max(set(gaps), key=gaps.count)
         used.add(line_value)
-        words = {start: end for start, end in line.words}
+        words = dict(line.words)
         chunks = []
         index = line.start
         while index < line.end:
@@ -87,5 +86,7 @@ def lines_html(text: str, lines: list[Line], size: float, used: set[int]) -> Mar
                 piece = Markup(f'<span class="{spacing_class(value)}">') + piece + Markup("</span>")
             chunks.append(piece)
             index = end
-        out.append(Markup(f'<span class="ln {spacing_class(line_value)}">') + Markup("").join(chunks) + Markup("</span>"))
+        out.append(
+            Markup(f'<span class="ln {spacing_class(line_value)}">') + Markup("").join(chunks) + Markup("</span>")
+        )
     return Markup("<br>").join(out)

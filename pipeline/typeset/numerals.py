@@ -21,7 +21,7 @@ def chinese_number(number: int) -> str:
     if not 0 < number < 100:
         raise ValueError(f"heading numbers run from 1 to 99, got {number}")
     tens, units = divmod(number, 10)
-    text = ("" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十"))
+    text = "" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十")
     return text + (_DIGITS[units] if units else "")
 
 
@@ -37,5 +37,3 @@ def hours_text(hours: Hours) -> str:
     """每天8:00—20:00, or 工作日9:00—12:00、14:00—18:00."""
     ranges = "、".join(f"{span.start}—{span.end}" for span in hours.ranges)
     return f"{hours.days or ''}{ranges}"
-
-

@@ -38,19 +38,21 @@ def normalize_punctuation(text: str) -> str:
             continue  # 1,000 and 8:00
         if char == "(":
             closing = text.find(")", index)
-            inside = text[index + 1:closing] if closing > 0 else ""
+            inside = text[index + 1 : closing] if closing > 0 else ""
             if _is_chinese(before) or _is_chinese(after) or any(_is_chinese(c) for c in inside):
                 chars[index] = "（"
             continue
         if char == ")":
             opening = text.rfind("(", 0, index)
-            inside = text[opening + 1:index] if opening >= 0 else ""
+            inside = text[opening + 1 : index] if opening >= 0 else ""
             if _is_chinese(before) or _is_chinese(after) or any(_is_chinese(c) for c in inside):
                 chars[index] = "）"
             continue
-        if _is_chinese(before) or (before == "" and _is_chinese(after)) or (_is_chinese(after) and not before.isascii()):
-            chars[index] = _FULL_WIDTH[char]
-        elif _is_chinese(after) and before and not before.isalnum():
+        if (
+            _is_chinese(before)
+            or (before == "" and _is_chinese(after))
+            or (_is_chinese(after) and not before.isascii())
+        ) or _is_chinese(after) and before and not before.isalnum():
             chars[index] = _FULL_WIDTH[char]
     text = "".join(chars)
     text = _curl_quotes(text, '"', "“", "”")

@@ -27,8 +27,14 @@ EM_BOX_ASCENT = 0.88
 def _script_of(char: str) -> str | None:
     """'hani' or 'latn' for characters with a strong script, None for common ones (digits, punctuation)."""
     code = ord(char)
-    if (0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3FFFF
-            or 0x3040 <= code <= 0x30FF or 0x2E80 <= code <= 0x2FDF or 0x3100 <= code <= 0x31BF):
+    if (
+        0x3400 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x3FFFF
+        or 0x3040 <= code <= 0x30FF
+        or 0x2E80 <= code <= 0x2FDF
+        or 0x3100 <= code <= 0x31BF
+    ):
         return "hani"
     if char.isalpha() and code < 0x2000:
         return "latn" if unicodedata.name(char, "").startswith("LATIN") else None
@@ -54,7 +60,7 @@ def script_runs(text: str) -> list[tuple[int, int, str]]:
     if not runs:
         return [(0, len(text), "hani")] if text else []
     runs[-1][1] = len(text)
-    for previous, following in zip(runs, runs[1:]):
+    for previous, following in zip(runs, runs[1:], strict=False):
         previous[1] = following[0]
     return [(start, end, script) for start, end, script in runs]
 
@@ -85,7 +91,7 @@ class Shaper:
             buffer.script = script
             buffer.language = LANGUAGE
             hb.shape(self._font, buffer, FEATURES)
-            for info, position in zip(buffer.glyph_infos, buffer.glyph_positions):
+            for info, position in zip(buffer.glyph_infos, buffer.glyph_positions, strict=False):
                 index = start + info.cluster
                 if info.codepoint == 0 and report_missing and not text[index].isspace():
                     self.missing.setdefault(text[index])

@@ -68,8 +68,9 @@ def subset_face(shaper: Shaper, extra_text: str = "") -> bytes:
     features.add(_tag("locl"))
     for table in _DROPPED_TABLES:
         subset_input.drop_table_tag_set.add(_tag(table))
-    subset_input.flags = (hb.SubsetFlags.CFF_IDENTITY_CHARSET | hb.SubsetFlags.NO_LAYOUT_CLOSURE
-                          | hb.SubsetFlags.DESUBROUTINIZE)
+    subset_input.flags = (
+        hb.SubsetFlags.CFF_IDENTITY_CHARSET | hb.SubsetFlags.NO_LAYOUT_CLOSURE | hb.SubsetFlags.DESUBROUTINIZE
+    )
     result = hb.subset(face, subset_input)
     if result is None:
         raise RuntimeError(f"HarfBuzz could not subset {shaper.face.file_label}")
@@ -104,12 +105,13 @@ def _map_to_chinese_forms(data: bytes, chars: set[str]) -> bytes:
 # Rewriting one table through a font library costs ~10 ms a face (it re-reads and re-checks the
 # whole font); the map and the table directory are simple enough to write here in ~1 ms.
 
+
 def _cmap_table(mapping: dict[int, int]) -> bytes:
     """A cmap with a format 4 subtable (the BMP) and, when needed, a format 12 one (all planes)."""
     codes = sorted(mapping)
     bmp = [code for code in codes if code <= 0xFFFF and code != 0xFFFF]
     # Format 4: segments of consecutive codes mapped to consecutive glyphs, each by one delta.
-    segments: list[list[int]] = []   # [start, end, delta]
+    segments: list[list[int]] = []  # [start, end, delta]
     for code in bmp:
         delta = (mapping[code] - code) % 0x10000
         if segments and segments[-1][1] == code - 1 and segments[-1][2] == delta:
@@ -119,14 +121,16 @@ def _cmap_table(mapping: dict[int, int]) -> bytes:
     segments.append([0xFFFF, 0xFFFF, 1])
     count = len(segments)
     search = 2 ** (count.bit_length() - 1)
-    format4 = struct.pack(">HHHHHHH", 4, 16 + 8 * count, 0, 2 * count, 2 * search, search.bit_length() - 1, 2 * (count - search))
+    format4 = struct.pack(
+        ">HHHHHHH", 4, 16 + 8 * count, 0, 2 * count, 2 * search, search.bit_length() - 1, 2 * (count - search)
+    )
     format4 += struct.pack(f">{count}H", *(segment[1] for segment in segments)) + b"\0\0"
     format4 += struct.pack(f">{count}H", *(segment[0] for segment in segments))
     format4 += struct.pack(f">{count}H", *(segment[2] for segment in segments))
     format4 += b"\0\0" * count  # idRangeOffset: deltas only
     subtables = [((0, 3), format4), ((3, 1), format4)]
     if codes and codes[-1] > 0xFFFF:
-        groups: list[list[int]] = []   # [start code, end code, start glyph]
+        groups: list[list[int]] = []  # [start code, end code, start glyph]
         for code in codes:
             if groups and groups[-1][1] == code - 1 and mapping[code] == groups[-1][2] + code - groups[-1][0]:
                 groups[-1][1] = code
@@ -156,15 +160,17 @@ def _with_cmap(font: bytes, mapping: dict[int, int]) -> bytes:
     version, count = struct.unpack(">IH", font[:6])
     tables = {}
     for index in range(count):
-        tag, _, offset, length = struct.unpack(">4sIII", font[12 + 16 * index:28 + 16 * index])
-        tables[tag] = font[offset:offset + length]
+        tag, _, offset, length = struct.unpack(">4sIII", font[12 + 16 * index : 28 + 16 * index])
+        tables[tag] = font[offset : offset + length]
     tables[b"cmap"] = _cmap_table(mapping)
     head = bytearray(tables[b"head"])
     head[8:12] = b"\0\0\0\0"  # checkSumAdjustment, set below
     tables[b"head"] = bytes(head)
     tags = sorted(tables)
     search = 2 ** (len(tags).bit_length() - 1)
-    directory = struct.pack(">IHHHH", version, len(tags), 16 * search, search.bit_length() - 1, 16 * (len(tags) - search))
+    directory = struct.pack(
+        ">IHHHH", version, len(tags), 16 * search, search.bit_length() - 1, 16 * (len(tags) - search)
+    )
     offset = 12 + 16 * len(tags)
     body = b""
     for tag in tags:
@@ -180,7 +186,7 @@ def _with_cmap(font: bytes, mapping: dict[int, int]) -> bytes:
 def _table_offset(font: bytearray, wanted: bytes) -> int:
     count = struct.unpack(">H", font[4:6])[0]
     for index in range(count):
-        tag, _, offset, _ = struct.unpack(">4sIII", font[12 + 16 * index:28 + 16 * index])
+        tag, _, offset, _ = struct.unpack(">4sIII", font[12 + 16 * index : 28 + 16 * index])
         if tag == wanted:
             return offset
     raise ValueError(f"no {wanted!r} table")

@@ -33,7 +33,7 @@ def balanced_lines(text: str, composer: Composer, max_lines: int = 4) -> list[st
         if result is not None and (best is None or result[0] < best[0]):
             best = result
     if best is None:
-        return [text[line.start:line.end] for line in composer.lines(text)]
+        return [text[line.start : line.end] for line in composer.lines(text)]
     return best[1]
 
 
@@ -61,8 +61,9 @@ def _title_break_quality(text: str) -> dict[int, float]:
     return cost
 
 
-def _balance(text: str, advances: list[float], count: int, width: float,
-             quality: dict[int, float]) -> tuple[float, list[str]] | None:
+def _balance(
+    text: str, advances: list[float], count: int, width: float, quality: dict[int, float]
+) -> tuple[float, list[str]] | None:
     """Best `count` lines: lengths close to equal, breaks at cheap word boundaries."""
     target = sum(advances) / count
     positions = sorted(quality)
@@ -88,4 +89,4 @@ def _balance(text: str, advances: list[float], count: int, width: float,
         return None
     cost, cuts = frontier[len(text)]
     starts = [0] + cuts[:-1]
-    return cost, [text[start:end] for start, end in zip(starts, cuts)]
+    return cost, [text[start:end] for start, end in zip(starts, cuts, strict=False)]

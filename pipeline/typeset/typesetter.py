@@ -33,7 +33,7 @@ class Typesetter:
     faces: dict[str, ResolvedFace]
     grid: gbt9704.TextGrid = gbt9704.STANDARD_GRID
     shapers: dict[str, Shaper] = field(default_factory=dict)
-    spacings: set[int] = field(default_factory=set)   # letter-spacing values used, in thousandths of an em
+    spacings: set[int] = field(default_factory=set)  # letter-spacing values used, in thousandths of an em
 
     def __post_init__(self) -> None:
         # Roles drawn with the same face (body and page numbers, with the stand-ins) share one
@@ -60,8 +60,10 @@ class Typesetter:
         size = size or (gbt9704.TITLE_SIZE if role == "title" else self.grid.size)
         composer = self.composer(role, size)
         spacing = f"{composer.grid_spacing:.3f}pt"
-        return Markup("<br>").join(Markup(f'<span class="ln" style="letter-spacing:{spacing}">') + escape(line) + Markup("</span>")
-                                   for line in balanced_lines(text, composer))
+        return Markup("<br>").join(
+            Markup(f'<span class="ln" style="letter-spacing:{spacing}">') + escape(line) + Markup("</span>")
+            for line in balanced_lines(text, composer)
+        )
 
     def signature(self, issuer: str, date: datetime.date) -> Markup:
         """署名 two cells in from the right; the date below it, starting two cells further right;
@@ -82,7 +84,8 @@ class Typesetter:
             f'<p class="signature" style="padding-left:{issuer_left:.3f}pt">'
             f'<span class="ln" style="letter-spacing:{spacing:.3f}pt">{escape(issuer)}</span></p>'
             f'<p class="date" style="padding-left:{date_left:.3f}pt">'
-            f'<span class="ln" style="letter-spacing:{spacing:.3f}pt">{escape(date_text)}</span></p>')
+            f'<span class="ln" style="letter-spacing:{spacing:.3f}pt">{escape(date_text)}</span></p>'
+        )
 
     def mark_size(self, text: str) -> float:
         """Size of the issuing organ's mark: 小初 (36 pt) when it fits on a line, smaller when it is long."""

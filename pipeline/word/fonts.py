@@ -12,7 +12,7 @@ role asks for bold, which fontconfig would then fake on a face that has no bold.
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
+from html import escape
 
 from ..typeset.fonts import ROLES, STAND_INS, STANDARD_FACES
 
@@ -38,11 +38,15 @@ def fontconfig_aliases(word_names: dict[str, str]) -> str:
         family, _, style = STAND_INS[role][0][0].partition(":")
         names = list(dict.fromkeys(name for name in (word_names.get(role), *STANDARD_FACES[role]) if name))
         for name in names:
-            parts.append(f'  <match target="pattern">\n'
-                         f'    <test name="family"><string>{escape(name)}</string></test>\n'
-                         f'    <edit name="family" mode="append" binding="strong"><string>{escape(family)}</string></edit>\n')
+            parts.append(
+                f'  <match target="pattern">\n'
+                f'    <test name="family"><string>{escape(name, quote=False)}</string></test>\n'
+                f'    <edit name="family" mode="append" binding="strong"><string>{escape(family, quote=False)}</string></edit>\n'
+            )
             if style in _WEIGHTS:
-                parts.append(f'    <edit name="weight" mode="assign" binding="strong"><const>{_WEIGHTS[style]}</const></edit>\n')
+                parts.append(
+                    f'    <edit name="weight" mode="assign" binding="strong"><const>{_WEIGHTS[style]}</const></edit>\n'
+                )
             parts.append("  </match>\n")
     parts.append("</fontconfig>\n")
     return "".join(parts)

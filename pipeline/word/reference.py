@@ -27,14 +27,25 @@ from docx.oxml.ns import qn
 from ..typeset import gbt9704
 from .fonts import WORD_FONT_NAMES
 from .structure import LIST_STYLES, TABLE_STYLE
-from .writer import (CHARACTER_TWIPS, EVEN_FOOTER_STYLE, FOOTER_STYLE, LINE_PITCH_TWIPS, PAGE_NUMBER_INDENT_TWIPS,
-                   SIGNATURE_RIGHT_CHARS, TABLE_CELL_MARGIN_TWIPS, TWIPS_PER_POINT, apply_font_names, apply_page_numbers,
-                   apply_page_setup, fixed_zip)
+from .writer import (
+    CHARACTER_TWIPS,
+    EVEN_FOOTER_STYLE,
+    FOOTER_STYLE,
+    LINE_PITCH_TWIPS,
+    PAGE_NUMBER_INDENT_TWIPS,
+    SIGNATURE_RIGHT_CHARS,
+    TABLE_CELL_MARGIN_TWIPS,
+    TWIPS_PER_POINT,
+    apply_font_names,
+    apply_page_numbers,
+    apply_page_setup,
+    fixed_zip,
+)
 
 # Body characters drawn on the 28-cell grid: the cell is a little narrower than 16 pt, so every
 # character is condensed by this much (rounded down to whole twips, so that 28 still fit).
 CHARACTER_SPACING_TWIPS = math.floor((gbt9704.STANDARD_GRID.cell - gbt9704.BODY_SIZE) * TWIPS_PER_POINT)
-_AUTO_LINE = 240   # single line spacing, in 240ths of a line
+_AUTO_LINE = 240  # single line spacing, in 240ths of a line
 
 
 @dataclass(frozen=True)
@@ -42,12 +53,12 @@ class StyleSpec:
     """One style. None means "inherit from the base style"; sizes are in points, indents in characters."""
 
     name: str
-    kind: str = "paragraph"          # paragraph | character
+    kind: str = "paragraph"  # paragraph | character
     based_on: str | None = "Normal"
     next_style: str | None = None
-    builtin: bool = True             # one of Word's own styles (shown under its translated name)
+    builtin: bool = True  # one of Word's own styles (shown under its translated name)
     size: float | None = None
-    align: str | None = None         # both = justified
+    align: str | None = None  # both = justified
     first_line_chars: float | None = None
     left_twips: int | None = None
     right_chars: float | None = None
@@ -57,34 +68,65 @@ class StyleSpec:
     exact_pitch: bool | None = None  # True: the grid's exact pitch; False: single spacing off the grid
     outline: int | None = None
     keep_next: bool = False
-    numbering: int | None = None     # numId of the list style's numbering
+    numbering: int | None = None  # numId of the list style's numbering
     character_spacing: int | None = None
-    body_typography: bool = False    # Normal's: full pages, hanging punctuation, no gaps between scripts
+    body_typography: bool = False  # Normal's: full pages, hanging punctuation, no gaps between scripts
 
 
 NUMBERED_LIST_ID = 1
 BULLETED_LIST_ID = 2
 
 STYLES = (
-    StyleSpec("Normal", based_on=None, size=gbt9704.BODY_SIZE, align="both", first_line_chars=2, exact_pitch=True,
-              before_lines=0, after_lines=0, character_spacing=CHARACTER_SPACING_TWIPS, body_typography=True),
+    StyleSpec(
+        "Normal",
+        based_on=None,
+        size=gbt9704.BODY_SIZE,
+        align="both",
+        first_line_chars=2,
+        exact_pitch=True,
+        before_lines=0,
+        after_lines=0,
+        character_spacing=CHARACTER_SPACING_TWIPS,
+        body_typography=True,
+    ),
     StyleSpec("Title", size=gbt9704.TITLE_SIZE, align="center", first_line_chars=0, after_lines=1, next_style="Normal"),
     StyleSpec("Heading 1", size=gbt9704.BODY_SIZE, outline=0, keep_next=True, next_style="Normal"),
     StyleSpec("Heading 2", size=gbt9704.BODY_SIZE, outline=1, keep_next=True, next_style="Normal"),
     StyleSpec("Heading 3", size=gbt9704.BODY_SIZE, outline=2, keep_next=True, next_style="Normal"),
     StyleSpec(LIST_STYLES["ol"], numbering=NUMBERED_LIST_ID),
     StyleSpec(LIST_STYLES["ul"], numbering=BULLETED_LIST_ID),
-    StyleSpec("Signature", align="right", first_line_chars=0, right_chars=SIGNATURE_RIGHT_CHARS, before_lines=1,
-              keep_next=True, next_style="Date"),
+    StyleSpec(
+        "Signature",
+        align="right",
+        first_line_chars=0,
+        right_chars=SIGNATURE_RIGHT_CHARS,
+        before_lines=1,
+        keep_next=True,
+        next_style="Date",
+    ),
     StyleSpec("Date", align="right", first_line_chars=0, right_chars=SIGNATURE_RIGHT_CHARS),
     StyleSpec("Note", builtin=False),
     StyleSpec("Table Heading", builtin=False, align="center", first_line_chars=0),
     StyleSpec("Table Text", builtin=False, align="left", first_line_chars=0),
     # Page numbers: 4号, off the grid, one character in from the outer edge.
-    StyleSpec(FOOTER_STYLE, size=gbt9704.PAGE_NUMBER_SIZE, align="right", first_line_chars=0, left_twips=0,
-              right_twips=PAGE_NUMBER_INDENT_TWIPS, exact_pitch=False, character_spacing=0),
-    StyleSpec(EVEN_FOOTER_STYLE, based_on=FOOTER_STYLE, builtin=False, align="left", left_twips=PAGE_NUMBER_INDENT_TWIPS,
-              right_twips=0),
+    StyleSpec(
+        FOOTER_STYLE,
+        size=gbt9704.PAGE_NUMBER_SIZE,
+        align="right",
+        first_line_chars=0,
+        left_twips=0,
+        right_twips=PAGE_NUMBER_INDENT_TWIPS,
+        exact_pitch=False,
+        character_spacing=0,
+    ),
+    StyleSpec(
+        EVEN_FOOTER_STYLE,
+        based_on=FOOTER_STYLE,
+        builtin=False,
+        align="left",
+        left_twips=PAGE_NUMBER_INDENT_TWIPS,
+        right_twips=0,
+    ),
     StyleSpec("Emphasis", kind="character", based_on=None),
     StyleSpec("Strong", kind="character", based_on=None),
 )
@@ -108,7 +150,7 @@ def _style_element(document, spec: StyleSpec):
                 element.remove(child)
     else:
         element = document.styles.add_style(spec.name, kind, builtin=spec.builtin).element
-        element.set(qn("w:styleId"), spec.name.replace(" ", ""))   # python-docx would write "footer"
+        element.set(qn("w:styleId"), spec.name.replace(" ", ""))  # python-docx would write "footer"
     # CT_Style is a sequence: name, basedOn, next, qFormat, pPr, rPr.
     if spec.based_on:
         element.append(_element("w:basedOn", val=document.styles[spec.based_on].style_id))
@@ -174,8 +216,9 @@ def _indent(left_twips: int | None, right_chars: float | None, right_twips: int 
     elif right_twips is not None:
         attributes.update(rightChars="0", right=str(right_twips))
     if first_line_chars is not None:
-        attributes.update(firstLineChars=str(round(first_line_chars * 100)),
-                          firstLine=str(round(first_line_chars * CHARACTER_TWIPS)))
+        attributes.update(
+            firstLineChars=str(round(first_line_chars * 100)), firstLine=str(round(first_line_chars * CHARACTER_TWIPS))
+        )
     return _element("w:ind", **attributes) if attributes else None
 
 
@@ -216,11 +259,13 @@ def _numbering(document) -> None:
     numbering = document.part.numbering_part.element
     for child in list(numbering):
         numbering.remove(child)
-    levels = ((NUMBERED_LIST_ID, LIST_STYLES["ol"], "decimal", "%1.", "nothing"),
-              (BULLETED_LIST_ID, LIST_STYLES["ul"], "bullet", "\u2022", "space"))
+    levels = (
+        (NUMBERED_LIST_ID, LIST_STYLES["ol"], "decimal", "%1.", "nothing"),
+        (BULLETED_LIST_ID, LIST_STYLES["ul"], "bullet", "\u2022", "space"),
+    )
     for number_id, style, number_format, text, suffix in levels:
         abstract = _element("w:abstractNum", abstractNumId=str(number_id))
-        abstract.append(_element("w:nsid", val=f"6E6F{number_id:04X}"))   # fixed, so builds are reproducible
+        abstract.append(_element("w:nsid", val=f"6E6F{number_id:04X}"))  # fixed, so builds are reproducible
         abstract.append(_element("w:multiLevelType", val="singleLevel"))
         level = _element("w:lvl", ilvl="0")
         level.append(_element("w:start", val="1"))
@@ -271,11 +316,16 @@ def _remove_template_styles(document) -> None:
 
 # Parts of python-docx's template that a reference document should not pass on: Word 2010's copy
 # of every style with theme fonts, a custom XML item and the template's thumbnail.
-_DROPPED_RELATIONSHIPS = ("http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects",
-                          RELATIONSHIP_TYPE.CUSTOM_XML, RELATIONSHIP_TYPE.THUMBNAIL)
-_APPLICATION_PROPERTIES = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                           '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-                           '<Application>gongwen</Application></Properties>')
+_DROPPED_RELATIONSHIPS = (
+    "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects",
+    RELATIONSHIP_TYPE.CUSTOM_XML,
+    RELATIONSHIP_TYPE.THUMBNAIL,
+)
+_APPLICATION_PROPERTIES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+    "<Application>gongwen</Application></Properties>"
+)
 
 
 def _drop_template_parts(document) -> None:
@@ -310,7 +360,7 @@ def build_reference(names: dict[str, str] | None = None, one_sided: bool = False
     properties.author = "gongwen"
     properties.last_modified_by = "gongwen"
     properties.language = "zh-CN"
-    properties.created = properties.modified = datetime.datetime(2015, 1, 1, tzinfo=datetime.timezone.utc)
+    properties.created = properties.modified = datetime.datetime(2015, 1, 1, tzinfo=datetime.UTC)
     properties.revision = 1
     buffer = io.BytesIO()
     document.save(buffer)

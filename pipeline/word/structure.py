@@ -32,7 +32,7 @@ _IGNORED = {"html", "head", "body", "meta", "title", "tbody", "thead"}
 @dataclass(frozen=True)
 class Run:
     text: str
-    style: str | None = None   # character style
+    style: str | None = None  # character style
     line_break: bool = False
 
 
@@ -40,7 +40,7 @@ class Run:
 class Paragraph:
     style: str
     runs: tuple[Run, ...]
-    list_id: int | None = None   # which <ol>/<ul> of the document an item belongs to, counted from 0
+    list_id: int | None = None  # which <ol>/<ul> of the document an item belongs to, counted from 0
 
     @property
     def text(self) -> str:
@@ -128,7 +128,9 @@ class _SubsetReader(html.parser.HTMLParser):
                 self.fail(f"<{tag}> outside <tr>")
             self.block = _Open(tag, named or CELL_STYLES[tag])
         else:
-            self.fail(f"<{tag}> is not part of the summary's HTML subset (h1–h4, p, ol, ul, li, table, tr, th, td, em, strong, span, br)")
+            self.fail(
+                f"<{tag}> is not part of the summary's HTML subset (h1–h4, p, ol, ul, li, table, tr, th, td, em, strong, span, br)"
+            )
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _IGNORED:
@@ -170,7 +172,7 @@ def _tidy(runs: list[Run]) -> list[Run]:
     """Template white space is not content: join lines and trim the paragraph's ends."""
     cleaned = [Run(clean_text(run.text) if not run.line_break else "", run.style, run.line_break) for run in runs]
     # clean_text trims each run; keep single spaces that separated inline runs.
-    for index, (original, run) in enumerate(zip(runs, cleaned)):
+    for index, (original, run) in enumerate(zip(runs, cleaned, strict=False)):
         if run.text and original.text[:1].isspace() and index > 0 and not original.text.strip() == "":
             cleaned[index] = Run(" " + run.text, run.style)
     return [run for run in cleaned if run.text or run.line_break]
@@ -187,9 +189,11 @@ def read_structure(markup: str, template: str) -> list[Block]:
 def mapped_styles() -> list[tuple[str, str]]:
     """(style name, kind) of every style the mapping above may name, whatever a template uses."""
     paragraph_styles = [*BLOCK_STYLES.values(), *CLASS_STYLES.values(), *LIST_STYLES.values(), *CELL_STYLES.values()]
-    return ([(name, "paragraph") for name in paragraph_styles]
-            + [(name, "character") for name in INLINE_STYLES.values() if name]
-            + [(TABLE_STYLE, "table")])
+    return (
+        [(name, "paragraph") for name in paragraph_styles]
+        + [(name, "character") for name in INLINE_STYLES.values() if name]
+        + [(TABLE_STYLE, "table")]
+    )
 
 
 def styles_used(blocks: list[Block]) -> list[tuple[str, str]]:

@@ -32,7 +32,11 @@ from ..typeset import gbt9704
 from .fonts import LATIN_ROLE
 from .structure import CLASS_STYLES, Block, Paragraph, Table, mapped_styles, styles_used
 
-_STYLE_TYPES = {"paragraph": WD_STYLE_TYPE.PARAGRAPH, "character": WD_STYLE_TYPE.CHARACTER, "table": WD_STYLE_TYPE.TABLE}
+_STYLE_TYPES = {
+    "paragraph": WD_STYLE_TYPE.PARAGRAPH,
+    "character": WD_STYLE_TYPE.CHARACTER,
+    "table": WD_STYLE_TYPE.TABLE,
+}
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 # Word measures lengths in twentieths of a point (twips).
@@ -45,8 +49,8 @@ CHARACTER_TWIPS = round(gbt9704.BODY_SIZE * TWIPS_PER_POINT)
 SIGNATURE_RIGHT_CHARS = 2
 PAGE_NUMBER_INDENT_TWIPS = round(gbt9704.PAGE_NUMBER_SIZE * TWIPS_PER_POINT)
 
-FOOTER_STYLE = "Footer"               # odd pages: the number on the right
-EVEN_FOOTER_STYLE = "Footer Even"     # even pages: the number on the left
+FOOTER_STYLE = "Footer"  # odd pages: the number on the right
+EVEN_FOOTER_STYLE = "Footer Even"  # even pages: the number on the left
 SIGNATURE_STYLE = CLASS_STYLES["signature"]
 DATE_STYLE = CLASS_STYLES["date"]
 
@@ -94,7 +98,9 @@ def apply_page_setup(document, one_sided: bool = False) -> None:
         section.left_margin = Mm(gbt9704.BINDING_MM)
         section.right_margin = Mm(gbt9704.OUTER_MM)
         # The footer's bottom edge: 7 mm below the type area plus one 14 pt line.
-        section.footer_distance = Mm(gbt9704.BOTTOM_MM - gbt9704.PAGE_NUMBER_GAP_MM) - Pt(gbt9704.PAGE_NUMBER_SIZE * 1.3)
+        section.footer_distance = Mm(gbt9704.BOTTOM_MM - gbt9704.PAGE_NUMBER_GAP_MM) - Pt(
+            gbt9704.PAGE_NUMBER_SIZE * 1.3
+        )
         section.header_distance = Mm(15)
         section.gutter = 0
         _set_line_grid(section._sectPr)
@@ -211,8 +217,10 @@ def _style_named(document, name: str):
 
 
 _FONT_ATTRIBUTES = tuple(qn(f"w:{slot}") for slot in ("ascii", "hAnsi", "eastAsia", "cs"))
-_FONT_TABLE_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                    '<w:fonts xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">')
+_FONT_TABLE_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<w:fonts xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+)
 
 
 def font_names_in_styles(document) -> list[str]:
@@ -229,8 +237,10 @@ def write_font_table(document) -> None:
     entries = []
     for name in font_names_in_styles(document):
         chinese = any(unicodedata.east_asian_width(char) in "WF" for char in name) or name.endswith("GB2312")
-        entries.append(f"<w:font w:name={quoteattr(name)}><w:charset w:val=\"{'86' if chinese else '00'}\"/>"
-                       f"<w:family w:val=\"auto\"/><w:pitch w:val=\"variable\"/></w:font>")
+        entries.append(
+            f'<w:font w:name={quoteattr(name)}><w:charset w:val="{"86" if chinese else "00"}"/>'
+            f'<w:family w:val="auto"/><w:pitch w:val="variable"/></w:font>'
+        )
     part = document.part.part_related_by(RELATIONSHIP_TYPE.FONT_TABLE)
     part._blob = (_FONT_TABLE_HEAD + "".join(entries) + "</w:fonts>").encode("utf-8")
 
@@ -247,8 +257,14 @@ def _check_styles(document, blocks: list[Block], reference: str) -> None:
     names = {(style.name, style.type) for style in document.styles}
     for name, kind in required_styles(blocks):
         if (name, _STYLE_TYPES[kind]) not in names:
-            problems.append(Problem(Where(reference), "", f"the reference document has no {kind} style named {name!r}; "
-                                    "add it in Word (Styles pane) or start from a reference document made by `gongwen reference-doc`"))
+            problems.append(
+                Problem(
+                    Where(reference),
+                    "",
+                    f"the reference document has no {kind} style named {name!r}; "
+                    "add it in Word (Styles pane) or start from a reference document made by `gongwen reference-doc`",
+                )
+            )
     if problems:
         raise ConfigurationError(problems)
 
@@ -259,11 +275,21 @@ def open_reference(reference: Path):
     except FileNotFoundError:
         raise ConfigurationError(Problem(Where(str(reference)), "", "reference document not found")) from None
     except Exception as error:  # python-docx raises several kinds for files that are not .docx
-        raise ConfigurationError(Problem(Where(str(reference)), "", f"not a Word document python-docx can open ({type(error).__name__})")) from None
+        raise ConfigurationError(
+            Problem(Where(str(reference)), "", f"not a Word document python-docx can open ({type(error).__name__})")
+        ) from None
 
 
-def write_summary(blocks: list[Block], reference: Path, *, title: str, author: str, created: datetime.datetime,
-                  font_names: dict[str, str] | None = None, one_sided: bool = False) -> bytes:
+def write_summary(
+    blocks: list[Block],
+    reference: Path,
+    *,
+    title: str,
+    author: str,
+    created: datetime.datetime,
+    font_names: dict[str, str] | None = None,
+    one_sided: bool = False,
+) -> bytes:
     """The summary as .docx bytes."""
     document = open_reference(reference)
     _check_styles(document, blocks, str(reference))
@@ -339,8 +365,14 @@ def _style_numbering(document, style_name: str) -> tuple[int, bool] | None:
             numbering = document.part.numbering_part.element
             instance = numbering.num_having_numId(int(number_id.get(qn("w:val"))))
             abstract_id = int(instance.abstractNumId.val)
-            abstract = next((item for item in numbering.findall(qn("w:abstractNum"))
-                             if item.get(qn("w:abstractNumId")) == str(abstract_id)), None)
+            abstract = next(
+                (
+                    item
+                    for item in numbering.findall(qn("w:abstractNum"))
+                    if item.get(qn("w:abstractNumId")) == str(abstract_id)
+                ),
+                None,
+            )
             number_format = abstract.find(f"{qn('w:lvl')}/{qn('w:numFmt')}") if abstract is not None else None
             return abstract_id, number_format is None or number_format.get(qn("w:val")) != "bullet"
         style = style.base_style
@@ -365,10 +397,10 @@ def signature_indents(signature: str, date: str) -> tuple[float, float]:
 def _place_signature_and_date(written: list[tuple[Paragraph, object]]) -> None:
     """The one per-document offset no style can hold: a right indent on whichever of the two lines
     needs more than the styles' two characters."""
-    for (first, first_paragraph), (second, second_paragraph) in zip(written, written[1:]):
+    for (first, first_paragraph), (second, second_paragraph) in zip(written, written[1:], strict=False):
         if first.style != SIGNATURE_STYLE or second.style != DATE_STYLE:
             continue
-        for paragraph, right in zip((first_paragraph, second_paragraph), signature_indents(first.text, second.text)):
+        for paragraph, right in zip((first_paragraph, second_paragraph), signature_indents(first.text, second.text), strict=False):
             if right != SIGNATURE_RIGHT_CHARS:
                 indent = paragraph._p.get_or_add_pPr().get_or_add_ind()
                 indent.set(qn("w:rightChars"), str(round(right * 100)))
@@ -384,12 +416,12 @@ def _add_table(document, block: Table) -> None:
     table = document.add_table(rows=len(block.rows), cols=columns)
     table.style = block.style
     table.autofit = False
-    for row_cells, row in zip(block.rows, table.rows):
-        for cell, target in zip(row_cells, row.cells):
+    for row_cells, row in zip(block.rows, table.rows, strict=False):
+        for cell, target in zip(row_cells, row.cells, strict=False):
             paragraph = target.paragraphs[0]
             paragraph.style = cell.paragraph.style
             _fill(paragraph, cell.paragraph)
-    for column, width in zip(table.columns, column_widths(block)):
+    for column, width in zip(table.columns, column_widths(block), strict=False):
         column.width = width
         for cell in column.cells:
             cell.width = width

@@ -31,8 +31,8 @@ class BenchmarkError(RuntimeError):
 @dataclass(frozen=True)
 class Timed:
     seconds: float
-    peak_mib: float                 # the command's own process (and children it waited for)
-    worker_peak_mib: float | None   # the largest VmHWM among its descendants, when sampled
+    peak_mib: float  # the command's own process (and children it waited for)
+    worker_peak_mib: float | None  # the largest VmHWM among its descendants, when sampled
     stdout: str
 
 
@@ -103,8 +103,14 @@ def run_timed(command: list[str], *, cwd: Path, env: dict[str, str], sample_work
     """Run `command`, fail loudly on a non-zero exit, and return its wall time and peak memory."""
     with tempfile.NamedTemporaryFile(prefix="gongwen-bench-time-") as report:
         start = time.perf_counter()
-        process = subprocess.Popen([GNU_TIME, "-f", "%M", "-o", report.name, *command], cwd=cwd, env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            [GNU_TIME, "-f", "%M", "-o", report.name, *command],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         sampler = WorkerSampler(process.pid) if sample_workers else None
         if sampler:
             sampler.start()

@@ -46,8 +46,9 @@ def new_compiler(font_folder: Path) -> typst.Compiler:
 def compile_pdf(compiler: typst.Compiler, template: Path, data: str) -> bytes:
     """One document; any warning (an unknown font family, say) is an error. Untagged, as
     gongwen's PDFs are: tags would make the peer's files larger for a feature ours lack."""
-    pdf, warnings = compiler.compile_with_warnings(input=str(template), sys_inputs={"data": data},
-                                                   timestamp=_timestamp(data), pdf_tags=False)
+    pdf, warnings = compiler.compile_with_warnings(
+        input=str(template), sys_inputs={"data": data}, timestamp=_timestamp(data), pdf_tags=False
+    )
     if warnings:
         raise PeerError(f"{template.name}: " + "; ".join(warning.message for warning in warnings))
     return pdf
@@ -55,7 +56,7 @@ def compile_pdf(compiler: typst.Compiler, template: Path, data: str) -> bytes:
 
 def _timestamp(data: str) -> datetime.datetime:
     """The creation date written into the PDF: the publication's, as gongwen writes it."""
-    return datetime.datetime.fromisoformat(json.loads(data)["created"]).replace(tzinfo=datetime.timezone.utc)
+    return datetime.datetime.fromisoformat(json.loads(data)["created"]).replace(tzinfo=datetime.UTC)
 
 
 class FontFolder:
@@ -75,6 +76,7 @@ def resolved_faces() -> dict:
     """gongwen's faces by role, resolved with the default configuration."""
     from pipeline.errors import Where
     from pipeline.typeset.fonts import resolve_fonts
+
     return resolve_fonts({}, Where("benchmark"))
 
 
@@ -90,31 +92,56 @@ def publication_data(path: Path, faces: dict) -> str:
         raise PeerError(f"{path}: the peer's briefing has no 版头 or 版记; benchmark content must not use them")
     printed = prepare_text(publication)
     notice = printed.notice
-    sections = [{"heading": section.heading,
-                 "paragraphs": list(section.paragraphs),
-                 "parts": [{"heading": part.heading, "paragraphs": list(part.paragraphs)} for part in section.sections]}
-                for section in printed.briefing.sections]
+    sections = [
+        {
+            "heading": section.heading,
+            "paragraphs": list(section.paragraphs),
+            "parts": [{"heading": part.heading, "paragraphs": list(part.paragraphs)} for part in section.sections],
+        }
+        for section in printed.briefing.sections
+    ]
     data = {
         "created": created_timestamp(publication).rstrip("Z"),
-        "title": printed.title, "subtitle": printed.subtitle, "issuer": printed.issuer, "note": printed.note,
+        "title": printed.title,
+        "subtitle": printed.subtitle,
+        "issuer": printed.issuer,
+        "note": printed.note,
         "date": chinese_date(printed.date),
         "sections": sections,
         "notice": {
-            "title": notice.heading, "team": notice.team, "unit": notice.unit, "kind": notice.kind or "巡视",
-            "period": chinese_period(notice.period), "hours": hours_text(notice.hours),
-            "channels": [{"name": channel.name, "value": channel.value,
-                          "hours": hours_text(channel.hours) if channel.hours else None} for channel in notice.channels],
-            "scope": notice.scope, "exclusions": notice.exclusions, "closing": notice.closing,
+            "title": notice.heading,
+            "team": notice.team,
+            "unit": notice.unit,
+            "kind": notice.kind or "巡视",
+            "period": chinese_period(notice.period),
+            "hours": hours_text(notice.hours),
+            "channels": [
+                {
+                    "name": channel.name,
+                    "value": channel.value,
+                    "hours": hours_text(channel.hours) if channel.hours else None,
+                }
+                for channel in notice.channels
+            ],
+            "scope": notice.scope,
+            "exclusions": notice.exclusions,
+            "closing": notice.closing,
         },
         "geometry": {
-            "top_mm": gbt9704.TOP_MM, "bottom_mm": gbt9704.BOTTOM_MM,
-            "binding_mm": gbt9704.BINDING_MM, "outer_mm": gbt9704.OUTER_MM,
-            "grid": _grid(gbt9704.STANDARD_GRID), "title_size": gbt9704.TITLE_SIZE,
-            "page_number_size": gbt9704.PAGE_NUMBER_SIZE, "page_number_gap_mm": gbt9704.PAGE_NUMBER_GAP_MM,
+            "top_mm": gbt9704.TOP_MM,
+            "bottom_mm": gbt9704.BOTTOM_MM,
+            "binding_mm": gbt9704.BINDING_MM,
+            "outer_mm": gbt9704.OUTER_MM,
+            "grid": _grid(gbt9704.STANDARD_GRID),
+            "title_size": gbt9704.TITLE_SIZE,
+            "page_number_size": gbt9704.PAGE_NUMBER_SIZE,
+            "page_number_gap_mm": gbt9704.PAGE_NUMBER_GAP_MM,
             "notice_steps": [_grid(step) for step in gbt9704.NOTICE_FIT_STEPS],
         },
-        "fonts": {role: {"family": face.family, "weight": WEIGHTS[face.style], "postscript": face.postscript}
-                  for role, face in faces.items()},
+        "fonts": {
+            role: {"family": face.family, "weight": WEIGHTS[face.style], "postscript": face.postscript}
+            for role, face in faces.items()
+        },
     }
     return json.dumps(data, ensure_ascii=False)
 
@@ -124,7 +151,9 @@ def _grid(grid) -> dict:
     return {"size": grid.size, "pitch": grid.pitch, "spacing": grid.cell - grid.size}
 
 
-def compile_batch(font_folder: Path, output: Path, warm_up: Path, data_files: list[Path]) -> dict[str, dict[str, float]]:
+def compile_batch(
+    font_folder: Path, output: Path, warm_up: Path, data_files: list[Path]
+) -> dict[str, dict[str, float]]:
     """Typst at its best: one compiler, warmed up on another publication (fonts loaded, templates
     parsed), then each publication's briefing and notice compiled and written; seconds by file stem."""
     compiler = new_compiler(font_folder)

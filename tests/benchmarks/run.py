@@ -50,10 +50,10 @@ NO_CACHE = "gongwen build has no --force yet: no incremental cache"
 
 @dataclass(frozen=True)
 class Settings:
-    repeat: int          # runs of each small row (seed builds, Typst per document)
-    batch_repeat: int    # runs of each batch row
-    small: int           # publications in the small batch
-    large: int           # publications in the large batch
+    repeat: int  # runs of each small row (seed builds, Typst per document)
+    batch_repeat: int  # runs of each batch row
+    small: int  # publications in the small batch
+    large: int  # publications in the large batch
 
 
 def parse(argv: list[str] | None) -> tuple[Settings, Path]:
@@ -63,7 +63,12 @@ def parse(argv: list[str] | None) -> tuple[Settings, Path]:
     parser.add_argument("--small", type=int, default=50, help="publications in the small batch (default 50)")
     parser.add_argument("--large", type=int, default=200, help="publications in the large batch (default 200)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: one run of each row, batches of 5 and 20")
-    parser.add_argument("--json", type=Path, default=RESULTS, help=f"where to write the table as JSON (default {RESULTS.relative_to(ROOT)})")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=RESULTS,
+        help=f"where to write the table as JSON (default {RESULTS.relative_to(ROOT)})",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         return Settings(1, 1, 5, 20), args.json
@@ -80,8 +85,12 @@ def compile_bytecode() -> None:
     """Compile gongwen's modules once, as installing a package does: in a checkout with
     PYTHONDONTWRITEBYTECODE set, every fresh process would otherwise compile them from source."""
     import pipeline
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(pipeline.__file__).parent)],
-                   check=True, stdout=subprocess.DEVNULL)
+
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(Path(pipeline.__file__).parent)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def build_options() -> set[str]:
@@ -91,8 +100,11 @@ def build_options() -> set[str]:
 
 
 def digests(folder: Path) -> dict[str, str]:
-    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def check_publication(folder: Path, engine: str = "gongwen") -> dict[str, int]:
@@ -218,8 +230,19 @@ class Bench:
     def peer_batch(self, warm_up: Path, data_files: list[Path]) -> tuple[dict[str, dict[str, float]], Path]:
         """Typst at its best in a process of its own; seconds by publication and document."""
         output = self.folder("typst")
-        timed = run_timed([sys.executable, str(HERE / "peer.py"), "batch", str(self.fonts.path), str(output),
-                           str(warm_up), *map(str, data_files)], cwd=HERE, env=dict(os.environ))
+        timed = run_timed(
+            [
+                sys.executable,
+                str(HERE / "peer.py"),
+                "batch",
+                str(self.fonts.path),
+                str(output),
+                str(warm_up),
+                *map(str, data_files),
+            ],
+            cwd=HERE,
+            env=dict(os.environ),
+        )
         for data_file in data_files:
             check_publication(output / data_file.stem, engine="Typst")
         return json.loads(timed.stdout), output
@@ -229,7 +252,9 @@ class Bench:
     def run(self) -> list[Row]:
         self.small, self.large = self.project(self.settings.small), self.project(self.settings.large)
         data_folder = self.folder("typst-data")
-        self.small_data = [self.peer_data(path, data_folder) for path in sorted((self.small / "content").glob("*.yaml"))]
+        self.small_data = [
+            self.peer_data(path, data_folder) for path in sorted((self.small / "content").glob("*.yaml"))
+        ]
         self.seed_data = self.peer_data(SEED, data_folder)
         ours, theirs = self.seed_rows()
         self.size_rows(ours, theirs)
@@ -241,8 +266,9 @@ class Bench:
         """Cold builds and no-op rebuilds of the seed, then the peer on it; both outputs of the last run."""
         repeat = self.settings.repeat
         section = "gongwen: the seed (content/genertec-2015.yaml)"
-        cold = self.row(section, "cold_build", "cold build, 3 artifacts (fresh process, empty cache)", "s",
-                        target=at_most(1.0))
+        cold = self.row(
+            section, "cold_build", "cold build, 3 artifacts (fresh process, empty cache)", "s", target=at_most(1.0)
+        )
         noop = self.row(section, "noop_rebuild", "rebuild with nothing changed", "s", target=at_most(0.15))
         if not self.incremental:
             noop.note = NO_CACHE
@@ -260,24 +286,42 @@ class Bench:
         ours = output / SEED_ID
 
         section = "Typst (the peer) on the seed: same text, fonts and page"
-        in_process = {document: self.row(section, f"typst_in_process_{document}",
-                                         f"{document}, in-process (reused compiler, new content)", "ms")
-                      for document in ("briefing", "notice")}
-        as_process = {document: self.row(section, f"typst_process_{document}",
-                                          f"{document}, as a process (Python, import, fonts, compile)", "s")
-                      for document in ("briefing", "notice")}
+        in_process = {
+            document: self.row(
+                section, f"typst_in_process_{document}", f"{document}, in-process (reused compiler, new content)", "ms"
+            )
+            for document in ("briefing", "notice")
+        }
+        as_process = {
+            document: self.row(
+                section, f"typst_process_{document}", f"{document}, as a process (Python, import, fonts, compile)", "s"
+            )
+            for document in ("briefing", "notice")
+        }
         for run in range(repeat):
             progress(f"Typst on the seed {run + 1}/{repeat}")
             seconds, output = self.peer_batch(self.small_data[0], [self.seed_data])
             for document, row in in_process.items():
                 row.samples.append(seconds[SEED_ID][document] * 1000)
             for document, row in as_process.items():
-                command = [sys.executable, str(HERE / "peer.py"), "once", str(peer.TEMPLATES / f"{document}.typ"),
-                           str(self.seed_data), str(self.scratch / f"{document}-once.pdf"), str(self.fonts.path)]
+                command = [
+                    sys.executable,
+                    str(HERE / "peer.py"),
+                    "once",
+                    str(peer.TEMPLATES / f"{document}.typ"),
+                    str(self.seed_data),
+                    str(self.scratch / f"{document}-once.pdf"),
+                    str(self.fonts.path),
+                ]
                 row.samples.append(run_timed(command, cwd=HERE, env=dict(os.environ)).seconds)
         theirs = output / SEED_ID
-        self.row(section, "ratio_cold_to_typst_processes", "cold build / Typst processes (briefing + notice)", "×",
-                 fixed=cold.value / sum(row.value for row in as_process.values()))
+        self.row(
+            section,
+            "ratio_cold_to_typst_processes",
+            "cold build / Typst processes (briefing + notice)",
+            "×",
+            fixed=cold.value / sum(row.value for row in as_process.values()),
+        )
         return ours, theirs
 
     def size_rows(self, ours: Path, theirs: Path) -> None:
@@ -290,11 +334,21 @@ class Bench:
         self.row(section, "size_summary", "summary.docx", "KB", samples=[our_sizes[SUMMARY] / KB])
         self.row(section, "typst_size_briefing", "Typst's briefing.pdf", "KB", samples=[their_sizes[BRIEFING] / KB])
         self.row(section, "typst_size_notice", "Typst's notice.pdf", "KB", samples=[their_sizes[NOTICE] / KB])
-        self.row(section, "ratio_size_briefing", "briefing size / Typst's", "×",
-                 fixed=our_sizes[BRIEFING] / their_sizes[BRIEFING], target=at_most(1.3))
-        self.row(section, "ratio_size_notice", "notice size / Typst's", "×", fixed=our_sizes[NOTICE] / their_sizes[NOTICE])
+        self.row(
+            section,
+            "ratio_size_briefing",
+            "briefing size / Typst's",
+            "×",
+            fixed=our_sizes[BRIEFING] / their_sizes[BRIEFING],
+            target=at_most(1.3),
+        )
+        self.row(
+            section, "ratio_size_notice", "notice size / Typst's", "×", fixed=our_sizes[NOTICE] / their_sizes[NOTICE]
+        )
         self.row(section, "pages_briefing", "briefing pages: gongwen", "pages", samples=[page_count(ours / BRIEFING)])
-        self.row(section, "typst_pages_briefing", "briefing pages: Typst", "pages", samples=[page_count(theirs / BRIEFING)])
+        self.row(
+            section, "typst_pages_briefing", "briefing pages: Typst", "pages", samples=[page_count(theirs / BRIEFING)]
+        )
 
     def same_fonts(self, ours: Path, theirs: Path) -> None:
         """Both engines must have drawn with the same faces, or the comparison means nothing."""
@@ -307,19 +361,38 @@ class Bench:
         settings = self.settings
         small, large = settings.small, settings.large
         progress("warming the batches' cache folder")
-        run_timed(self.build_command([self.small / "content" / "unit-001.yaml"], self.folder("dist-warm-up")),
-                  cwd=self.small, env=self.environment(self.batch_cache))
+        run_timed(
+            self.build_command([self.small / "content" / "unit-001.yaml"], self.folder("dist-warm-up")),
+            cwd=self.small,
+            env=self.environment(self.batch_cache),
+        )
 
         section = "gongwen: batches of generated publications (tests/stress.py)"
-        times = {(count, jobs): self.row(section, f"batch_{count}_jobs_{jobs}", f"{count} publications, --jobs {jobs}", "s",
-                                         note="" if jobs > 1 or "--jobs" in self.options else "run without --jobs")
-                 for count in (small, large) for jobs in (1, 2)}
-        memory = {jobs: self.row(section, f"peak_worker_memory_jobs_{jobs}",
-                                 f"peak memory of a worker, {large} publications, --jobs {jobs}", "MiB",
-                                 target=at_most(300))
-                  for jobs in (1, 2)}
+        times = {
+            (count, jobs): self.row(
+                section,
+                f"batch_{count}_jobs_{jobs}",
+                f"{count} publications, --jobs {jobs}",
+                "s",
+                note="" if jobs > 1 or "--jobs" in self.options else "run without --jobs",
+            )
+            for count in (small, large)
+            for jobs in (1, 2)
+        }
+        memory = {
+            jobs: self.row(
+                section,
+                f"peak_worker_memory_jobs_{jobs}",
+                f"peak memory of a worker, {large} publications, --jobs {jobs}",
+                "MiB",
+                target=at_most(300),
+            )
+            for jobs in (1, 2)
+        }
         ours = self.row(section, "per_publication", f"per publication, --jobs 1, {small} publications", "ms")
-        theirs = self.row(section, "typst_per_publication", f"Typst briefing + notice per publication, same {small}", "ms")
+        theirs = self.row(
+            section, "typst_per_publication", f"Typst briefing + notice per publication, same {small}", "ms"
+        )
         size_ratios: list[float] = []
         for run in range(settings.batch_repeat):
             for count, project in ((small, self.small), (large, self.large)):
@@ -338,9 +411,13 @@ class Bench:
                         progress(f"Typst on the same {count} publications, {run + 1}/{settings.batch_repeat}")
                         seconds, peer_output = self.peer_batch(self.seed_data, self.small_data)
                         ours.samples.append(timed.seconds / count * 1000)
-                        theirs.samples.append(sum(sum(documents.values()) for documents in seconds.values()) / count * 1000)
-                        size_ratios = [(output / unit / BRIEFING).stat().st_size / (peer_output / unit / BRIEFING).stat().st_size
-                                       for unit in seconds]
+                        theirs.samples.append(
+                            sum(sum(documents.values()) for documents in seconds.values()) / count * 1000
+                        )
+                        size_ratios = [
+                            (output / unit / BRIEFING).stat().st_size / (peer_output / unit / BRIEFING).stat().st_size
+                            for unit in seconds
+                        ]
                         shutil.rmtree(peer_output)
                     if count == large:
                         worker = timed.peak_mib if jobs == 1 else timed.worker_peak_mib
@@ -354,24 +431,54 @@ class Bench:
                         shutil.rmtree(output)
 
         section = "batches: scaling, and as ratios to Typst"
-        self.row(section, "ratio_per_publication_to_typst", "per publication, --jobs 1 / Typst briefing + notice", "×",
-                 fixed=ours.value / theirs.value, target=at_most(2.5))
-        self.row(section, "ratio_briefing_size_batch", f"briefing size / Typst's, median of {small}", "×",
-                 samples=size_ratios, target=at_most(1.3))
+        self.row(
+            section,
+            "ratio_per_publication_to_typst",
+            "per publication, --jobs 1 / Typst briefing + notice",
+            "×",
+            fixed=ours.value / theirs.value,
+            target=at_most(2.5),
+        )
+        self.row(
+            section,
+            "ratio_briefing_size_batch",
+            f"briefing size / Typst's, median of {small}",
+            "×",
+            samples=size_ratios,
+            target=at_most(1.3),
+        )
         one, two = times[large, 1].value, times[large, 2].value
-        self.row(section, "throughput_jobs_2_over_1", f"throughput --jobs 2 / --jobs 1, {large} publications", "×",
-                 fixed=one / two if one and two else None, note="" if one and two else NO_JOBS, target=at_least(1.7))
+        self.row(
+            section,
+            "throughput_jobs_2_over_1",
+            f"throughput --jobs 2 / --jobs 1, {large} publications",
+            "×",
+            fixed=one / two if one and two else None,
+            note="" if one and two else NO_JOBS,
+            target=at_least(1.7),
+        )
         for jobs in (1, 2):
             big, little = times[large, jobs].value, times[small, jobs].value
-            self.row(section, f"scaling_{large}_over_{small}_jobs_{jobs}", f"time of {large} / time of {small}, --jobs {jobs}",
-                     "×", fixed=big / little if big and little else None, note="" if big and little else NO_JOBS,
-                     target=at_most(4.4))
+            self.row(
+                section,
+                f"scaling_{large}_over_{small}_jobs_{jobs}",
+                f"time of {large} / time of {small}, --jobs {jobs}",
+                "×",
+                fixed=big / little if big and little else None,
+                note="" if big and little else NO_JOBS,
+                target=at_most(4.4),
+            )
 
     def edit_rows(self) -> None:
         """One content file edited in the large batch, then a build with the default options."""
         settings = self.settings
-        row = self.row("gongwen: incremental", "edit_one_rebuild",
-                       f"rebuild after 1 of {settings.large} content files changed", "s", target=at_most(1.0))
+        row = self.row(
+            "gongwen: incremental",
+            "edit_one_rebuild",
+            f"rebuild after 1 of {settings.large} content files changed",
+            "s",
+            target=at_most(1.0),
+        )
         output = self.last_large
         if not self.incremental or output is None:
             row.note = NO_CACHE
@@ -398,11 +505,13 @@ class Bench:
 
 def header(facts: dict, settings: Settings, options: set[str]) -> str:
     load = facts["load_average_at_start"]
-    return (f"gongwen {facts['gongwen']} · {facts['cores']} cores, {facts['cpu']} · Python {facts['python']} · "
-            f"WeasyPrint {facts['weasyprint']} · typst {facts['typst_package']} (Typst {facts['typst']})\n"
-            f"load average at start {load[0]:.2f}, at end {facts['load_average_at_end'][0]:.2f} · "
-            f"medians of {settings.repeat} runs, batches of {settings.batch_repeat} · "
-            f"build options found: {', '.join(sorted(options)) or 'none of --jobs, --force'}")
+    return (
+        f"gongwen {facts['gongwen']} · {facts['cores']} cores, {facts['cpu']} · Python {facts['python']} · "
+        f"WeasyPrint {facts['weasyprint']} · typst {facts['typst_package']} (Typst {facts['typst']})\n"
+        f"load average at start {load[0]:.2f}, at end {facts['load_average_at_end'][0]:.2f} · "
+        f"medians of {settings.repeat} runs, batches of {settings.batch_repeat} · "
+        f"build options found: {', '.join(sorted(options)) or 'none of --jobs, --force'}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -421,10 +530,21 @@ def main(argv: list[str] | None = None) -> int:
     print(header(facts, settings, bench.options))
     print(render(rows))
     json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps({
-        "machine": facts, "settings": settings.__dict__, "build_options": sorted(bench.options),
-        "seconds": round(time.time() - started, 1), "rows": [row.as_json() for row in rows],
-    }, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    json_path.write_text(
+        json.dumps(
+            {
+                "machine": facts,
+                "settings": settings.__dict__,
+                "build_options": sorted(bench.options),
+                "seconds": round(time.time() - started, 1),
+                "rows": [row.as_json() for row in rows],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     print(f"\nwritten to {json_path}")
     return 0
 

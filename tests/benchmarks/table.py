@@ -74,10 +74,17 @@ class Row:
         return shown(value, self.unit), target, f"{mark}  {self.note}".strip()
 
     def as_json(self) -> dict:
-        return {"section": self.section, "key": self.key, "label": self.label, "unit": self.unit,
-                "value": self.value, "samples": self.samples,
-                "target": None if self.target is None else {"limit": self.target.limit, "at_most": self.target.at_most},
-                "ok": self.ok, "note": self.note}
+        return {
+            "section": self.section,
+            "key": self.key,
+            "label": self.label,
+            "unit": self.unit,
+            "value": self.value,
+            "samples": self.samples,
+            "target": None if self.target is None else {"limit": self.target.limit, "at_most": self.target.at_most},
+            "ok": self.ok,
+            "note": self.note,
+        }
 
 
 def render(rows: list[Row]) -> str:
