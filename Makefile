@@ -20,7 +20,7 @@ TEST_PACKAGES := poppler-utils libreoffice-writer-nogui fonts-liberation2 faketi
 BENCH_PACKAGES := time
 BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: build test bench system-packages test-packages reference-doc schema clean
+.PHONY: build test lint bench system-packages test-packages reference-doc schema clean
 
 # `make build BUILD_ARGS="--shard 2/4"` passes options through.
 build: $(STAMP)
@@ -29,13 +29,19 @@ build: $(STAMP)
 test: $(STAMP) test-packages $(ACTIONLINT)
 	$(BIN)/python -m pytest
 
+# ruff (lint and format) on the package and the tests, mypy on the package; versions pinned in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/ruff format --check pipeline tests
+	$(BIN)/mypy
+
 # `make bench BENCH_ARGS=--quick` for a smoke run; see README.md, Performance.
 bench: $(BENCH_STAMP)
 	$(BIN)/python tests/benchmarks/run.py $(BENCH_ARGS)
 
 $(BENCH_STAMP): $(STAMP)
 	@.ci/install-packages $(BENCH_PACKAGES)
-	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	$(BIN)/python -m pip install -q -e '.[test,lint,bench]'
 	@rm -f $(VENV)/.bench-installed-*
 	@touch $@
 
@@ -48,7 +54,7 @@ test-packages:
 $(STAMP): pyproject.toml | system-packages
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,lint]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

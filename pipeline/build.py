@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .artifacts import ARTIFACTS
+from .artifacts import ARTIFACTS, ArtifactType
 from .config import Configuration
 from .errors import ContentError, GongwenError, Problem, Where, shown_path
 from .incremental import Fingerprints, content_digest
@@ -204,28 +204,31 @@ def build(
         jobs_to_do = _plan(files, sources, fingerprints, output, force, report)
         if events.planned:
             events.planned(len(jobs_to_do), len(report.up_to_date))
-        made = workers.make_all(jobs_to_do, configuration, jobs) if jobs_to_do else iter(())
-        for job, outcome in made:
-            if isinstance(outcome, workers.Failed):
-                report.problems.extend(outcome.problems)
-                if events.failed:
-                    events.failed(outcome.problems)
-                continue
-            publication_id = outcome.publication_id
-            try:
-                written = output.write(outcome.artifacts, publication_id, job.source, job.inputs)
-            except GongwenError as error:
-                report.problems.extend(error.problems)
-                if events.failed:
-                    events.failed(error.problems)
-                continue
-            report.kept.extend(written.kept)
-            report.built.append(publication_id)
-            if events.built:
-                events.built(publication_id, written)
+        if jobs_to_do:
+            for job, outcome in workers.make_all(jobs_to_do, configuration, jobs):
+                _write(job, outcome, output, report, events)
     finally:
         output.close()
     return report
+
+
+def _write(
+    job: workers.Job, outcome: workers.Outcome, output: OutputFolder, report: BuildReport, events: BuildEvents
+) -> None:
+    """Hand one publication's artifacts to the output folder, and say how it went."""
+    try:
+        if isinstance(outcome, workers.Failed):
+            raise GongwenError(outcome.problems)
+        written = output.write(outcome.artifacts, outcome.publication_id, job.source, job.inputs)
+    except GongwenError as error:
+        report.problems.extend(error.problems)
+        if events.failed:
+            events.failed(error.problems)
+        return
+    report.kept.extend(written.kept)
+    report.built.append(outcome.publication_id)
+    if events.built:
+        events.built(outcome.publication_id, written)
 
 
 @dataclass(frozen=True)
@@ -235,7 +238,7 @@ class _Stale:
     path: Path
     source: str
     inputs: dict[str, str]
-    wanted: tuple[str, ...]
+    wanted: tuple[ArtifactType, ...]
 
 
 def _plan(
@@ -260,7 +263,7 @@ def _plan(
             )
             continue
         publication_id, fresh = (None, set()) if force else output.up_to_date(source, inputs)
-        wanted = tuple(artifact.name for artifact in ARTIFACTS if artifact.name not in fresh)
+        wanted = tuple(artifact for artifact in ARTIFACTS if artifact.name not in fresh)
         if wanted:
             stale.append(_Stale(path, source, inputs, wanted))
         else:
@@ -281,6 +284,5 @@ def _plan(
         if owner is not None:
             report.problems.append(_shared_folder(publication, owner))
             continue
-        wanted = tuple(artifact for artifact in ARTIFACTS if artifact.name in item.wanted)
-        jobs.append(workers.Job(publication, item.path, item.source, item.inputs, wanted))
+        jobs.append(workers.Job(publication, item.path, item.source, item.inputs, item.wanted))
     return jobs

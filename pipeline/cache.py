@@ -61,7 +61,7 @@ class FileDigests:
         status = os.stat(path)
         stamp = [status.st_size, status.st_mtime_ns]
         known = self._known.get(path)
-        if isinstance(known, list) and len(known) == 3 and known[:2] == stamp:
+        if isinstance(known, list) and len(known) == 3 and known[:2] == stamp and isinstance(known[2], str):
             return known[2]
         digest = file_sha256(Path(path))
         self._known[path] = [*stamp, digest]

@@ -1,4 +1,5 @@
-"""Configuration, one typed record: defaults, then `gongwen.toml` or `[tool.gongwen]` in `pyproject.toml`, then the command line.
+"""Configuration, one typed record: defaults, then `gongwen.toml` or `[tool.gongwen]` in `pyproject.toml`,
+then the command line.
 
 The project folder is the nearest folder, from the first content path (or the working folder)
 upwards, that holds a `gongwen.toml` or a `pyproject.toml` with a `[tool.gongwen]` table; paths
@@ -13,6 +14,7 @@ import datetime
 import os
 import re
 import tomllib
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +45,7 @@ CONFIG_FILE = "gongwen.toml"
 PYPROJECT = "pyproject.toml"
 
 # The PDF engine's archival (PDF/A) and accessible (PDF/UA) variants; `make test` builds each one.
-PDF_VARIANTS = (
+PdfVariant = Literal[
     "pdf/a-1b",
     "pdf/a-2b",
     "pdf/a-3b",
@@ -57,8 +59,8 @@ PDF_VARIANTS = (
     "pdf/a-4f",
     "pdf/ua-1",
     "pdf/ua-2",
-)
-PdfVariant = Literal[PDF_VARIANTS]
+]
+PDF_VARIANTS: tuple[str, ...] = typing.get_args(PdfVariant)
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,7 @@ def _read_toml(path: Path) -> dict:
 def _key_lines(path: Path) -> dict[str, int]:
     """Line of each dotted key in a TOML file, relative to the gongwen table, for error positions."""
     lines: dict[str, int] = {}
-    prefix = ""
+    prefix: str | None = ""  # None: inside a table that is not gongwen's
     in_pyproject = path.name == PYPROJECT
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         header = re.match(r"\s*\[\s*([^\]]+?)\s*\]", line)

@@ -1,4 +1,5 @@
-"""The README's tables of content and configuration fields, generated from the declarations (`gongwen schema --format markdown`)."""
+"""The README's tables of content and configuration fields, generated from the declarations
+(`gongwen schema --format markdown`)."""
 
 from __future__ import annotations
 

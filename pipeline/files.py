@@ -1,4 +1,5 @@
-"""Files written whole or not at all, and their hashes: shared by the output folder, the cache and the commands that write one file.
+"""Files written whole or not at all, and their hashes: shared by the output folder, the cache and the
+commands that write one file.
 
 A file is written to a temporary name (`.gongwen-….tmp`) beside its target, flushed to disk and
 renamed into place, so its final name only ever holds a complete file.
@@ -6,13 +7,13 @@ renamed into place, so its final name only ever holds a complete file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
 from pathlib import Path
 
 from .errors import OutputError, Problem, Where, shown_path
-import contextlib
 
 TEMPORARY_PREFIX = ".gongwen-"
 TEMPORARY_SUFFIX = ".tmp"

@@ -100,7 +100,7 @@ def _parts(jobs: list[Job], workers: int) -> list[tuple[Job, tuple[ArtifactType,
     and the summary in another, each worker starting its own engine at the same time."""
     if len(jobs) >= workers:
         return [(job, job.wanted) for job in jobs]
-    parts = []
+    parts: list[tuple[Job, tuple[ArtifactType, ...]]] = []
     for job in jobs:
         briefing = tuple(artifact for artifact in job.wanted if artifact is BRIEFING)
         rest = tuple(artifact for artifact in job.wanted if artifact is not BRIEFING)

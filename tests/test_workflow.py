@@ -96,3 +96,38 @@ def test_every_action_is_pinned_to_a_commit_and_permissions_are_minimal(workflow
                 assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
     assert workflow["jobs"]["build"]["permissions"] == {"contents": "read"}
     assert workflow["jobs"]["release"]["permissions"] == {"contents": "write"}
+
+
+# ---- the CI workflow: lint and test on every push and pull request ----
+
+CI = ROOT / ".github" / "workflows" / "ci.yml"
+
+
+def test_both_linters_find_nothing_in_the_ci_workflow():
+    result = actionlint(CI)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    audit = zizmor(CI)
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert json.loads(audit.stdout) == []
+
+
+def test_ci_runs_make_lint_and_make_test_on_every_push_and_pull_request():
+    ci = yaml.safe_load(CI.read_text(encoding="utf-8"))
+    assert set(ci[True]) == {"push", "pull_request"} and ci[True]["push"] is None  # every branch, every push
+    commands = {name: [step.get("run") for step in job["steps"]] for name, job in ci["jobs"].items()}
+    assert commands["lint"][-1] == "make lint" and commands["test"][-1] == "make test"
+    assert ci["permissions"] == {}
+    for job in ci["jobs"].values():
+        assert job["permissions"] == {"contents": "read"}
+        for step in job["steps"]:
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+    assert (ROOT / ".ci" / "run").read_text(encoding="utf-8").count("make lint\nmake test\n") == 1
+
+
+def test_pre_commit_hooks_run_the_projects_own_tools():
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    assert [repo["repo"] for repo in config["repos"]] == ["local"]
+    entries = [hook["entry"].split()[0] for repo in config["repos"] for hook in repo["hooks"]]
+    assert entries and all(entry.startswith(".venv/bin/") for entry in entries)
+    assert {hook["id"] for hook in config["repos"][0]["hooks"]} == {"ruff-check", "ruff-format", "mypy"}

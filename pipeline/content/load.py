@@ -48,30 +48,28 @@ class Source:
 
     def locate(self, node: Node, char: str) -> Where:
         """Where a character inside a scalar was typed; the scalar's start if it came from an escape."""
-        if not isinstance(node, Scalar) or node.where.line is None or node.where.path != self.path:
+        line, column = node.where.line, node.where.column
+        if not isinstance(node, Scalar) or line is None or column is None or node.where.path != self.path:
             return node.where
         lines = self.text.split("\n")
-        start = sum(len(line) + 1 for line in lines[: node.where.line - 1]) + node.where.column - 1
+        start = sum(len(text) + 1 for text in lines[: line - 1]) + column - 1
         stop = len(self.text)
-        if node.end is not None and node.end.line is not None:
-            stop = sum(len(line) + 1 for line in lines[: node.end.line - 1]) + node.end.column - 1
+        if node.end is not None and node.end.line is not None and node.end.column is not None:
+            stop = sum(len(text) + 1 for text in lines[: node.end.line - 1]) + node.end.column - 1
         found = self.text.find(char, start, max(stop, start + 1))
         if found < 0:
             return node.where
-        line = self.text.count("\n", 0, found) + 1
-        column = found - (self.text.rfind("\n", 0, found) + 1) + 1
-        return Where(self.path, line, column)
+        return Where(self.path, self.text.count("\n", 0, found) + 1, found - (self.text.rfind("\n", 0, found) + 1) + 1)
 
 
-def merged(defaults: Node, own: Node) -> Node:
+def merged(defaults: Mapping, own: Mapping) -> Mapping:
     """`own` over `defaults`: mappings merge key by key, anything else is replaced whole."""
-    if not (isinstance(defaults, Mapping) and isinstance(own, Mapping)):
-        return own
     inherited = {key.text: (key, value) for key, value in defaults.items}
-    items = []
+    items: list[tuple[Scalar, Node]] = []
     for key, value in own.items:
-        if key.text in inherited:
-            value = merged(inherited.pop(key.text)[1], value)
+        base = inherited.pop(key.text, None)
+        if base is not None and isinstance(base[1], Mapping) and isinstance(value, Mapping):
+            value = merged(base[1], value)
         items.append((key, value))
     items.extend(inherited.values())
     return Mapping(tuple(items), own.where)
@@ -215,10 +213,10 @@ class _TreeBuilder:
         if len(self.references) <= _REFERENCES_SHOWN:
             self.problems.append(problem)
 
-    def where(self, mark) -> Where:
+    def where(self, mark: Any) -> Where:
         return Where(self.path, mark.line + 1, mark.column + 1)
 
-    def documents(self, events: Iterator) -> list[Node]:
+    def documents(self, events: Iterator[Any]) -> list[Node]:
         documents = []
         for event in events:
             if isinstance(event, yaml.DocumentStartEvent):
@@ -229,33 +227,21 @@ class _TreeBuilder:
                 next(events)  # DocumentEndEvent
         hidden = self.references[_REFERENCES_SHOWN:]
         if hidden:
-            self.problems.append(
-                Problem(
-                    hidden[0],
-                    "",
-                    f"{len(hidden)} more YAML anchors and aliases, from here on; write each value out where it is used",
-                )
-            )
+            count = f"{len(hidden)} more YAML anchors and aliases, from here on"
+            message = f"{count}; write each value out where it is used"
+            self.problems.append(Problem(hidden[0], "", message))
         return documents
 
-    def node(self, event, events: Iterator, depth: int = 1) -> Node:
+    def node(self, event: Any, events: Iterator[Any], depth: int = 1) -> Node:
+        """The node an event starts, with the events of its content; problems are collected as they are found."""
         where = self.where(event.start_mark)
         if isinstance(event, yaml.AliasEvent):
-            self.reference(
-                Problem(
-                    where, "", "YAML aliases (*name) are not accepted; write the value out", "*" + str(event.anchor)
-                )
-            )
+            alias = "YAML aliases (*name) are not accepted; write the value out"
+            self.reference(Problem(where, "", alias, "*" + str(event.anchor)))
             return Scalar("", where)
         if event.anchor is not None:
-            self.reference(
-                Problem(
-                    where,
-                    "",
-                    "YAML anchors (&name) are not accepted; write each value where it is used",
-                    "&" + str(event.anchor),
-                )
-            )
+            anchor = "YAML anchors (&name) are not accepted; write each value where it is used"
+            self.reference(Problem(where, "", anchor, "&" + str(event.anchor)))
         tag = getattr(event, "tag", None)
         if tag is not None and tag not in _ACCEPTED_TAGS and tag not in ("!", "?"):
             self.problems.append(Problem(where, "", "YAML tags are not accepted, except core ones such as !!str", tag))
@@ -267,36 +253,40 @@ class _TreeBuilder:
             forced_text = event.style not in (None, "") or tag == _STANDARD_TAG + "str"
             return Scalar(event.value, where, forced_text, self.where(event.end_mark))
         if isinstance(event, yaml.SequenceStartEvent):
-            items = []
-            for item in events:
-                if isinstance(item, yaml.SequenceEndEvent):
-                    break
-                items.append(self.node(item, events, depth + 1))
-            return Sequence(tuple(items), where)
+            return self._sequence(where, events, depth)
         if isinstance(event, yaml.MappingStartEvent):
-            items: list[tuple[Scalar, Node]] = []
-            seen: dict[str, Where] = {}
-            for key_event in events:
-                if isinstance(key_event, yaml.MappingEndEvent):
-                    break
-                key = self.node(key_event, events, depth + 1)
-                value = self.node(next(events), events, depth + 1)
-                if not isinstance(key, Scalar) or key.is_null:
-                    self.problems.append(Problem(key.where, "", "a field name must be plain text"))
-                    continue
-                if key.text in seen:
-                    first = seen[key.text]
-                    self.problems.append(
-                        Problem(key.where, key.text, f"duplicate field; it was already given at line {first.line}")
-                    )
-                    continue
-                seen[key.text] = key.where
-                items.append((key, value))
-            return Mapping(tuple(items), where)
+            return self._mapping(where, events, depth)
         raise AssertionError(f"unexpected YAML event {event!r}")  # the parser emits no other kinds
 
+    def _sequence(self, where: Where, events: Iterator[Any], depth: int) -> Sequence:
+        items = []
+        for item in events:
+            if isinstance(item, yaml.SequenceEndEvent):
+                break
+            items.append(self.node(item, events, depth + 1))
+        return Sequence(tuple(items), where)
 
-def _skip_collection(events: Iterator) -> None:
+    def _mapping(self, where: Where, events: Iterator[Any], depth: int) -> Mapping:
+        items: list[tuple[Scalar, Node]] = []
+        seen: dict[str, Where] = {}
+        for key_event in events:
+            if isinstance(key_event, yaml.MappingEndEvent):
+                break
+            key = self.node(key_event, events, depth + 1)
+            value = self.node(next(events), events, depth + 1)
+            if not isinstance(key, Scalar) or key.is_null:
+                self.problems.append(Problem(key.where, "", "a field name must be plain text"))
+                continue
+            if key.text in seen:
+                message = f"duplicate field; it was already given at line {seen[key.text].line}"
+                self.problems.append(Problem(key.where, key.text, message))
+                continue
+            seen[key.text] = key.where
+            items.append((key, value))
+        return Mapping(tuple(items), where)
+
+
+def _skip_collection(events: Iterator[Any]) -> None:
     """Consume the events of a collection whose start was just read, without recursion."""
     open_collections = 1
     for event in events:

@@ -56,7 +56,12 @@ _NO_SPEC = FieldSpec()
 
 
 def spec(
-    doc: str, *, default: Any = dataclasses.MISSING, pattern: str | None = None, min_items: int = 0, hint: str | None = None
+    doc: str,
+    *,
+    default: Any = dataclasses.MISSING,
+    pattern: str | None = None,
+    min_items: int = 0,
+    hint: str | None = None,
 ) -> Any:
     """Declare a record field: its documentation and limits. No default means required."""
     metadata = {"spec": FieldSpec(doc, pattern, hint, min_items)}
@@ -81,6 +86,7 @@ def _required(field: dataclasses.Field[Any]) -> bool:
     return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
 
 
+@dataclass(frozen=True)
 class Record:
     """Base of records: subclasses may rewrite a shorthand node and check across fields."""
 
@@ -336,7 +342,9 @@ SCALARS: dict[Any, ScalarKind] = {
     datetime.date: ScalarKind(
         _parse_date, "a date (YYYY-MM-DD)", "date", lambda field: {"type": "string", "format": "date"}
     ),
-    Time: ScalarKind(_parse_time, "a time (HH:MM)", "time HH:MM", lambda field: {"type": "string", "pattern": _TIME.pattern}),
+    Time: ScalarKind(
+        _parse_time, "a time (HH:MM)", "time HH:MM", lambda field: {"type": "string", "pattern": _TIME.pattern}
+    ),
 }
 
 
@@ -345,7 +353,11 @@ SCALARS: dict[Any, ScalarKind] = {
 
 def json_schema(cls: type[Record], title: str, schema_id: str) -> dict[str, Any]:
     """A JSON Schema (draft 2020-12) for `cls`, for editors that validate YAML while typing."""
-    schema: dict[str, Any] = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": schema_id, "title": title}
+    schema: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": schema_id,
+        "title": title,
+    }
     schema.update(schema_for(cls))
     return schema
 

@@ -17,6 +17,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import OutputError, Problem, Where, shown_path
 from ..files import (
@@ -131,11 +132,6 @@ class OutputFolder:
                 return publication_id, fresh
         return None, set()
 
-    def owner(self, publication_id: str) -> str | None:
-        """The content file the folder's publication `publication_id` was last built from."""
-        record = self.publications.get(publication_id)
-        return record.get("source") if record else None
-
     def write(
         self,
         artifacts: list[Artifact],
@@ -163,44 +159,11 @@ class OutputFolder:
                     for target in not_files
                 ]
             )
-        staged: list[tuple[Path, Path]] = []
-        try:
-            for artifact, target in targets:
-                make_folder(target.parent)
-                staged.append((stage(target, artifact.data), target))
-        except OSError as error:
-            for temporary, _ in staged:
-                remove(temporary)
-            raise OutputError(
-                Problem(Where(shown_path(self.root)), "", f"cannot write: {error.strerror or error}")
-            ) from None
-        except BaseException:
-            for temporary, _ in staged:
-                remove(temporary)
-            raise
+        staged = self._stage_all(targets)
         kept = [self._keep(target) for target in edited]
-        for artifact, _ in targets:
-            entry = {
-                "path": artifact.path,
-                "size": len(artifact.data),
-                "sha256": artifact.sha256,
-                "pages": artifact.pages,
-            }
-            previous = on_disk.get(artifact.path)
-            if previous is not None and previous != artifact.sha256:
-                entry["replacing"] = previous
-            self.entries[artifact.path] = entry
-        if publication_id is not None and inputs is not None:
-            record = self.publications.setdefault(publication_id, {"source": source, "inputs": {}})
-            if record.get("source") != source:
-                record.update(source=source, inputs={})
-            record["inputs"].update(
-                {
-                    name: key
-                    for name, key in inputs.items()
-                    if f"{publication_id}/{name}" in {artifact.path for artifact in artifacts}
-                }
-            )
+        self._record(artifacts, on_disk)
+        if publication_id is not None and source is not None and inputs is not None:
+            self._remember_inputs(publication_id, source, inputs, artifacts)
         self._write_manifest(pending={artifact.path for artifact in artifacts})
         for temporary, target in staged:
             os.replace(temporary, target)
@@ -210,6 +173,48 @@ class OutputFolder:
             self.entries[artifact.path].pop("replacing", None)
         self._write_records()
         return Written([target for _, target in targets], kept)
+
+    def _stage_all(self, targets: list[tuple[Artifact, Path]]) -> list[tuple[Path, Path]]:
+        """Every artifact in a complete temporary file beside its target; none of them if one fails."""
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for artifact, target in targets:
+                make_folder(target.parent)
+                staged.append((stage(target, artifact.data), target))
+        except OSError as error:
+            for temporary, _ in staged:
+                remove(temporary)
+            where = Where(shown_path(self.root))
+            raise OutputError(Problem(where, "", f"cannot write: {error.strerror or error}")) from None
+        except BaseException:
+            for temporary, _ in staged:
+                remove(temporary)
+            raise
+        return staged
+
+    def _record(self, artifacts: list[Artifact], on_disk: dict[str, str]) -> None:
+        """The artifacts' manifest entries, each with the hash it replaces while the renames are under way."""
+        for artifact in artifacts:
+            entry: dict[str, Any] = {
+                "path": artifact.path,
+                "size": len(artifact.data),
+                "sha256": artifact.sha256,
+                "pages": artifact.pages,
+            }
+            previous = on_disk.get(artifact.path)
+            if previous is not None and previous != artifact.sha256:
+                entry["replacing"] = previous
+            self.entries[artifact.path] = entry
+
+    def _remember_inputs(
+        self, publication_id: str, source: str, inputs: dict[str, str], artifacts: list[Artifact]
+    ) -> None:
+        """What each written artifact was made from, for the incremental build."""
+        record = self.publications.setdefault(publication_id, {"source": source, "inputs": {}})
+        if record.get("source") != source:
+            record.update(source=source, inputs={})
+        written = {artifact.path for artifact in artifacts}
+        record["inputs"].update({name: key for name, key in inputs.items() if f"{publication_id}/{name}" in written})
 
     def _recorded(self, path: str, digest: str) -> bool:
         """Whether `digest` is bytes this folder's manifest says gongwen wrote at `path`."""
@@ -231,7 +236,8 @@ class OutputFolder:
         )
 
     def _keep(self, target: Path) -> Path:
-        """Keep an edited file under a free `.edited` name before it is replaced (a hard link: no copy, no clobbering)."""
+        """Keep an edited file under a free `.edited` name before it is replaced (a hard link: no copy,
+        no clobbering)."""
         number = 1
         while True:
             kept = edited_name(target, number)
@@ -275,7 +281,7 @@ class OutputFolder:
             os.close(self._lock)  # closing the descriptor releases the lock
             self._lock = None
 
-    def _write_manifest(self, pending: set[str] = frozenset()) -> dict[str, dict]:
+    def _write_manifest(self, pending: frozenset[str] | set[str] = frozenset()) -> dict[str, dict[str, Any]]:
         """The manifest for every artifact the folder holds now, and those about to be renamed into it."""
         artifacts = {
             path: self.entries[path] for path in sorted(self.entries) if path in pending or (self.root / path).is_file()

@@ -11,9 +11,12 @@ spacing; the slack goes between the other characters. Paragraphs stay whole `<p>
 from __future__ import annotations
 
 import bisect
+import enum
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .shaping import Shaper
 
@@ -21,19 +24,42 @@ from .shaping import Shaper
 CLOSING = frozenset("，。、；：！？）》」』”’…%‰℃〕】〉·,.;:!?)]}")
 # ... and none may end with these.
 OPENING = frozenset("（《「『“‘〔【〈([{")
+# Marks that may hang into the right margin at the end of a full line (Word's default for Chinese).
+HANGING = frozenset("，。、；：！？")
+
+_WORD = r"[A-Za-z0-9](?:[A-Za-z0-9]|[-.:/@_%+&·'](?=[A-Za-z0-9]))*"
+"""A Latin word or a number written with digits: 010-68334749, GB/T, 8:00, www.ccdi.gov.cn, 12.5."""
 _ATOMS = re.compile(
     r"(?P<date>\d{1,4}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月(?:\d{1,2}日)?|\d{1,2}日)"
-    r"|(?P<word>[A-Za-z0-9](?:[A-Za-z0-9]|[-.:/@_%+&·'](?=[A-Za-z0-9]))*%?)"
+    rf"|(?P<word>{_WORD}%?)"
     r"|(?P<space> +)"
     r"|(?P<double>——|……|⸺)"
     r"|(?P<char>.)",
     re.DOTALL,
 )
+_WORDS = re.compile(_WORD)
 _RANGE_DASHES = frozenset("—-～~")
-# Marks that may hang into the right margin at the end of a full line (Word's default for Chinese).
-HANGING = frozenset("，。、；：！？")
-_HANG_PENALTY = 0.05  # a hair more than a line that fits without hanging
+
+# ---- the line breaker's policy ----
+# A line's cost is a weight times the square of how far its letter-spacing strays from the grid's,
+# in ems; the breaker chooses the breaks of least total cost over the whole paragraph.
+MOST_SHRINK_EM = 0.12
+"""Tightest letter-spacing below the grid's: about 29.5 characters in 28 cells; tighter looks crowded."""
+MOST_STRETCH_EM = 0.5
+"""Loosest letter-spacing above the grid's, when the paragraph can break between its pieces."""
+FALLBACK_STRETCH_EM = 4.0
+"""Loosest letter-spacing when a piece is wider than a line and the paragraph breaks between characters."""
+FULL_LINE_WEIGHT = 100.0
+"""Cost of a full line per squared em of stray from the grid's spacing."""
+LAST_LINE_WEIGHT = 50.0
+"""Cost of squeezing a last line (it is never stretched): half a full line's, as it saves a line."""
+HANG_PENALTY = 0.05
+"""Added when a line's last mark hangs in the margin: a hair more than a line that fits without hanging."""
+LONELY_LAST_LINE_PENALTY = 1e6
+"""A last line of fewer than `LONELY_LAST_LINE_CHARACTERS`: taken only when no other break fits."""
+LONELY_LAST_LINE_CHARACTERS = 2
 EPSILON = 0.01
+"""Points within which two widths count as equal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,52 +81,72 @@ class Line:
     hanging: bool = False  # the last mark hangs into the margin; the character before it ends at the edge
 
 
-def _atoms(text: str) -> list[tuple[int, int, str]]:
-    atoms = [(match.start(), match.end(), match.lastgroup) for match in _ATOMS.finditer(text)]
+@dataclass(frozen=True, slots=True)
+class _Atom:
+    start: int
+    end: int
+    kind: str  # date, word, space, double, char; or range: a number or date, a dash, a number or date
+
+
+def _atoms(text: str) -> list[_Atom]:
+    atoms = [_Atom(match.start(), match.end(), match.lastgroup or "char") for match in _ATOMS.finditer(text)]
     # A range written X—Y between numbers or dates (8:00—20:00, 3月1日—4月30日) stays together.
-    merged: list[tuple[int, int, str]] = []
+    merged: list[_Atom] = []
     index = 0
     while index < len(atoms):
-        start, end, kind = atoms[index]
-        while (
-            kind in ("date", "word")
-            and index + 2 < len(atoms)
-            and atoms[index + 1][2] == "char"
-            and text[atoms[index + 1][0]] in _RANGE_DASHES
-            and atoms[index + 2][2] in ("date", "word")
-            and any(char.isdigit() for char in text[atoms[index + 2][0] : atoms[index + 2][1]])
-        ):
-            end = atoms[index + 2][1]
-            kind = "range"
+        atom = atoms[index]
+        if atom.kind in ("date", "word") and _is_range_end(text, atoms[index + 1 : index + 3]):
+            atom = _Atom(atom.start, atoms[index + 2].end, "range")
             index += 2
-        merged.append((start, end, kind))
+        merged.append(atom)
         index += 1
     return merged
 
 
+def _is_range_end(text: str, following: list[_Atom]) -> bool:
+    """Whether the two atoms after a number or date are a dash and a number or date."""
+    if len(following) < 2:
+        return False
+    dash, other = following
+    return (
+        dash.kind == "char"
+        and text[dash.start] in _RANGE_DASHES
+        and other.kind in ("date", "word")
+        and any(char.isdigit() for char in text[other.start : other.end])
+    )
+
+
+def _words_of(text: str, atom: _Atom) -> tuple[tuple[int, int], ...]:
+    """The runs of `atom` that keep their own spacing: words and numbers of two characters or more."""
+    if atom.kind == "word":
+        return ((atom.start, atom.end),) if atom.end - atom.start > 1 else ()
+    if atom.kind == "range":
+        return tuple(
+            (match.start() + atom.start, match.end() + atom.start)
+            for match in _WORDS.finditer(text[atom.start : atom.end])
+            if match.end() - match.start() > 1
+        )
+    return ()
+
+
 def pieces(text: str) -> list[Piece]:
     """Cut a paragraph into pieces between which a line may break."""
-    result: list[list] = []  # [start, end, words, space]
-    for start, end, kind in _atoms(text):
-        words = ((start, end),) if kind in ("word",) and end - start > 1 else ()
-        if kind == "range":
-            words = tuple(
-                (match.start() + start, match.end() + start)
-                for match in re.finditer(r"[A-Za-z0-9](?:[A-Za-z0-9]|[-.:/@_%+&·'](?=[A-Za-z0-9]))*", text[start:end])
-                if match.end() - match.start() > 1
-            )
-        if kind == "space":
-            result.append([start, end, (), True])
+    result: list[Piece] = []
+    for atom in _atoms(text):
+        if atom.kind == "space":
+            result.append(Piece(atom.start, atom.end, space=True))
             continue
-        attach_to_previous = (
-            result and not result[-1][3] and (text[start] in CLOSING or text[result[-1][1] - 1] in OPENING)
-        )
-        if attach_to_previous:
-            result[-1][1] = end
-            result[-1][2] = result[-1][2] + words
+        words = _words_of(text, atom)
+        previous = result[-1] if result else None
+        if (
+            previous is not None
+            and not previous.space
+            and (text[atom.start] in CLOSING or text[previous.end - 1] in OPENING)
+        ):
+            result[-1] = Piece(previous.start, atom.end, previous.words + words)
         else:
-            result.append([start, end, words, False])
-    return [Piece(start, end, tuple(words), space) for start, end, words, space in result]
+            result.append(Piece(atom.start, atom.end, words))
+    return result
 
 
 @dataclass
@@ -121,23 +167,35 @@ class Composer:
         if not text:
             return []
         advances = self.shaper.advances(text, self.size)
-        parts = pieces(text)
         first_width = self.width - indent_cells * self.cell
-        result = _break(parts, advances, text, first_width, self.width, self.size, self.grid_spacing)
+        breaker = _LineBreaker(text, advances, first_width, self.width, self.size, self.grid_spacing)
+        result = breaker.lines(pieces(text), strict=True)
         if result is None:  # a piece wider than a line: let it break between characters
-            parts = [Piece(index, index + 1) for index in range(len(text))]
-            result = _break(parts, advances, text, first_width, self.width, self.size, self.grid_spacing, strict=False)
-        assert result is not None
+            result = breaker.lines([Piece(index, index + 1) for index in range(len(text))], strict=False)
+        assert result is not None, "broken between characters, any paragraph fits"
         return result
 
     def natural_width(self, text: str) -> float:
         return self.shaper.width(text, self.size)
 
 
+def real_characters(text: str) -> int:
+    return sum(1 for char in text if char not in CLOSING and not char.isspace())
+
+
+class _Span(NamedTuple):
+    """A run of pieces as a line: its characters, natural width and the gaps that take letter-spacing."""
+
+    start: int
+    end: int
+    natural: float
+    gaps: int
+
+
 class _Measure:
     """Widths and gap counts of any run of pieces in constant time (prefix sums), spaces at the ends dropped."""
 
-    def __init__(self, parts: list[Piece], advances: list[float]):
+    def __init__(self, parts: Sequence[Piece], advances: list[float]):
         self.parts = parts
         self.width_before = [0.0]
         for advance in advances:
@@ -153,110 +211,160 @@ class _Measure:
         for index in range(1, count + 1):
             self.last_solid[index] = index - 1 if not parts[index - 1].space else self.last_solid[index - 1]
 
-    def line(self, first: int, stop: int) -> tuple[int, int, float, int]:
-        """(start, end, natural width, stretchable gaps) of pieces first..stop-1."""
+    def span(self, first: int, stop: int) -> _Span:
+        """Pieces first..stop-1 as a line."""
         solid_first, solid_last = self.first_solid[first], self.last_solid[stop]
         if solid_first > solid_last:
-            return 0, 0, 0.0, 0
+            return _Span(0, 0, 0.0, 0)
         start, end = self.parts[solid_first].start, self.parts[solid_last].end
         fixed = self.fixed_before[solid_last + 1] - self.fixed_before[solid_first]
-        return start, end, self.width_before[end] - self.width_before[start], (end - start - 1) - fixed
+        return _Span(start, end, self.width_before[end] - self.width_before[start], (end - start - 1) - fixed)
 
     def words(self, first: int, stop: int) -> tuple[tuple[int, int], ...]:
         return tuple(word for part in self.parts[first:stop] for word in part.words)
 
+    def candidate_ends(self, first: int, available: float, most_stretch: float) -> Sequence[int]:
+        """Line ends worth trying from piece `first`: none so short that even the loosest spacing
+        leaves it short of the measure (found by bisection), then on until the caller stops; the
+        paragraph's end is always a candidate."""
+        count = len(self.parts)
+        start_char = self.parts[first].start
+        before = self.width_before
 
-def _candidate_ends(measure: _Measure, first: int, available: float, most_stretch: float):
-    """Line ends worth trying from piece `first`: none so short that even the loosest spacing
-    leaves it short of the measure (found by bisection), then on until the loop stops; the
-    paragraph's end is always a candidate."""
-    count = len(measure.parts)
-    start_char = measure.parts[first].start
-    before = measure.width_before
+        def long_enough(end_index: int) -> bool:
+            end_char = self.parts[end_index - 1].end
+            return before[end_char] - before[start_char] + (end_char - start_char) * most_stretch >= available
 
-    def long_enough(end_index: int) -> bool:
-        end_char = measure.parts[end_index - 1].end
-        return before[end_char] - before[start_char] + (end_char - start_char) * most_stretch >= available
-
-    lowest = bisect.bisect_left(range(first + 1, count + 1), True, key=long_enough) + first + 1
-    if lowest > count:
-        return (count,)
-    return range(lowest, count + 1)
-
-
-def real_characters(text: str) -> int:
-    return sum(1 for char in text if char not in CLOSING and not char.isspace())
+        lowest = bisect.bisect_left(range(first + 1, count + 1), True, key=long_enough) + first + 1
+        if lowest > count:
+            return (count,)
+        return range(lowest, count + 1)
 
 
-def _break(
-    parts: list[Piece],
-    advances: list[float],
-    text: str,
-    first_width: float,
-    width: float,
-    size: float,
-    grid: float,
-    strict: bool = True,
-) -> list[Line] | None:
-    """Choose breaks over the whole paragraph (dynamic programming over break points).
+class _Fit(NamedTuple):
+    """How a line is set, and what it costs; compared as a tuple, so ties go to the tighter spacing."""
 
-    A full line costs the square of how far its spacing strays from the grid's; a line may let
-    its last mark (，。、；：！？) hang into the margin, as Word does, when that fits the grid
-    better; the last line keeps the grid's spacing and must hold two characters or more.
+    cost: float
+    spacing: float
+    hanging: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Breakpoint:
+    """The cheapest way found to break before a piece: the total cost, where its line starts and how it is set."""
+
+    cost: float
+    line_start: int
+    spacing: float
+    hanging: bool
+
+
+_START = _Breakpoint(0.0, 0, 0.0, False)
+
+
+class _Unfit(enum.Enum):
+    TOO_SHORT = "even the loosest spacing leaves the line short of the measure"
+    TOO_LONG = "the line, and every longer one from the same start, overflows the measure"
+
+
+@dataclass
+class _LineBreaker:
+    """Chooses breaks over a whole paragraph (dynamic programming over break points).
+
+    A full line costs the square of how far its spacing strays from the grid's; a line may let its
+    last mark (，。、；：！？) hang into the margin, as Word does, when that fits the grid better;
+    the last line keeps the grid's spacing when it fits and must hold two characters or more.
     """
-    count = len(parts)
-    measure = _Measure(parts, advances)
-    most_shrink = grid - 0.12 * size  # tightest: about 29.5 characters in 28 cells
-    most_stretch = grid + (0.5 if strict else 4.0) * size
-    best: list[float] = [math.inf] * (count + 1)
-    chosen: list[tuple[int, float, bool] | None] = [None] * (count + 1)  # (line start piece, spacing, hanging)
-    best[0] = 0.0
-    for start_index in range(count):
-        if best[start_index] == math.inf:
-            continue
-        available = first_width if start_index == 0 else width
-        for end_index in _candidate_ends(measure, start_index, available, most_stretch):
-            start, end, natural, gaps = measure.line(start_index, end_index)
-            if end == start:
+
+    text: str
+    advances: list[float]
+    first_width: float
+    width: float
+    size: float
+    grid: float
+
+    def lines(self, parts: Sequence[Piece], strict: bool) -> list[Line] | None:
+        """The paragraph's lines, or None when some piece cannot fit on a line at all."""
+        count = len(parts)
+        measure = _Measure(parts, self.advances)
+        most_stretch = self.grid + (MOST_STRETCH_EM if strict else FALLBACK_STRETCH_EM) * self.size
+        best: list[_Breakpoint | None] = [None] * (count + 1)
+        best[0] = _START
+        for start_index in range(count):
+            reached = best[start_index]
+            if reached is None:
                 continue
-            if end_index == count:  # the paragraph's last line
-                if natural + max(gaps, 0) * grid <= available + EPSILON:
-                    spacing, cost = grid, 0.0
-                else:
-                    spacing = (available - natural) / gaps if gaps > 0 else -math.inf
-                    if spacing < most_shrink:
-                        break
-                    cost = 50 * ((spacing - grid) / size) ** 2
-                if strict and start_index > 0 and real_characters(text[start:end]) < 2:
-                    cost += 1e6
-                options = [(cost, spacing, False)]
-            else:
-                options = []
-                if gaps > 0:
-                    spacing = (available - natural) / gaps
-                    if most_shrink <= spacing <= most_stretch:
-                        options.append((100 * ((spacing - grid) / size) ** 2, spacing, False))
-                if text[end - 1] in HANGING and gaps > 1:
-                    spacing = (available - (natural - advances[end - 1])) / (gaps - 1)
-                    if most_shrink <= spacing <= most_stretch:
-                        options.append((100 * ((spacing - grid) / size) ** 2 + _HANG_PENALTY, spacing, True))
-                if not options:
-                    hanging_natural = natural - advances[end - 1] if text[end - 1] in HANGING else natural
-                    if hanging_natural > available - max(gaps - 1, 0) * most_shrink + EPSILON:
-                        break  # longer lines only get tighter
+            available = self.first_width if start_index == 0 else self.width
+            for end_index in measure.candidate_ends(start_index, available, most_stretch):
+                span = measure.span(start_index, end_index)
+                if span.end == span.start:
                     continue
-            cost, spacing, hanging = min(options)
-            if best[start_index] + cost < best[end_index]:
-                best[end_index] = best[start_index] + cost
-                chosen[end_index] = (start_index, spacing, hanging)
-    if best[count] == math.inf:
-        return None
-    lines = []
-    index = count
-    while index > 0:
-        start_index, spacing, hanging = chosen[index]
-        start, end, _, _ = measure.line(start_index, index)
-        lines.append(Line(start, end, spacing, measure.words(start_index, index), hanging))
-        index = start_index
-    lines.reverse()
-    return lines
+                if end_index == count:
+                    fit = self._last_line(span, available, lonely=strict and start_index > 0)
+                else:
+                    fit = self._full_line(span, available, most_stretch)
+                if fit is _Unfit.TOO_LONG:
+                    break
+                if fit is _Unfit.TOO_SHORT:
+                    continue
+                known = best[end_index]
+                if known is None or reached.cost + fit.cost < known.cost:
+                    best[end_index] = _Breakpoint(reached.cost + fit.cost, start_index, fit.spacing, fit.hanging)
+        if best[count] is None:
+            return None
+        return self._trace(best, measure)
+
+    @property
+    def most_shrink(self) -> float:
+        return self.grid - MOST_SHRINK_EM * self.size
+
+    def _stray(self, spacing: float) -> float:
+        return ((spacing - self.grid) / self.size) ** 2
+
+    def _last_line(self, span: _Span, available: float, lonely: bool) -> _Fit | _Unfit:
+        """The paragraph's last line: at the grid's spacing when it fits, else squeezed, never stretched."""
+        if span.natural + max(span.gaps, 0) * self.grid <= available + EPSILON:
+            spacing, cost = self.grid, 0.0
+        else:
+            spacing = (available - span.natural) / span.gaps if span.gaps > 0 else -math.inf
+            if spacing < self.most_shrink:
+                return _Unfit.TOO_LONG
+            cost = LAST_LINE_WEIGHT * self._stray(spacing)
+        if lonely and real_characters(self.text[span.start : span.end]) < LONELY_LAST_LINE_CHARACTERS:
+            cost += LONELY_LAST_LINE_PENALTY
+        return _Fit(cost, spacing, False)
+
+    def _full_line(self, span: _Span, available: float, most_stretch: float) -> _Fit | _Unfit:
+        """A line flush at both edges, with or without its last mark hanging."""
+        options = []
+        if span.gaps > 0:
+            spacing = (available - span.natural) / span.gaps
+            if self.most_shrink <= spacing <= most_stretch:
+                options.append(_Fit(FULL_LINE_WEIGHT * self._stray(spacing), spacing, False))
+        last = span.end - 1
+        hangs = self.text[last] in HANGING
+        if hangs and span.gaps > 1:
+            spacing = (available - (span.natural - self.advances[last])) / (span.gaps - 1)
+            if self.most_shrink <= spacing <= most_stretch:
+                options.append(_Fit(FULL_LINE_WEIGHT * self._stray(spacing) + HANG_PENALTY, spacing, True))
+        if options:
+            return min(options)
+        inside = span.natural - self.advances[last] if hangs else span.natural
+        if inside > available - max(span.gaps - 1, 0) * self.most_shrink + EPSILON:
+            return _Unfit.TOO_LONG  # longer lines only get tighter
+        return _Unfit.TOO_SHORT
+
+    @staticmethod
+    def _trace(best: list[_Breakpoint | None], measure: _Measure) -> list[Line]:
+        lines = []
+        index = len(best) - 1
+        while index > 0:
+            point = best[index]
+            assert point is not None, "every line start on the chosen path was reached"
+            span = measure.span(point.line_start, index)
+            lines.append(
+                Line(span.start, span.end, point.spacing, measure.words(point.line_start, index), point.hanging)
+            )
+            index = point.line_start
+        lines.reverse()
+        return lines

@@ -49,10 +49,15 @@ def normalize_punctuation(text: str) -> str:
                 chars[index] = "）"
             continue
         if (
-            _is_chinese(before)
-            or (before == "" and _is_chinese(after))
-            or (_is_chinese(after) and not before.isascii())
-        ) or _is_chinese(after) and before and not before.isalnum():
+            (
+                _is_chinese(before)
+                or (before == "" and _is_chinese(after))
+                or (_is_chinese(after) and not before.isascii())
+            )
+            or _is_chinese(after)
+            and before
+            and not before.isalnum()
+        ):
             chars[index] = _FULL_WIDTH[char]
     text = "".join(chars)
     text = _curl_quotes(text, '"', "“", "”")

@@ -400,7 +400,9 @@ def _place_signature_and_date(written: list[tuple[Paragraph, object]]) -> None:
     for (first, first_paragraph), (second, second_paragraph) in zip(written, written[1:], strict=False):
         if first.style != SIGNATURE_STYLE or second.style != DATE_STYLE:
             continue
-        for paragraph, right in zip((first_paragraph, second_paragraph), signature_indents(first.text, second.text), strict=False):
+        for paragraph, right in zip(
+            (first_paragraph, second_paragraph), signature_indents(first.text, second.text), strict=False
+        ):
             if right != SIGNATURE_RIGHT_CHARS:
                 indent = paragraph._p.get_or_add_pPr().get_or_add_ind()
                 indent.set(qn("w:rightChars"), str(round(right * 100)))
