@@ -73,19 +73,18 @@ def blocker(folder: Path) -> Path | None:
     return None
 
 
-def make_folder(folder: Path) -> None:
+def refuse_blocked(folder: Path) -> None:
+    """Raise OutputError when a file stands where `folder` or one of its parents should be."""
     found = blocker(folder)
     if found is not None:
-        raise OutputError(
-            Problem(
-                Where(shown_path(folder)),
-                "",
-                f"cannot create the output folder: {shown_path(found)} is a file, not a folder",
-            )
-        )
+        message = f"cannot create the output folder: {shown_path(found)} is a file, not a folder"
+        raise OutputError(Problem(Where(shown_path(folder)), "", message))
+
+
+def make_folder(folder: Path) -> None:
+    refuse_blocked(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(
-            Problem(Where(shown_path(folder)), "", f"cannot create the output folder: {error.strerror or error}")
-        ) from None
+        message = f"cannot create the output folder: {error.strerror or error}"
+        raise OutputError(Problem(Where(shown_path(folder)), "", message)) from None

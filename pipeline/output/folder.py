@@ -24,9 +24,9 @@ from ..files import (
     TEMPORARY_PREFIX,
     TEMPORARY_SUFFIX,
     atomic_write,
-    blocker,
     file_sha256,
     make_folder,
+    refuse_blocked,
     remove,
     sha256,
     stage,
@@ -35,6 +35,15 @@ from ..files import (
 from .manifest import MANIFEST, manifest_bytes, write_checksums
 
 EDITED = "edited"
+
+
+def _records(found: object, key: str, kind: type) -> dict[str, dict[str, Any]]:
+    """The entries of a manifest table that hold `key` of the right kind; anything else is left out."""
+    if not isinstance(found, dict):
+        return {}
+    return {
+        name: entry for name, entry in found.items() if isinstance(entry, dict) and isinstance(entry.get(key), kind)
+    }
 
 
 def edited_name(path: Path, number: int = 1) -> Path:
@@ -77,15 +86,7 @@ class OutputFolder:
         self.about = about
         self.force = force
         self.manifest = manifest
-        in_the_way = blocker(root)
-        if in_the_way is not None:
-            raise OutputError(
-                Problem(
-                    Where(shown_path(root)),
-                    "",
-                    f"cannot create the output folder: {shown_path(in_the_way)} is a file, not a folder",
-                )
-            )
+        refuse_blocked(root)
         self.entries, self.publications = self._read_records()
         self._lock: int | None = None
 
@@ -97,27 +98,9 @@ class OutputFolder:
             return {}, {}
         if not isinstance(manifest, dict):
             return {}, {}
-        records = manifest.get("artifacts")
-        publications = manifest.get("publications")
-        artifacts = (
-            {
-                path: entry
-                for path, entry in records.items()
-                if isinstance(entry, dict) and isinstance(entry.get("sha256"), str)
-            }
-            if isinstance(records, dict)
-            else {}
+        return _records(manifest.get("artifacts"), "sha256", str), _records(
+            manifest.get("publications"), "inputs", dict
         )
-        publications = (
-            {
-                name: entry
-                for name, entry in publications.items()
-                if isinstance(entry, dict) and isinstance(entry.get("inputs"), dict)
-            }
-            if isinstance(publications, dict)
-            else {}
-        )
-        return artifacts, publications
 
     def up_to_date(self, source: str, inputs: dict[str, str]) -> tuple[str | None, set[str]]:
         """The publication built last from `source`, and which of its artifacts were made from these
