@@ -1,4 +1,5 @@
-"""Stage 2, typeset: the layout standard GB/T 9704-2012 in numbers, shared by the PDF stylesheet, the line composer and the Word page setup."""
+"""Stage 2, typeset: the layout standard GB/T 9704-2012 in numbers, shared by the PDF stylesheet, the line composer
+and the Word page setup."""
 
 from __future__ import annotations
 
