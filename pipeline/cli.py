@@ -1,4 +1,5 @@
-"""The command line: a thin click layer over the library API in `pipeline.build`, and the only module that knows click.
+"""The command line: a thin click layer over the library API in `pipeline.build`, and the only module that knows
+click.
 
 Exit codes: 0 success; 1 content, configuration, template or output problems, one line each as
 `path:line:column: field: what is wrong (got …)`; 2 usage errors.
@@ -27,8 +28,13 @@ from .typeset.fonts import ROLE_DESCRIPTIONS, resolve_fonts
 from .word.fonts import WORD_FONT_NAMES, fontconfig_aliases
 
 if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
     from . import fields
+    from .build import BuildReport
     from .content import model
+    from .errors import Problem
+    from .output.folder import Written
     from .word import reference
 else:
     # What only one command needs loads with it: python-docx (0.1 s) for `reference-doc`, the model for `schema`.
@@ -119,7 +125,17 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print problems only.")
 @config_option
 def build(
-    paths, output, templates, reference_doc, one_sided, pdf_variant, force, jobs, shard, quiet, config_file
+    paths: tuple[Path, ...],
+    output: Path | None,
+    templates: Path | None,
+    reference_doc: Path | None,
+    one_sided: bool | None,
+    pdf_variant: str | None,
+    force: bool,
+    jobs: int | None,
+    shard: str | None,
+    quiet: bool,
+    config_file: Path | None,
 ) -> None:
     """Build briefing.pdf, summary.docx and notice.pdf for each content file.
 
@@ -162,9 +178,9 @@ def build(
 class _Progress:
     """A progress bar on a terminal; one line per publication elsewhere; nothing with --quiet."""
 
-    def __init__(self, quiet: bool):
+    def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
-        self.bar = None
+        self.bar: ProgressBar[int] | None = None
 
     def events(self) -> BuildEvents:
         return BuildEvents(planned=self.planned, built=self.built, failed=self.failed)
@@ -176,7 +192,7 @@ class _Progress:
             )
             self.bar.__enter__()
 
-    def built(self, publication_id: str, written) -> None:
+    def built(self, publication_id: str, written: Written) -> None:
         if self.bar is not None:
             self.bar.update(1)
         elif not self.quiet:
@@ -185,11 +201,11 @@ class _Progress:
             folder = shown_path(written.paths[0].parent) if written.paths else publication_id
             click.echo(f"built {publication_id}: {folder}/ ({', '.join(path.name for path in written.paths)})")
 
-    def failed(self, problems) -> None:
+    def failed(self, problems: list[Problem]) -> None:
         if self.bar is not None:
             self.bar.update(1)
 
-    def finish(self, report) -> None:
+    def finish(self, report: BuildReport) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             for path in report.kept:
@@ -208,7 +224,7 @@ class _Progress:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @config_option
-def check(paths, config_file) -> None:
+def check(paths: tuple[Path, ...], config_file: Path | None) -> None:
     """Validate content files without building anything."""
     configuration = _configuration(paths, config_file)
     publications = check_all(list(paths) or configuration.content_paths())
@@ -218,7 +234,7 @@ def check(paths, config_file) -> None:
 @main.command("config")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @config_option
-def show_config(paths, config_file) -> None:
+def show_config(paths: tuple[Path, ...], config_file: Path | None) -> None:
     """Print the effective configuration and where each value came from."""
     configuration = _configuration(paths, config_file)
     click.echo(f"project folder: {configuration.root}")
@@ -231,7 +247,7 @@ def show_config(paths, config_file) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @config_option
-def fonts(paths, config_file) -> None:
+def fonts(paths: tuple[Path, ...], config_file: Path | None) -> None:
     """Print, per role, the face and file a build would use, and why."""
     configuration = _configuration(paths, config_file)
     faces = resolve_fonts(configuration.settings.fonts.as_dict(), configuration.where())
@@ -252,7 +268,7 @@ def fonts(paths, config_file) -> None:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of printing."
 )
-def schema(output_format, output) -> None:
+def schema(output_format: str, output: Path | None) -> None:
     """Print the JSON Schema of content files, for editors that validate YAML while typing."""
     if output_format == "json":
         text = json.dumps(model.content_json_schema(), ensure_ascii=False, indent=2) + "\n"
@@ -271,7 +287,7 @@ def manifest() -> None:
 
 @manifest.command("merge")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path), default="dist")
-def merge_manifests(folder) -> None:
+def merge_manifests(folder: Path) -> None:
     """Join the slices of a sharded build (manifest-K-of-N.json) into manifest.json and SHA256SUMS.
 
     Copy every slice's output folder into FOLDER first (default: dist); the artifacts are checked
@@ -286,7 +302,7 @@ def merge_manifests(folder) -> None:
 @main.command("reference-doc")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 @config_option
-def reference_doc(output, config_file) -> None:
+def reference_doc(output: Path, config_file: Path | None) -> None:
     """Write a Word reference document with every style the summary uses.
 
     Font names come from `word_fonts` in the configuration; edit the result in Word and point
@@ -302,7 +318,7 @@ def reference_doc(output, config_file) -> None:
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of printing."
 )
 @config_option
-def fontconfig(output, config_file) -> None:
+def fontconfig(output: Path | None, config_file: Path | None) -> None:
     """Print a fontconfig file that shows the Word summary's font names in the free stand-ins.
 
     For LibreOffice on Linux without the standard faces: install the result as

@@ -48,7 +48,8 @@ def test_numbers_dates_ranges_and_words_are_one_piece(text, unbroken):
 
 
 def test_closing_marks_join_the_piece_before_and_opening_marks_the_piece_after():
-    found = [text for text in (("甲，乙（丙）。“丁”")[piece.start : piece.end] for piece in pieces("甲，乙（丙）。“丁”"))]
+    text = "甲，乙（丙）。“丁”"
+    found = [text[piece.start : piece.end] for piece in pieces(text)]
     assert found == ["甲，", "乙", "（丙）。", "“丁”"]
 
 
@@ -111,7 +112,9 @@ def test_the_last_line_holds_at_least_two_characters():
 
 
 def test_a_phone_number_is_never_split_and_the_line_before_it_is_set_flush():
-    text = "巡视组设专门值班电话和邮政信箱受理来信来电来访，值班电话：010-68334749，邮政信箱：北京市100044信箱1006分箱。"
+    text = (
+        "巡视组设专门值班电话和邮政信箱受理来信来电来访，值班电话：010-68334749，邮政信箱：北京市100044信箱1006分箱。"
+    )
     lines = composer().lines(text, indent_cells=2)
     check_lines(text, lines, 2, composer())
     assert any("010-68334749" in shown for shown in texts_of(text, lines))

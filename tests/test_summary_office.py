@@ -290,7 +290,9 @@ def test_a_full_page_holds_22_lines_of_28_characters(printed):
     assert max(steps) == pytest.approx(PITCH, abs=0.15) and min(steps) == pytest.approx(PITCH, abs=0.15)
     left, right = type_area(2)
     continued = [
-        line for line, following in zip(body, body[1:], strict=False) if abs(line.x0 - left) < 1 and abs(following.x0 - left) < 1
+        line
+        for line, following in zip(body, body[1:], strict=False)
+        if abs(line.x0 - left) < 1 and abs(following.x0 - left) < 1
     ]  # neither first nor last line of a point
     assert len(continued) >= 5
     assert {len(line.text) for line in continued} == {gbt9704.CELLS_PER_LINE}

@@ -1,4 +1,5 @@
-"""Stage 4, write (PDF): rendered HTML and stylesheet through WeasyPrint into PDF bytes — the one module that knows WeasyPrint.
+"""Stage 4, write (PDF): rendered HTML and stylesheet through WeasyPrint into PDF bytes — the one module that knows
+WeasyPrint.
 
 This module loads with the publisher, when the first publication is made, so that commands which
 build nothing never import WeasyPrint. Its fetcher is locked down: `data:` URLs and files inside
@@ -12,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,7 @@ def _captured(logger: logging.Logger) -> Iterator[_LogCapture]:
         logger.propagate = propagate
 
 
-class LockedFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint is untyped
+class LockedFetcher(URLFetcher):
     """Reads data: URLs and files inside the allowed folders; refuses everything else, remembering each refused URL."""
 
     def __init__(self, roots: tuple[Path, ...]) -> None:
@@ -116,25 +117,30 @@ def _allowed(path: Path, roots: tuple[Path, ...]) -> bool:
     return any(real == root or root in real.parents for root in roots)
 
 
-def _reuse_array_types(ffi) -> None:
+class _ArrayTypeReuse:
+    """A stand-in for cffi's `ffi.new` that asks for `T[N]` with an initialiser of length N as `T[]`."""
+
+    _SIZED = re.compile(r"^(.*)\[(\d+)\]$")
+
+    def __init__(self, original: Callable[[Any, Any], Any]) -> None:
+        self.original = original
+
+    def __call__(self, cdecl: Any, init: Any = None) -> Any:  # cffi's C type (or its string) and a Python value
+        if isinstance(cdecl, str) and init is not None and hasattr(init, "__len__"):
+            match = self._SIZED.match(cdecl)
+            if match and int(match.group(2)) == len(init):
+                return self.original(match.group(1) + "[]", init)
+        return self.original(cdecl, init)
+
+
+def _reuse_array_types(ffi: Any) -> None:  # a cffi.FFI: cffi ships no types
     """WeasyPrint asks cffi for `hb_codepoint_t[N]` with a new N for every font of every document,
     and cffi parses each new type string with its C parser (~10 ms each, several per document).
     The same array made as `hb_codepoint_t[]` from its initialiser is the same array, and reuses
     one parsed type."""
-    if getattr(ffi.new, "reuses_array_types", False):
+    if isinstance(ffi.new, _ArrayTypeReuse):
         return
-    original = ffi.new
-    sized = re.compile(r"^(.*)\[(\d+)\]$")
-
-    def new(cdecl, init=None):
-        if isinstance(cdecl, str) and init is not None and hasattr(init, "__len__"):
-            match = sized.match(cdecl)
-            if match and int(match.group(2)) == len(init):
-                return original(match.group(1) + "[]", init)
-        return original(cdecl, init)
-
-    new.reuses_array_types = True
-    ffi.new = new
+    ffi.new = _ArrayTypeReuse(ffi.new)
 
 
 class PdfEngine:

@@ -7,10 +7,10 @@ import dataclasses
 import datetime
 import html
 import re
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import jinja2
 
@@ -22,6 +22,9 @@ from ..typeset import gbt9704
 from ..typeset.punctuation import normalize_punctuation
 from ..typeset.typesetter import Typesetter
 from .templates import render_template
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 T = TypeVar("T")
@@ -42,7 +45,8 @@ def _map_text(value: T, change: Callable[[str], str]) -> T:
         return cast(T, tuple(_map_text(item, change) for item in value))
     if isinstance(value, Record):
         updates = {field.name: _map_text(getattr(value, field.name), change) for field in declared_fields(type(value))}
-        return dataclasses.replace(value, **updates)
+        record = cast("DataclassInstance", value)  # every Record subclass is a dataclass; the base is not
+        return cast(T, dataclasses.replace(record, **updates))
     return value
 
 

@@ -1,4 +1,5 @@
-"""Stage 3, render: where in the templates something is — the line that raised an error, the file a name loads, the first place a text is written."""
+"""Stage 3, render: where in the templates something is — the line that raised an error, the file a name loads,
+the first place a text is written."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ def template_position(environment: jinja2.Environment, error: BaseException) -> 
 
 def template_origin(environment: jinja2.Environment, name: str) -> str:
     """The file a template name is loaded from, as the user should read it."""
+    if environment.loader is None:  # an environment without a loader loads nothing from a file
+        return name
     try:
         source = environment.loader.get_source(environment, name)
         return shown_path(source[1]) if source[1] else name

@@ -1,4 +1,5 @@
-"""Stage 3, render: the template environment — layered loaders, the sandbox, the filters — and rendering with located errors.
+"""Stage 3, render: the template environment — layered loaders, the sandbox, the filters — and rendering with
+located errors.
 
 Templates are looked up in layers: the user's override folder first, then the built-in folder,
 which is also reachable as `builtin/<name>` so an override can extend the template it replaces.
@@ -14,7 +15,9 @@ from typing import Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 
 from .. import __version__
 from ..config import builtin_templates
@@ -31,7 +34,7 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
     MAX_REPEAT = 1_000_000  # characters or items made by repeating text or a list
     MAX_POWER_BITS = 10_000  # size of a whole number made by **
 
-    def call_binop(self, context, operator, left, right):
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if (
             operator == "**"
             and isinstance(left, int)
@@ -85,7 +88,7 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
 
 
 # Typesetting filters reach the document's typesetter through the render context.
-def _typesetter(context: jinja2.runtime.Context) -> Typesetter:
+def _typesetter(context: Context) -> Typesetter:
     typesetter = context.get("typesetter")
     if not isinstance(typesetter, Typesetter):
         raise jinja2.UndefinedError("the paragraph, balanced and signature helpers work in PDF templates only")
@@ -93,27 +96,27 @@ def _typesetter(context: jinja2.runtime.Context) -> Typesetter:
 
 
 @jinja2.pass_context
-def _paragraph(context, text: str, role: str = "body", indent: float = 2):
+def _paragraph(context: Context, text: str, role: str = "body", indent: float = 2) -> Markup:
     return _typesetter(context).paragraph(text, role, indent)
 
 
 @jinja2.pass_context
-def _balanced(context, text: str, role: str = "title", size: float | None = None):
+def _balanced(context: Context, text: str, role: str = "title", size: float | None = None) -> Markup:
     return _typesetter(context).balanced(text, role, size)
 
 
 @jinja2.pass_context
-def _mark_size(context, text: str):
+def _mark_size(context: Context, text: str) -> float:
     return _typesetter(context).mark_size(text)
 
 
 @jinja2.pass_context
-def _mark_style(context, text: str):
+def _mark_style(context: Context, text: str) -> str:
     return _typesetter(context).mark_style(text)
 
 
 @jinja2.pass_context
-def _signature(context, issuer: str, date: datetime.date):
+def _signature(context: Context, issuer: str, date: datetime.date) -> Markup:
     return _typesetter(context).signature(issuer, date)
 
 
@@ -137,6 +140,6 @@ def render_template(environment: jinja2.Environment, name: str, context: dict[st
     except jinja2.exceptions.SecurityError as error:
         where = template_position(environment, error) or Where(template_origin(environment, name))
         raise TemplateError(Problem(where, "", f"template not allowed: {error}")) from None
-    except Exception as error:  # templates may come from users: whatever their code raises is their mistake to fix
+    except Exception as error:  # noqa: BLE001 templates may come from users: whatever their code raises is their mistake to fix
         where = template_position(environment, error) or Where(template_origin(environment, name))
         raise TemplateError(Problem(where, "", f"template error: {type(error).__name__}: {error}")) from None

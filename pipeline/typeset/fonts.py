@@ -1,4 +1,5 @@
-"""Stage 2, typeset: fonts by role — which face of which file draws titles, body, headings and page numbers, and why.
+"""Stage 2, typeset: fonts by role — which face of which file draws titles, body, headings and page numbers,
+and why.
 
 Each role lists the standard's own faces first, under their common names, then freely licensed
 stand-ins from Debian packages. A configured candidate may be a family name (`Noto Serif CJK
@@ -49,6 +50,8 @@ STAND_INS: dict[str, tuple[tuple[str, str], ...]] = {
 
 _FONT_FILE = re.compile(r"\.(ttf|otf|ttc|otc)(#\d+)?$", re.IGNORECASE)
 _SC_MARKERS = re.compile(r"(\bSC\b|sc-|GB|简|Simplified|Hans)", re.IGNORECASE)
+# Where font problems are reported when the caller names no configuration file.
+_CONFIGURATION = Where("configuration")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +98,7 @@ def _fontconfig(command: str, *args: str) -> list[InstalledFace]:
         check=False,
         env={**os.environ, "LC_ALL": "C.UTF-8"},
     )
-    faces = []
+    faces: list[InstalledFace] = []
     for line in result.stdout.splitlines():
         parts = line.split("\t")
         if len(parts) != 6:
@@ -172,12 +175,12 @@ def _face_of_file(candidate: str, role: str, where: Where) -> InstalledFace:
 
 
 def resolve_fonts(
-    configured: dict[str, tuple[str, ...]] | None = None, where: Where = Where("configuration")
+    configured: dict[str, tuple[str, ...]] | None = None, where: Where = _CONFIGURATION
 ) -> dict[str, ResolvedFace]:
     """Resolve every role; configured candidates replace the role's built-in list."""
     configured = configured or {}
-    resolved = {}
-    problems = []
+    resolved: dict[str, ResolvedFace] = {}
+    problems: list[Problem] = []
     for role in ROLES:
         try:
             resolved[role] = _resolve_role(role, configured.get(role), where)
@@ -192,8 +195,8 @@ def _resolve_role(role: str, configured: tuple[str, ...] | None, where: Where) -
     if configured:
         for candidate in configured:
             if _FONT_FILE.search(candidate) or "/" in candidate:
-                face = _face_of_file(candidate, role, where)
-                return _resolved(role, face, f"configured file {candidate}", standard=False)
+                in_file = _face_of_file(candidate, role, where)
+                return _resolved(role, in_file, f"configured file {candidate}", standard=False)
             face = _find_family(candidate)
             if face is not None:
                 return _resolved(
@@ -225,8 +228,9 @@ def _resolved(role: str, face: InstalledFace, reason: str, standard: bool) -> Re
     return ResolvedFace(role, face.families[0], face.style, face.path, face.index, face.postscript, reason, standard)
 
 
-def font_inventory(faces: dict[str, ResolvedFace]) -> dict[str, dict]:
-    """Per role, the face and the file it came from with the file's SHA-256 (remembered in the cache), for the manifest."""
+def font_inventory(faces: dict[str, ResolvedFace]) -> dict[str, dict[str, str | int]]:
+    """Per role, the face and the file it came from with the file's SHA-256 (remembered in the cache),
+    for the manifest."""
     digest = file_digests()
     return {
         role: {

@@ -1,4 +1,5 @@
-"""Stage 2, typeset: the layout standard GB/T 9704-2012 in numbers, shared by the PDF stylesheet, the line composer and the Word page setup."""
+"""Stage 2, typeset: the layout standard GB/T 9704-2012 in numbers, shared by the PDF stylesheet, the line composer
+and the Word page setup."""
 
 from __future__ import annotations
 
@@ -63,10 +64,6 @@ class TextGrid:
         """Character pitch that puts `cells` characters flush in the line: 27 pitches and one
         advance make 156 mm, so at 16 pt the pitch is 15.785 pt (letter-spacing −0.215 pt)."""
         return self.size + (TYPE_WIDTH - self.cells * self.size) / (self.cells - 1)
-
-    @property
-    def lines(self) -> int:
-        return int(TYPE_HEIGHT // self.pitch)
 
 
 STANDARD_GRID = TextGrid()

@@ -1,4 +1,5 @@
-"""Stage 2, typeset: composed lines as HTML — a span per line whose letter-spacing makes it flush, the stylesheet classes behind them."""
+"""Stage 2, typeset: composed lines as HTML — a span per line whose letter-spacing makes it flush, the stylesheet
+classes behind them."""
 
 from __future__ import annotations
 

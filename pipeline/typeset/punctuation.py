@@ -1,4 +1,5 @@
-"""Stage 2, typeset: text clean-up — half-width punctuation in Chinese text becomes full-width; ASCII runs stay as typed.
+"""Stage 2, typeset: text clean-up — half-width punctuation in Chinese text becomes full-width; ASCII runs stay
+as typed.
 
 `, : ; ( ) ! ?` and straight quotes next to a Chinese character become ， ： ； （ ） ！ ？ and
 curly quotes; `010-68334749`, `8:00`, `1,000` and `(a)` between Latin letters stay as they are.

@@ -1,4 +1,5 @@
-"""Stage 2, typeset: measuring — advance widths from HarfBuzz on the resolved font files, shaped as the PDF engine shapes them.
+"""Stage 2, typeset: measuring — advance widths from HarfBuzz on the resolved font files, shaped as the PDF engine
+shapes them.
 
 The PDF engine (Pango + HarfBuzz) splits text into script runs, shapes each with the document
 language (zh-CN selects the font's Chinese `locl` forms: the em dash and curly quotes become full
@@ -12,6 +13,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import uharfbuzz as hb
 
@@ -41,28 +43,25 @@ def _script_of(char: str) -> str | None:
     return None
 
 
-def script_runs(text: str) -> list[tuple[int, int, str]]:
+class ScriptRun(NamedTuple):
+    """A stretch of text shaped with one script; common characters belong to the run they stand in."""
+
+    start: int
+    end: int
+    script: str
+
+
+def script_runs(text: str) -> list[ScriptRun]:
     """(start, end, script) runs; common characters join the run before them, or the one after at the start."""
-    runs: list[list] = []
-    pending_start = 0
-    current = None
+    starts: list[tuple[int, str]] = []  # where each run starts, and its script
     for index, char in enumerate(text):
         script = _script_of(char)
-        if script is None:
-            continue
-        if current is None:
-            current = script
-            runs.append([pending_start, index, script])
-        elif script != current:
-            runs[-1][1] = index
-            runs.append([index, index, script])
-            current = script
-    if not runs:
-        return [(0, len(text), "hani")] if text else []
-    runs[-1][1] = len(text)
-    for previous, following in zip(runs, runs[1:], strict=False):
-        previous[1] = following[0]
-    return [(start, end, script) for start, end, script in runs]
+        if script is not None and (not starts or script != starts[-1][1]):
+            starts.append((index if starts else 0, script))
+    if not starts:
+        return [ScriptRun(0, len(text), "hani")] if text else []
+    ends = [start for start, _ in starts[1:]] + [len(text)]
+    return [ScriptRun(start, end, script) for (start, script), end in zip(starts, ends, strict=True)]
 
 
 @dataclass
@@ -76,23 +75,23 @@ class Shaper:
 
     def __post_init__(self) -> None:
         self._font = harfbuzz_font(self.face.path, self.face.index)
-        self.upem = self._font.face.upem
+        self.upem: int = self._font.face.upem
         extents = self._font.get_font_extents("ltr")
-        self.ascender = extents.ascender / self.upem
-        self.descender = -extents.descender / self.upem
+        self.ascender: float = extents.ascender / self.upem
+        self.descender: float = -extents.descender / self.upem
 
     def advances(self, text: str, size: float, report_missing: bool = True) -> list[float]:
         """Advance width of each character of `text` at `size` points (0 for marks and joined characters)."""
         widths = [0.0] * len(text)
-        for start, end, script in script_runs(text):
+        for run in script_runs(text):
             buffer = hb.Buffer()
-            buffer.add_str(text[start:end])
+            buffer.add_str(text[run.start : run.end])
             buffer.direction = "ltr"
-            buffer.script = script
+            buffer.script = run.script
             buffer.language = LANGUAGE
             hb.shape(self._font, buffer, FEATURES)
             for info, position in zip(buffer.glyph_infos, buffer.glyph_positions, strict=False):
-                index = start + info.cluster
+                index = run.start + info.cluster
                 if info.codepoint == 0 and report_missing and not text[index].isspace():
                     self.missing.setdefault(text[index])
                 self.used_glyphs.add(info.codepoint)

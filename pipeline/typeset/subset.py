@@ -19,6 +19,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import uharfbuzz as hb
 
@@ -106,36 +107,58 @@ def _map_to_chinese_forms(data: bytes, chars: set[str]) -> bytes:
 # whole font); the map and the table directory are simple enough to write here in ~1 ms.
 
 
+class _Segment(NamedTuple):
+    """A format 4 segment: consecutive codes mapped to consecutive glyphs by one delta (modulo 65536)."""
+
+    start: int
+    end: int
+    delta: int
+
+    def continued_by(self, code: int, delta: int) -> bool:
+        return self.end == code - 1 and self.delta == delta
+
+
+class _Group(NamedTuple):
+    """A format 12 group: consecutive codes mapped to consecutive glyphs from `start_glyph`."""
+
+    start: int
+    end: int
+    start_glyph: int
+
+    def continued_by(self, code: int, glyph: int) -> bool:
+        return self.end == code - 1 and glyph == self.start_glyph + code - self.start
+
+
 def _cmap_table(mapping: dict[int, int]) -> bytes:
     """A cmap with a format 4 subtable (the BMP) and, when needed, a format 12 one (all planes)."""
     codes = sorted(mapping)
     bmp = [code for code in codes if code <= 0xFFFF and code != 0xFFFF]
     # Format 4: segments of consecutive codes mapped to consecutive glyphs, each by one delta.
-    segments: list[list[int]] = []  # [start, end, delta]
+    segments: list[_Segment] = []
     for code in bmp:
         delta = (mapping[code] - code) % 0x10000
-        if segments and segments[-1][1] == code - 1 and segments[-1][2] == delta:
-            segments[-1][1] = code
+        if segments and segments[-1].continued_by(code, delta):
+            segments[-1] = segments[-1]._replace(end=code)
         else:
-            segments.append([code, code, delta])
-    segments.append([0xFFFF, 0xFFFF, 1])
+            segments.append(_Segment(code, code, delta))
+    segments.append(_Segment(0xFFFF, 0xFFFF, 1))
     count = len(segments)
     search = 2 ** (count.bit_length() - 1)
     format4 = struct.pack(
         ">HHHHHHH", 4, 16 + 8 * count, 0, 2 * count, 2 * search, search.bit_length() - 1, 2 * (count - search)
     )
-    format4 += struct.pack(f">{count}H", *(segment[1] for segment in segments)) + b"\0\0"
-    format4 += struct.pack(f">{count}H", *(segment[0] for segment in segments))
-    format4 += struct.pack(f">{count}H", *(segment[2] for segment in segments))
+    format4 += struct.pack(f">{count}H", *(segment.end for segment in segments)) + b"\0\0"
+    format4 += struct.pack(f">{count}H", *(segment.start for segment in segments))
+    format4 += struct.pack(f">{count}H", *(segment.delta for segment in segments))
     format4 += b"\0\0" * count  # idRangeOffset: deltas only
     subtables = [((0, 3), format4), ((3, 1), format4)]
     if codes and codes[-1] > 0xFFFF:
-        groups: list[list[int]] = []  # [start code, end code, start glyph]
+        groups: list[_Group] = []
         for code in codes:
-            if groups and groups[-1][1] == code - 1 and mapping[code] == groups[-1][2] + code - groups[-1][0]:
-                groups[-1][1] = code
+            if groups and groups[-1].continued_by(code, mapping[code]):
+                groups[-1] = groups[-1]._replace(end=code)
             else:
-                groups.append([code, code, mapping[code]])
+                groups.append(_Group(code, code, mapping[code]))
         format12 = struct.pack(">HHIII", 12, 0, 16 + 12 * len(groups), 0, len(groups))
         format12 += b"".join(struct.pack(">III", *group) for group in groups)
         subtables += [((0, 4), format12), ((3, 10), format12)]
@@ -152,16 +175,30 @@ def _cmap_table(mapping: dict[int, int]) -> bytes:
 
 def _checksum(data: bytes) -> int:
     padded = data + b"\0" * (-len(data) % 4)
-    return sum(struct.unpack(f">{len(padded) // 4}I", padded)) & 0xFFFFFFFF
+    words: tuple[int, ...] = struct.unpack(f">{len(padded) // 4}I", padded)
+    return sum(words) & 0xFFFFFFFF
+
+
+class _TableRecord(NamedTuple):
+    """An entry of a font's table directory."""
+
+    tag: bytes
+    checksum: int
+    offset: int
+    length: int
+
+
+def _table_records(font: bytes | bytearray) -> list[_TableRecord]:
+    count: int = struct.unpack(">H", font[4:6])[0]
+    return [
+        _TableRecord._make(struct.unpack(">4sIII", font[12 + 16 * index : 28 + 16 * index])) for index in range(count)
+    ]
 
 
 def _with_cmap(font: bytes, mapping: dict[int, int]) -> bytes:
     """The font with its cmap table replaced; the table directory and checksums rewritten."""
-    version, count = struct.unpack(">IH", font[:6])
-    tables = {}
-    for index in range(count):
-        tag, _, offset, length = struct.unpack(">4sIII", font[12 + 16 * index : 28 + 16 * index])
-        tables[tag] = font[offset : offset + length]
+    version: int = struct.unpack(">I", font[:4])[0]
+    tables = {record.tag: font[record.offset : record.offset + record.length] for record in _table_records(font)}
     tables[b"cmap"] = _cmap_table(mapping)
     head = bytearray(tables[b"head"])
     head[8:12] = b"\0\0\0\0"  # checkSumAdjustment, set below
@@ -184,9 +221,7 @@ def _with_cmap(font: bytes, mapping: dict[int, int]) -> bytes:
 
 
 def _table_offset(font: bytearray, wanted: bytes) -> int:
-    count = struct.unpack(">H", font[4:6])[0]
-    for index in range(count):
-        tag, _, offset, _ = struct.unpack(">4sIII", font[12 + 16 * index : 28 + 16 * index])
-        if tag == wanted:
-            return offset
+    for record in _table_records(font):
+        if record.tag == wanted:
+            return record.offset
     raise ValueError(f"no {wanted!r} table")

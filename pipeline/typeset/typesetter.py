@@ -121,7 +121,8 @@ class Typesetter:
         the body's family. Every face covers all of the document's text, so text a template prints
         without a filter is still drawn in a face of ours. Family names carry the cut's hash: one
         engine set-up serves many documents, and each document's cut must stay its own."""
-        files, families = [], {}
+        files: list[FontFile] = []
+        families: dict[str, str] = {}
         always = {id(self.shapers["body"]), id(self.shapers["page_number"])}
         for role, shaper in self._first_roles().items():
             if not shaper.used_chars and id(shaper) not in always:

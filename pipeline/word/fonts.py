@@ -41,7 +41,8 @@ def fontconfig_aliases(word_names: dict[str, str]) -> str:
             parts.append(
                 f'  <match target="pattern">\n'
                 f'    <test name="family"><string>{escape(name, quote=False)}</string></test>\n'
-                f'    <edit name="family" mode="append" binding="strong"><string>{escape(family, quote=False)}</string></edit>\n'
+                f'    <edit name="family" mode="append" binding="strong">'
+                f"<string>{escape(family, quote=False)}</string></edit>\n"
             )
             if style in _WEIGHTS:
                 parts.append(

@@ -1,4 +1,5 @@
-"""Stage 4, write (Word): builds the reference document — every style the summary uses, set to GB/T 9704, and the page setup.
+"""Stage 4, write (Word): builds the reference document — every style the summary uses, set to GB/T 9704, and the
+page setup.
 
 Run `gongwen reference-doc templates/reference.docx` (or `make reference-doc`) to rebuild the
 built-in one; the test suite checks that the committed file is what this module builds. Editors
@@ -17,6 +18,7 @@ import datetime
 import io
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import docx
 from docx.enum.style import WD_STYLE_TYPE
@@ -41,6 +43,9 @@ from .writer import (
     apply_page_setup,
     fixed_zip,
 )
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
 
 # Body characters drawn on the 28-cell grid: the cell is a little narrower than 16 pt, so every
 # character is condensed by this much (rounded down to whole twips, so that 28 still fit).
@@ -134,14 +139,14 @@ STYLES = (
 _KEPT_STYLES = ("Default Paragraph Font", "Normal Table", "No List")
 
 
-def _element(tag: str, **attributes: str):
+def _element(tag: str, **attributes: str) -> Any:
     element = OxmlElement(tag)
     for name, value in attributes.items():
         element.set(qn(f"w:{name}"), value)
     return element
 
 
-def _style_element(document, spec: StyleSpec):
+def _style_element(document: DocxDocument, spec: StyleSpec) -> Any:
     kind = WD_STYLE_TYPE.CHARACTER if spec.kind == "character" else WD_STYLE_TYPE.PARAGRAPH
     if spec.name == "Normal":
         element = document.styles["Normal"].element
@@ -163,39 +168,14 @@ def _style_element(document, spec: StyleSpec):
     return element
 
 
-def _paragraph_properties(spec: StyleSpec):
-    # CT_PPr is a sequence: keepNext, widowControl, numPr, overflowPunct, autoSpaceDE, autoSpaceDN, snapToGrid, spacing, ind, jc, outlineLvl.
+def _paragraph_properties(spec: StyleSpec) -> Any:
+    # CT_PPr is a sequence: keepNext, widowControl, numPr, overflowPunct, autoSpaceDE, autoSpaceDN, snapToGrid,
+    # spacing, ind, jc, outlineLvl.
     properties = OxmlElement("w:pPr")
-    if spec.keep_next:
-        properties.append(OxmlElement("w:keepNext"))
-    if spec.body_typography:
-        # No widow or orphan control, as in the PDFs: every full page holds the grid's 22 lines.
-        properties.append(_element("w:widowControl", val="0"))
-    if spec.numbering is not None:
-        number = OxmlElement("w:numPr")
-        number.append(_element("w:numId", val=str(spec.numbering)))
-        properties.append(number)
-    if spec.body_typography:
-        # Punctuation may hang past the line's end, Word's default, said explicitly: without it
-        # LibreOffice hangs a line-end comma and then leaves it out of the printout; with it,
-        # LibreOffice (which reads the setting the other way round) does not hang at all.
-        properties.append(_element("w:overflowPunct", val="1"))
-        # No extra gap where Chinese meets digits or Latin (2015年3月2日), as in the PDFs.
-        properties.append(_element("w:autoSpaceDE", val="0"))
-        properties.append(_element("w:autoSpaceDN", val="0"))
-    if spec.exact_pitch is False:
-        properties.append(_element("w:snapToGrid", val="0"))
-    spacing = {}
-    if spec.before_lines is not None:
-        spacing.update(before=str(spec.before_lines * LINE_PITCH_TWIPS))
-    if spec.after_lines is not None:
-        spacing.update(after=str(spec.after_lines * LINE_PITCH_TWIPS))
-    if spec.exact_pitch is True:
-        spacing.update(line=str(LINE_PITCH_TWIPS), lineRule="exact")
-    elif spec.exact_pitch is False:
-        spacing.update(line=str(_AUTO_LINE), lineRule="auto")
-    if spacing:
-        properties.append(_element("w:spacing", **spacing))
+    properties.extend(_flow_properties(spec))
+    spacing = _spacing(spec)
+    if spacing is not None:
+        properties.append(spacing)
     indent = _indent(spec.left_twips, spec.right_chars, spec.right_twips, spec.first_line_chars)
     if indent is not None:
         properties.append(indent)
@@ -206,9 +186,50 @@ def _paragraph_properties(spec: StyleSpec):
     return properties
 
 
-def _indent(left_twips: int | None, right_chars: float | None, right_twips: int | None, first_line_chars: float | None):
+def _flow_properties(spec: StyleSpec) -> list[Any]:
+    """The paragraph properties up to the spacing, in the schema's order: keepNext to snapToGrid."""
+    elements = []
+    if spec.keep_next:
+        elements.append(OxmlElement("w:keepNext"))
+    if spec.body_typography:
+        # No widow or orphan control, as in the PDFs: every full page holds the grid's 22 lines.
+        elements.append(_element("w:widowControl", val="0"))
+    if spec.numbering is not None:
+        number = OxmlElement("w:numPr")
+        number.append(_element("w:numId", val=str(spec.numbering)))
+        elements.append(number)
+    if spec.body_typography:
+        # Punctuation may hang past the line's end, Word's default, said explicitly: without it
+        # LibreOffice hangs a line-end comma and then leaves it out of the printout; with it,
+        # LibreOffice (which reads the setting the other way round) does not hang at all.
+        elements.append(_element("w:overflowPunct", val="1"))
+        # No extra gap where Chinese meets digits or Latin (2015年3月2日), as in the PDFs.
+        elements.append(_element("w:autoSpaceDE", val="0"))
+        elements.append(_element("w:autoSpaceDN", val="0"))
+    if spec.exact_pitch is False:
+        elements.append(_element("w:snapToGrid", val="0"))
+    return elements
+
+
+def _spacing(spec: StyleSpec) -> Any:
+    """w:spacing: blank lines above and below, and the line pitch; None when the style sets none of them."""
+    spacing: dict[str, str] = {}
+    if spec.before_lines is not None:
+        spacing.update(before=str(spec.before_lines * LINE_PITCH_TWIPS))
+    if spec.after_lines is not None:
+        spacing.update(after=str(spec.after_lines * LINE_PITCH_TWIPS))
+    if spec.exact_pitch is True:
+        spacing.update(line=str(LINE_PITCH_TWIPS), lineRule="exact")
+    elif spec.exact_pitch is False:
+        spacing.update(line=str(_AUTO_LINE), lineRule="auto")
+    return _element("w:spacing", **spacing) if spacing else None
+
+
+def _indent(
+    left_twips: int | None, right_chars: float | None, right_twips: int | None, first_line_chars: float | None
+) -> Any:
     """w:ind in both Word's character units (which Word prefers) and twips (which LibreOffice reads)."""
-    attributes = {}
+    attributes: dict[str, str] = {}
     if left_twips is not None:
         attributes.update(leftChars="0", left=str(left_twips))
     if right_chars is not None:
@@ -222,7 +243,7 @@ def _indent(left_twips: int | None, right_chars: float | None, right_twips: int 
     return _element("w:ind", **attributes) if attributes else None
 
 
-def _run_properties(spec: StyleSpec):
+def _run_properties(spec: StyleSpec) -> Any:
     # CT_RPr is a sequence: rFonts, spacing, sz, szCs, lang. Fonts come later, by role (apply_font_names).
     properties = OxmlElement("w:rPr")
     if spec.character_spacing is not None:
@@ -233,7 +254,7 @@ def _run_properties(spec: StyleSpec):
     return properties
 
 
-def _table_style(document) -> None:
+def _table_style(document: DocxDocument) -> None:
     element = document.styles.add_style(TABLE_STYLE, WD_STYLE_TYPE.TABLE).element
     element.append(_element("w:basedOn", val=document.styles["Normal Table"].style_id))
     element.append(OxmlElement("w:qFormat"))
@@ -252,7 +273,7 @@ def _table_style(document) -> None:
     element.append(cell)
 
 
-def _numbering(document) -> None:
+def _numbering(document: DocxDocument) -> None:
     """Numbering for the list styles. Word lets a numbering level's indent win over its style's, so
     the level carries the body's indent too: key points read like body paragraphs, the number where
     the first line's indent ends and the text right after it, no tab."""
@@ -285,7 +306,7 @@ def _numbering(document) -> None:
         numbering.append(instance)
 
 
-def _document_defaults(document) -> None:
+def _document_defaults(document: DocxDocument) -> None:
     """Defaults under every style: the body size, Chinese as the East Asian language, no spacing."""
     defaults = document.styles.element.find(qn("w:docDefaults"))
     for child in list(defaults):
@@ -307,7 +328,7 @@ def _document_defaults(document) -> None:
         theme_language.set(qn("w:eastAsia"), "zh-CN")
 
 
-def _remove_template_styles(document) -> None:
+def _remove_template_styles(document: DocxDocument) -> None:
     for style in list(document.styles.element.findall(qn("w:style"))):
         name = style.find(qn("w:name")).get(qn("w:val"))
         if name not in (*_KEPT_STYLES, "Normal"):
@@ -328,7 +349,7 @@ _APPLICATION_PROPERTIES = (
 )
 
 
-def _drop_template_parts(document) -> None:
+def _drop_template_parts(document: DocxDocument) -> None:
     for owner in (document.part, document.part.package):
         for relationship_id, relationship in list(owner.rels.items()):
             if relationship.reltype in _DROPPED_RELATIONSHIPS:

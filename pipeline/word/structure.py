@@ -1,4 +1,5 @@
-"""Stage 3, render (Word): the document structure — the summary template's small HTML subset, read into paragraphs and tables with named styles.
+"""Stage 3, render (Word): the document structure — the summary template's small HTML subset, read into paragraphs
+and tables with named styles.
 
 The mapping is the whole contract between the summary template and the Word writer:
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import html.parser
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from ..content.text import clean_text
 from ..errors import Problem, TemplateError, Where
@@ -27,6 +29,7 @@ INLINE_STYLES = {"em": "Emphasis", "strong": "Strong", "span": None}
 TABLE_STYLE = "Facts Table"
 CELL_STYLES = {"th": "Table Heading", "td": "Table Text"}
 _IGNORED = {"html", "head", "body", "meta", "title", "tbody", "thead"}
+_TABLE_TAGS = {"table", "tr", *CELL_STYLES}
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ class _SubsetReader(html.parser.HTMLParser):
         self.table_style = TABLE_STYLE
         self.in_title = False
 
-    def fail(self, message: str) -> None:
+    def fail(self, message: str) -> NoReturn:
         line, column = self.getpos()
         raise TemplateError(Problem(Where(self.template, line, column + 1), "", message))
 
@@ -92,21 +95,28 @@ class _SubsetReader(html.parser.HTMLParser):
         named = attributes.get("data-style")
         if tag in _IGNORED:
             self.in_title = tag == "title"
-            return
-        if tag == "br":
-            if self.block is None:
-                self.fail("<br> outside a paragraph")
-            self.block.runs.append(Run("", None, line_break=True))
-            return
-        if tag in INLINE_STYLES:
-            if self.block is None:
-                self.fail(f"<{tag}> outside a paragraph")
-            self.inline.append(named or INLINE_STYLES[tag])
-            return
-        if self.block is not None:
+        elif tag == "br" or tag in INLINE_STYLES:
+            self._start_inline(tag, named)
+        elif self.block is not None:
             self.fail(f"<{tag}> inside <{self.block.tag}>: blocks cannot be nested")
+        elif tag in _TABLE_TAGS:
+            self._start_table_part(tag, named)
+        else:
+            self._start_block(tag, named, attributes.get("class"))
+
+    def _start_inline(self, tag: str, named: str | None) -> None:
+        """<br> or an inline style: inside a paragraph only."""
+        if self.block is None:
+            self.fail(f"<{tag}> outside a paragraph")
+        if tag == "br":
+            self.block.runs.append(Run("", None, line_break=True))
+        else:
+            self.inline.append(named or INLINE_STYLES[tag])
+
+    def _start_block(self, tag: str, named: str | None, class_name: str | None) -> None:
+        """A paragraph, a list or a list item; any other tag is outside the subset."""
         if tag in BLOCK_STYLES:
-            style = named or CLASS_STYLES.get(attributes.get("class") or "", BLOCK_STYLES[tag])
+            style = named or CLASS_STYLES.get(class_name or "", BLOCK_STYLES[tag])
             self.block = _Open(tag, style)
         elif tag in LIST_STYLES:
             self.lists.append((named or LIST_STYLES[tag], self.lists_opened))
@@ -116,21 +126,25 @@ class _SubsetReader(html.parser.HTMLParser):
                 self.fail("<li> outside <ol> or <ul>")
             style, list_id = self.lists[-1]
             self.block = _Open(tag, named or style, list_id)
-        elif tag == "table":
+        else:
+            self.fail(
+                f"<{tag}> is not part of the summary's HTML subset "
+                "(h1–h4, p, ol, ul, li, table, tr, th, td, em, strong, span, br)"
+            )
+
+    def _start_table_part(self, tag: str, named: str | None) -> None:
+        """<table>, <tr>, or a cell (<th>, <td>) inside a row."""
+        if tag == "table":
             self.rows = []
             self.table_style = named or TABLE_STYLE
         elif tag == "tr":
             if self.rows is None:
                 self.fail("<tr> outside <table>")
             self.rows.append([])
-        elif tag in CELL_STYLES:
+        else:
             if not self.rows:
                 self.fail(f"<{tag}> outside <tr>")
             self.block = _Open(tag, named or CELL_STYLES[tag])
-        else:
-            self.fail(
-                f"<{tag}> is not part of the summary's HTML subset (h1–h4, p, ol, ul, li, table, tr, th, td, em, strong, span, br)"
-            )
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _IGNORED:
@@ -173,7 +187,7 @@ def _tidy(runs: list[Run]) -> list[Run]:
     cleaned = [Run(clean_text(run.text) if not run.line_break else "", run.style, run.line_break) for run in runs]
     # clean_text trims each run; keep single spaces that separated inline runs.
     for index, (original, run) in enumerate(zip(runs, cleaned, strict=False)):
-        if run.text and original.text[:1].isspace() and index > 0 and not original.text.strip() == "":
+        if run.text and original.text[:1].isspace() and index > 0 and original.text.strip() != "":
             cleaned[index] = Run(" " + run.text, run.style)
     return [run for run in cleaned if run.text or run.line_break]
 

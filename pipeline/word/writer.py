@@ -18,6 +18,7 @@ import math
 import unicodedata
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 from xml.sax.saxutils import quoteattr
 
 import docx
@@ -31,6 +32,12 @@ from ..errors import ConfigurationError, Problem, Where
 from ..typeset import gbt9704
 from .fonts import LATIN_ROLE
 from .structure import CLASS_STYLES, Block, Paragraph, Table, mapped_styles, styles_used
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+    from docx.section import _Footer
+    from docx.styles.style import BaseStyle, ParagraphStyle
+    from docx.text.paragraph import Paragraph as DocxParagraph
 
 _STYLE_TYPES = {
     "paragraph": WD_STYLE_TYPE.PARAGRAPH,
@@ -67,7 +74,7 @@ STYLE_ROLES = {
 }
 
 
-def set_run_fonts(rpr, east_asia: str | None = None, latin: str | None = None) -> None:
+def set_run_fonts(rpr: Any, east_asia: str | None = None, latin: str | None = None) -> None:
     """Name the fonts of a style's or run's properties; theme fonts are removed, since Word prefers them."""
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
@@ -88,7 +95,7 @@ def set_run_fonts(rpr, east_asia: str | None = None, latin: str | None = None) -
     language.set(qn("w:eastAsia"), "zh-CN")
 
 
-def apply_page_setup(document, one_sided: bool = False) -> None:
+def apply_page_setup(document: DocxDocument, one_sided: bool = False) -> None:
     """A4 with the standard's margins and line grid on every section, mirrored for two-sided printing."""
     for section in document.sections:
         section.page_width = Mm(gbt9704.PAGE_WIDTH_MM)
@@ -116,7 +123,7 @@ def apply_page_setup(document, one_sided: bool = False) -> None:
 _AFTER_DOC_GRID = (qn("w:printerSettings"), qn("w:sectPrChange"))
 
 
-def _set_line_grid(section_properties) -> None:
+def _set_line_grid(section_properties: Any) -> None:
     """A 22-line document grid, so Word's page setup shows the standard's grid. No character grid:
     LibreOffice draws a negative character pitch with every character in two cells."""
     grid = section_properties.find(qn("w:docGrid"))
@@ -133,7 +140,7 @@ def _set_line_grid(section_properties) -> None:
     grid.set(qn("w:linePitch"), str(LINE_PITCH_TWIPS))
 
 
-def _insert_setting(settings, element) -> None:
+def _insert_setting(settings: Any, element: Any) -> None:
     # CT_Settings is a sequence; zoom comes early, these go right after it when present.
     zoom = settings.find(qn("w:zoom"))
     if zoom is not None:
@@ -142,13 +149,13 @@ def _insert_setting(settings, element) -> None:
         settings.insert(0, element)
 
 
-def _page_field_paragraph(paragraph, style: str) -> None:
+def _page_field_paragraph(paragraph: DocxParagraph, style: str) -> None:
     """— PAGE — as a real field; the footer style places it."""
     for child in list(paragraph._p):
         paragraph._p.remove(child)
     paragraph.style = style
 
-    def run(text: str | None = None, field: str | None = None, instruction: str | None = None):
+    def run(text: str | None = None, field: str | None = None, instruction: str | None = None) -> None:
         element = OxmlElement("w:r")
         if field:
             child = OxmlElement("w:fldChar")
@@ -173,7 +180,7 @@ def _page_field_paragraph(paragraph, style: str) -> None:
     run(" —")
 
 
-def apply_page_numbers(document) -> None:
+def apply_page_numbers(document: DocxDocument) -> None:
     """Odd and even footers with the page number on the outer side."""
     document.settings.odd_and_even_pages_header_footer = True
     for section in document.sections:
@@ -183,14 +190,14 @@ def apply_page_numbers(document) -> None:
         _page_field_paragraph(_only_paragraph(section.even_page_footer), EVEN_FOOTER_STYLE)
 
 
-def _only_paragraph(footer):
+def _only_paragraph(footer: _Footer) -> DocxParagraph:
     paragraphs = footer.paragraphs
     for extra in paragraphs[1:]:
         extra._p.getparent().remove(extra._p)
     return paragraphs[0] if paragraphs else footer.add_paragraph()
 
 
-def apply_font_names(document, names: dict[str, str]) -> None:
+def apply_font_names(document: DocxDocument, names: dict[str, str]) -> None:
     """Font names by role (`word_fonts`) over the reference document's: the styles that name faces,
     the document defaults, and the font table that tells Word each name's character set."""
     latin = names.get(LATIN_ROLE)
@@ -209,9 +216,10 @@ def apply_font_names(document, names: dict[str, str]) -> None:
     write_font_table(document)
 
 
-def _style_named(document, name: str):
+def _style_named(document: DocxDocument, name: str) -> BaseStyle | None:
     try:
-        return document.styles[name]
+        style: BaseStyle = document.styles[name]  # python-docx's lookup by name is untyped
+        return style
     except KeyError:
         return None
 
@@ -223,15 +231,15 @@ _FONT_TABLE_HEAD = (
 )
 
 
-def font_names_in_styles(document) -> list[str]:
+def font_names_in_styles(document: DocxDocument) -> list[str]:
     """Every font name the styles and document defaults use, sorted."""
-    names = set()
+    names: set[str] = set()
     for fonts in document.styles.element.iter(qn("w:rFonts")):
         names.update(value for attribute in _FONT_ATTRIBUTES if (value := fonts.get(attribute)))
     return sorted(names)
 
 
-def write_font_table(document) -> None:
+def write_font_table(document: DocxDocument) -> None:
     """The font table lists exactly the names the styles use. Names of Chinese faces carry the
     GB2312 character set (86), which Word uses to pick a Chinese substitute where a face is missing."""
     entries = []
@@ -252,8 +260,8 @@ def required_styles(blocks: list[Block]) -> list[tuple[str, str]]:
     return list(dict.fromkeys(required))
 
 
-def _check_styles(document, blocks: list[Block], reference: str) -> None:
-    problems = []
+def _check_styles(document: DocxDocument, blocks: list[Block], reference: str) -> None:
+    problems: list[Problem] = []
     names = {(style.name, style.type) for style in document.styles}
     for name, kind in required_styles(blocks):
         if (name, _STYLE_TYPES[kind]) not in names:
@@ -269,12 +277,12 @@ def _check_styles(document, blocks: list[Block], reference: str) -> None:
         raise ConfigurationError(problems)
 
 
-def open_reference(reference: Path):
+def open_reference(reference: Path) -> DocxDocument:
     try:
         return docx.Document(str(reference))
     except FileNotFoundError:
         raise ConfigurationError(Problem(Where(str(reference)), "", "reference document not found")) from None
-    except Exception as error:  # python-docx raises several kinds for files that are not .docx
+    except Exception as error:  # noqa: BLE001 python-docx raises several kinds for files that are not .docx
         raise ConfigurationError(
             Problem(Where(str(reference)), "", f"not a Word document python-docx can open ({type(error).__name__})")
         ) from None
@@ -297,7 +305,7 @@ def write_summary(
     for child in list(body):
         if child.tag != qn("w:sectPr"):
             body.remove(child)
-    written: list[tuple[Paragraph, object]] = []
+    written: list[tuple[Paragraph, DocxParagraph]] = []
     for block in blocks:
         if isinstance(block, Paragraph):
             written.append((block, _add_paragraph(document, block)))
@@ -315,13 +323,13 @@ def write_summary(
     return fixed_zip(buffer.getvalue())
 
 
-def _add_paragraph(container, block: Paragraph):
+def _add_paragraph(container: DocxDocument, block: Paragraph) -> DocxParagraph:
     paragraph = container.add_paragraph(style=block.style)
     _fill(paragraph, block)
     return paragraph
 
 
-def _fill(paragraph, block: Paragraph) -> None:
+def _fill(paragraph: DocxParagraph, block: Paragraph) -> None:
     for run in block.runs:
         if run.line_break:
             paragraph.add_run().add_break()
@@ -329,7 +337,7 @@ def _fill(paragraph, block: Paragraph) -> None:
             paragraph.add_run(run.text, style=run.style)
 
 
-def _restart_lists(document, written: list[tuple[Paragraph, object]]) -> None:
+def _restart_lists(document: DocxDocument, written: list[tuple[Paragraph, DocxParagraph]]) -> None:
     """Each numbered list after the first of its style starts again at 1. The first takes its
     numbering from the style; the others need their own numbering instance, which only the
     paragraph can name."""
@@ -356,7 +364,7 @@ def _restart_lists(document, written: list[tuple[Paragraph, object]]) -> None:
         properties.get_or_add_numId().val = int(restarted[block.list_id])
 
 
-def _style_numbering(document, style_name: str) -> tuple[int, bool] | None:
+def _style_numbering(document: DocxDocument, style_name: str) -> tuple[int, bool] | None:
     """(abstract numbering id, numbered rather than bulleted) of a list style, following basedOn."""
     style = _style_named(document, style_name)
     while style is not None:
@@ -375,7 +383,8 @@ def _style_numbering(document, style_name: str) -> tuple[int, bool] | None:
             )
             number_format = abstract.find(f"{qn('w:lvl')}/{qn('w:numFmt')}") if abstract is not None else None
             return abstract_id, number_format is None or number_format.get(qn("w:val")) != "bullet"
-        style = style.base_style
+        # A list style is a paragraph style (_check_styles made sure), and so is each style it is based on.
+        style = cast("ParagraphStyle", style).base_style
     return None
 
 
@@ -394,15 +403,14 @@ def signature_indents(signature: str, date: str) -> tuple[float, float]:
     return signature_right, date_right
 
 
-def _place_signature_and_date(written: list[tuple[Paragraph, object]]) -> None:
+def _place_signature_and_date(written: list[tuple[Paragraph, DocxParagraph]]) -> None:
     """The one per-document offset no style can hold: a right indent on whichever of the two lines
     needs more than the styles' two characters."""
     for (first, first_paragraph), (second, second_paragraph) in zip(written, written[1:], strict=False):
         if first.style != SIGNATURE_STYLE or second.style != DATE_STYLE:
             continue
-        for paragraph, right in zip(
-            (first_paragraph, second_paragraph), signature_indents(first.text, second.text), strict=False
-        ):
+        indents = signature_indents(first.text, second.text)
+        for paragraph, right in zip((first_paragraph, second_paragraph), indents, strict=False):
             if right != SIGNATURE_RIGHT_CHARS:
                 indent = paragraph._p.get_or_add_pPr().get_or_add_ind()
                 indent.set(qn("w:rightChars"), str(round(right * 100)))
@@ -413,7 +421,7 @@ def _place_signature_and_date(written: list[tuple[Paragraph, object]]) -> None:
 TABLE_CELL_MARGIN_TWIPS = 108
 
 
-def _add_table(document, block: Table) -> None:
+def _add_table(document: DocxDocument, block: Table) -> None:
     columns = max((len(row) for row in block.rows), default=0)
     table = document.add_table(rows=len(block.rows), cols=columns)
     table.style = block.style
@@ -446,7 +454,7 @@ def column_widths(block: Table) -> list[int]:
     return [fitted.get(index, shared) for index in range(columns)]
 
 
-def _set_properties(document, title: str, author: str, created: datetime.datetime) -> None:
+def _set_properties(document: DocxDocument, title: str, author: str, created: datetime.datetime) -> None:
     properties = document.core_properties
     properties.title = title
     properties.author = author
