@@ -127,6 +127,19 @@ def test_a_word_wider_than_a_line_is_broken_between_characters():
     assert "".join(texts_of(text, lines)) == text
 
 
+def test_when_nothing_fits_the_limits_marks_still_stay_with_their_neighbours():
+    # Nine characters cannot be stretched across a line, and the number after them does not fit
+    # beside them: the paragraph is broken between characters, but never before the comma.
+    text = "巡巡巡巡巡巡巡巡巡010-68334749010-68334749010-68334749，"
+    lines = composer().lines(text)
+    check_lines(text, lines, 0, composer())
+
+
+def test_a_run_of_marks_wider_than_a_line_still_breaks():
+    text = "（" * 40 + "巡"
+    assert "".join(texts_of(text, composer().lines(text))) == text
+
+
 def test_the_policy_is_named_and_sane():
     assert 0 < compose.MOST_SHRINK_EM < compose.MOST_STRETCH_EM < compose.FALLBACK_STRETCH_EM
     assert compose.LAST_LINE_WEIGHT < compose.FULL_LINE_WEIGHT

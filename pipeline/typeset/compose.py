@@ -131,8 +131,21 @@ def _words_of(text: str, atom: _Atom) -> tuple[tuple[int, int], ...]:
 
 def pieces(text: str) -> list[Piece]:
     """Cut a paragraph into pieces between which a line may break."""
+    return _pieces(text, _atoms(text))
+
+
+def characters(text: str) -> list[Piece]:
+    """Pieces of one character each, but for marks, which stay with their neighbour: the last resort
+    for a paragraph whose pieces cannot be set within the spacing limits."""
+    return _pieces(
+        text, [_Atom(index, index + 1, "space" if char == " " else "char") for index, char in enumerate(text)]
+    )
+
+
+def _pieces(text: str, atoms: list[_Atom]) -> list[Piece]:
+    """Atoms joined into pieces: a closing mark joins the piece before it, an opening mark the piece after it."""
     result: list[Piece] = []
-    for atom in _atoms(text):
+    for atom in atoms:
         if atom.kind == "space":
             result.append(Piece(atom.start, atom.end, space=True))
             continue
@@ -170,9 +183,11 @@ class Composer:
         first_width = self.width - indent_cells * self.cell
         breaker = _LineBreaker(text, advances, first_width, self.width, self.size, self.grid_spacing)
         result = breaker.lines(pieces(text), strict=True)
-        if result is None:  # a piece wider than a line: let it break between characters
+        if result is None:  # a piece wider than a line, or none set within the limits: break between characters
+            result = breaker.lines(characters(text), strict=False)
+        if result is None:  # a run of marks wider than a line: between any two characters
             result = breaker.lines([Piece(index, index + 1) for index in range(len(text))], strict=False)
-        assert result is not None, "broken between characters, any paragraph fits"
+        assert result is not None, "broken between any two characters, every paragraph fits"
         return result
 
     def natural_width(self, text: str) -> float:
