@@ -20,14 +20,20 @@ TEST_PACKAGES := poppler-utils libreoffice-writer-nogui fonts-liberation2 faketi
 BENCH_PACKAGES := time
 BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: build test bench system-packages test-packages reference-doc schema clean
+.PHONY: build test test-fast bench system-packages test-packages reference-doc schema clean
 
 # `make build BUILD_ARGS="--shard 2/4"` passes options through.
 build: $(STAMP)
 	$(BIN)/gongwen build $(BUILD_ARGS)
 
+# `make test` runs every test, the slow ones too. `make test-fast`, for the edit loop, leaves out the tests marked
+# `office` (the Word summary printed by LibreOffice) and `slow` (builds SIGKILLed in the middle of a batch of 50,
+# and builds in processes of their own under another clock compared byte for byte); `make test` runs them.
 test: $(STAMP) test-packages $(ACTIONLINT)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP) test-packages $(ACTIONLINT)
+	$(BIN)/python -m pytest -m "not office and not slow"
 
 # `make bench BENCH_ARGS=--quick` for a smoke run; see README.md, Performance.
 bench: $(BENCH_STAMP)

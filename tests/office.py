@@ -1,4 +1,5 @@
-"""The Word summary through a real office suite: LibreOffice headless converts .docx to PDF, and these helpers read back what it drew."""
+"""The Word summary through a real office suite: LibreOffice headless converts .docx to PDF, and these helpers read
+back what it drew."""
 
 from __future__ import annotations
 

