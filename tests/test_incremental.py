@@ -143,7 +143,7 @@ def test_each_input_changes_the_fingerprints_of_what_is_made_from_it_and_only_th
     assert changed(before, inputs.fingerprints()) == effect
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=st.sets(st.sampled_from(list(CHANGES)), min_size=1))
 def test_several_changes_together_change_what_each_would(tmp_path_factory, monkeypatch, names):
     with monkeypatch.context() as patch:
@@ -206,7 +206,7 @@ def _pycache(folder: Path) -> None:
 TEXT = st.binary(max_size=200).filter(lambda data: b"\0" not in data)  # content files are text: no NUL in them
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(content=TEXT, defaults=st.none() | TEXT, other_content=TEXT, other_defaults=st.none() | TEXT)
 def test_the_content_digest_is_the_content_with_its_defaults_wherever_the_file_is(
     tmp_path_factory, content, defaults, other_content, other_defaults

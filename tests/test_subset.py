@@ -152,7 +152,7 @@ def decompiled(table: bytes) -> dict[tuple[int, int], tuple[int, dict[int, str]]
 
 
 @given(mappings())
-@settings(max_examples=200)
+@settings(max_examples=100)
 def test_the_cmap_maps_every_code_to_its_glyph(mapping):
     subtables = decompiled(_cmap_table(mapping))
     expected = {code: name(glyph) for code, glyph in mapping.items()}
@@ -166,7 +166,7 @@ def test_the_cmap_maps_every_code_to_its_glyph(mapping):
 
 
 @given(mappings(codes=BMP))
-@settings(max_examples=100)
+@settings(max_examples=50)
 def test_the_format_4_header_follows_the_specification(mapping):
     table = _cmap_table(mapping)
     offset = struct.unpack(">I", table[8:12])[0]  # the first record: (0, 3), format 4
@@ -198,7 +198,7 @@ def test_runs_of_codes_share_a_segment():
 
 
 @given(mappings(codes=st.integers(0x20, 0x2FFF), glyphs=20))
-@settings(max_examples=30)
+@settings(max_examples=20)
 def test_replacing_the_cmap_of_a_real_font_keeps_every_other_table_and_every_checksum(faces, mapping):
     original = subset_of(faces["body"], TEXT)
     data = _with_cmap(original, mapping)
