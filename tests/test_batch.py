@@ -144,13 +144,15 @@ def test_changed_defaults_remake_every_publication_of_the_folder(pair_built, tmp
     assert sorted(line.split(":")[0] for line in result.stdout.splitlines()[:2]) == ["built alpha", "built beta"]
 
 
-def test_font_digests_are_remembered_in_the_cache(tmp_path):
-    project = round_project(tmp_path, UNITS[:1])
+def test_font_digests_are_remembered_in_the_cache(pair_built, tmp_path):
+    """Even by a build with nothing to make: it is the build that must not read the fonts again next time."""
+    project = copy_project(pair_built, tmp_path / "project")
     cache = tmp_path / "cache"
     # A process of its own: the cache folder is read once per process.
     environment = {**os.environ, "GONGWEN_CACHE_DIR": str(cache)}
     result = run_cli("build", "-o", "out", "content", cwd=project, env=environment)
     assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["2 up to date"]
     remembered = json.loads((cache / "file-digests.json").read_text(encoding="utf-8"))
     manifest = json.loads((project / "out" / "manifest.json").read_text(encoding="utf-8"))
     for font in manifest["fonts"].values():

@@ -13,14 +13,17 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from subprocess import PIPE
 
 import docx
 import pytest
-from helpers import SEED, SEED_MISTAKES, invoke, run_cli, small_content
+from helpers import SEED, SEED_MISTAKES, invoke, small_content
 from pdfread import comparable, decompressed_streams, type_area_text
 
 from pipeline.build import build
@@ -464,22 +467,40 @@ def test_hostile_input_is_refused_in_one_located_line_and_nothing_is_written(tmp
     assert tree(project) == before
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "GBK",
-        "a lone surrogate written as an escape",
-        "an alias bomb",
-        "a class walk",
-        "an output path through a regular file",
-    ],
+IN_REAL_PROCESSES = (
+    "GBK",
+    "a lone surrogate written as an escape",
+    "an alias bomb",
+    "a class walk",
+    "an output path through a regular file",
 )
-def test_the_real_command_line_agrees(tmp_path, earlier_output, name):
-    case = REFUSED[name]
-    project = prepare(case, tmp_path / "project", earlier_output)
-    before = tree(project)
-    result = run_cli("build", *case.arguments, cwd=project, env={**os.environ, **case.env})
-    check_refusal(case, result.returncode, result.stdout, result.stderr)
+
+
+@pytest.fixture(scope="module")
+def real_runs(tmp_path_factory, earlier_output) -> dict[str, tuple[Path, dict, subprocess.CompletedProcess]]:
+    """Those cases through the real command line, each in a process of its own, side by side: the project, its
+    files before, and how the process ended."""
+    started = {}
+    for name in IN_REAL_PROCESSES:
+        case = REFUSED[name]
+        project = prepare(case, tmp_path_factory.mktemp("real") / "project", earlier_output)
+        before = tree(project)
+        command = [sys.executable, "-m", "pipeline", "build", *case.arguments]
+        process = subprocess.Popen(
+            command, cwd=project, env={**os.environ, **case.env}, stdout=PIPE, stderr=PIPE, text=True
+        )
+        started[name] = (project, before, command, process)
+    runs = {}
+    for name, (project, before, command, process) in started.items():
+        stdout, stderr = process.communicate(timeout=600)
+        runs[name] = (project, before, subprocess.CompletedProcess(command, process.returncode, stdout, stderr))
+    return runs
+
+
+@pytest.mark.parametrize("name", IN_REAL_PROCESSES)
+def test_the_real_command_line_agrees(real_runs, name):
+    project, before, result = real_runs[name]
+    check_refusal(REFUSED[name], result.returncode, result.stdout, result.stderr)
     assert tree(project) == before
 
 
