@@ -5,7 +5,9 @@ Helpers that are not fixtures (paths, content, running the command line) are in 
 
 from __future__ import annotations
 
+import os
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -58,3 +60,37 @@ def small_built(tmp_path_factory) -> Path:
 def built_small_project(small_built, tmp_path) -> Path:
     """A writable copy of `small_built`: a project whose out/ the command line has just built."""
     return copy_project(small_built, tmp_path / "project")
+
+
+# ---- work started before the first test ----
+
+EARLY = pytest.StashKey[Future]()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _early_work(request, tmp_path_factory):
+    """Start the work of every selected test marked `early(start=…)` before the first test runs.
+
+    Such work runs real processes for seconds (a build killed in the middle of a batch, a build under another
+    clock, a build on a pseudo-terminal, a linter): started first, it runs beside the in-process tests instead
+    of after them, and each test checks what its work did when its turn comes (the `early` fixture).
+
+    `start(folder, env, **parameters)` gets a folder of its own, the environment the session started with and
+    the test's parameters. It runs in a thread while other tests run in this process and may change its
+    environment or working folder: it names every path in full and gives `env` to every process it starts."""
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="early")
+    environment = dict(os.environ)
+    for item in request.session.items:
+        marker = item.get_closest_marker("early")
+        if marker is not None:
+            parameters = item.callspec.params if hasattr(item, "callspec") else {}
+            start, folder = marker.kwargs["start"], tmp_path_factory.mktemp("early")
+            item.stash[EARLY] = pool.submit(start, folder, dict(environment), **parameters)
+    yield
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture
+def early(request):
+    """What this test's early work returned (see `_early_work`), once it is done; its exception, if it failed."""
+    return request.node.stash[EARLY].result()

@@ -5,7 +5,6 @@ the command line. Fixtures live in `conftest.py` and reach the tests through pyt
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import subprocess
 import sys
@@ -54,11 +53,6 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
     return subprocess.run(
         [sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
     )
-
-
-def real_environment(**extra: str) -> dict[str, str]:
-    """This process's environment with `extra`, for `run_cli`."""
-    return {**os.environ, **extra}
 
 
 def copy_project(built: Path, target: Path) -> Path:

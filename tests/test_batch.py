@@ -188,13 +188,15 @@ def test_merging_refuses_missing_slices_and_bad_usage(tmp_path):
     assert build(project, "--shard", "3/2").returncode == 2
 
 
-def test_a_terminal_gets_a_progress_bar(tmp_path):
-    """A process of its own, on a pseudo-terminal: whether its standard error is a terminal is the point."""
-    project = round_project(tmp_path, UNITS[:3])
+def build_on_a_terminal(folder: Path, env: dict[str, str]) -> str:
+    """What a build of three publications shows on a pseudo-terminal, in a process of its own: whether its
+    standard error is a terminal is the point."""
+    project = round_project(folder, UNITS[:3])
     main, child = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "build", "-o", "out", "content"],
         cwd=project,
+        env=env,
         stdin=child,
         stdout=child,
         stderr=child,
@@ -211,7 +213,12 @@ def test_a_terminal_gets_a_progress_bar(tmp_path):
         output += chunk
     assert process.wait(timeout=300) == 0
     os.close(main)
-    text = output.decode("utf-8", "replace")
+    return output.decode("utf-8", "replace")
+
+
+@pytest.mark.early(start=build_on_a_terminal)
+def test_a_terminal_gets_a_progress_bar(early):
+    text = early
     assert "building 3 publications" in text and "3/3" in text
     assert "built alpha:" not in text  # the bar replaces the per-publication lines
     assert text.rstrip().endswith("3 built")

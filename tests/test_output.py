@@ -18,7 +18,7 @@ from pathlib import Path
 import docx
 import pypdf
 import pytest
-from helpers import SEED_ID, invoke, small_content
+from helpers import SEED_ID, invoke, small_content, write_small_project
 from watch import TreeWatch
 
 from pipeline.files import TEMPORARY_PREFIX
@@ -46,11 +46,12 @@ def build(project: Path, *options: str):
     return invoke("build", "-o", "out", *options, "content", cwd=project)
 
 
-def build_in_a_process(project: Path, *options: str) -> subprocess.CompletedProcess:
+def build_in_a_process(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     """The same command in a process of its own."""
     return subprocess.run(
-        [sys.executable, "-m", "pipeline", "build", "-o", "out", *options, "content"],
+        [sys.executable, "-m", "pipeline", "build", "-o", "out", "content"],
         cwd=project,
+        env=env,
         capture_output=True,
         text=True,
         timeout=600,
@@ -123,15 +124,22 @@ def test_a_file_the_manifest_does_not_list_is_not_overwritten(small_project):
     assert sorted(path.name for path in out.iterdir()) == ["notice.pdf"]
 
 
-def test_a_second_build_into_the_same_folder_waits_its_turn(small_project):
-    out = small_project / "out"
+def build_while_locked(folder: Path, env: dict[str, str]) -> tuple[Path, subprocess.CompletedProcess]:
+    """A build, in a process of its own, into an output folder whose lock this process holds."""
+    project = write_small_project(folder / "project")
+    out = project / "out"
     out.mkdir()
     handle = os.open(out, os.O_RDONLY)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX)  # as a running build holds it
-        result = build_in_a_process(small_project)  # the lock is held by another process
+        return out, build_in_a_process(project, env)
     finally:
         os.close(handle)
+
+
+@pytest.mark.early(start=build_while_locked)
+def test_a_second_build_into_the_same_folder_waits_its_turn(early):
+    out, result = early
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         "out: another gongwen build is writing into this folder; wait for it to finish"
@@ -194,7 +202,7 @@ def in_place(out: Path) -> set[str]:
     return {folder.name for folder in out.glob("p*") if (folder / "notice.pdf").is_file()}
 
 
-def kill_when(project: Path, moment) -> tuple[Path, Path]:
+def kill_when(project: Path, moment, env: dict[str, str]) -> tuple[Path, Path]:
     """Run the batch build in a process of its own and SIGKILL it while a temporary file for which
     `moment(out, path)` holds is there; the output folder and that temporary file.
 
@@ -205,6 +213,7 @@ def kill_when(project: Path, moment) -> tuple[Path, Path]:
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "build", "-q", "-o", "out", "content"],
         cwd=project,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,  # a process group of its own, with its workers
@@ -280,15 +289,22 @@ def check_complete(path: Path) -> None:
         data.decode("ascii")
 
 
+def killed_batch(folder: Path, env: dict[str, str], moment, count: int, **_) -> tuple[Path, Path, Path]:
+    """The batch built and killed at the moment; the project, its output folder and the temporary file seen."""
+    project = batch_project(folder / "project")
+    out, seen = kill_when(project, moment(count), env)
+    return project, out, seen
+
+
 @pytest.mark.slow
+@pytest.mark.early(start=killed_batch)
 @pytest.mark.parametrize(
     "moment, count, resumed",
     [(while_staging, 5, the_interrupted_one_and_its_neighbours), (while_recording, 25, only_those_written)],
     ids=["writing-an-artifact-of-the-5th", "recording-the-25th"],
 )
-def test_a_build_killed_in_a_batch_of_50_leaves_only_complete_files(tmp_path, moment, count, resumed):
-    project = batch_project(tmp_path / "project")
-    out, seen = kill_when(project, moment(count))
+def test_a_build_killed_in_a_batch_of_50_leaves_only_complete_files(early, moment, count, resumed):
+    project, out, seen = early
     final = [path for path in out.rglob("*") if path.is_file() and not is_temporary(path)]
     names = {path.relative_to(out).as_posix() for path in final}
     done = in_place(out)

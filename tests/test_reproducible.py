@@ -7,7 +7,6 @@ and one in a process of its own under `faketime`, with empty caches and another 
 from __future__ import annotations
 
 import datetime
-import os
 import shutil
 import subprocess
 import sys
@@ -33,9 +32,9 @@ def fresh_project(folder: Path) -> Path:
     return folder
 
 
-def isolated_environment(project: Path, hash_seed: str) -> dict[str, str]:
+def isolated_environment(project: Path, hash_seed: str, environment: dict[str, str]) -> dict[str, str]:
     """Empty per-user caches (gongwen's subset fonts among them) and a hash seed of its own; no SOURCE_DATE_EPOCH."""
-    env = {key: value for key, value in os.environ.items() if key not in ("SOURCE_DATE_EPOCH", "GONGWEN_CACHE_DIR")}
+    env = {key: value for key, value in environment.items() if key not in ("SOURCE_DATE_EPOCH", "GONGWEN_CACHE_DIR")}
     env.update(
         HOME=str(project / "home"),
         XDG_CACHE_HOME=str(project / "cache"),
@@ -45,22 +44,21 @@ def isolated_environment(project: Path, hash_seed: str) -> dict[str, str]:
     return env
 
 
-def start_build_elsewhere(project: Path, *options: str, hash_seed: str) -> subprocess.Popen:
-    """`gongwen build` in a process of its own, under another clock, with empty caches and `hash_seed`."""
-    command = [shutil.which("faketime"), OTHER_CLOCK, sys.executable, "-m", "pipeline", "build", "-q", "-o", "dist"]
-    return subprocess.Popen(
+def build_elsewhere(folder: Path, environment: dict[str, str], *options: str, hash_seed: str) -> Path:
+    """The seed built by `gongwen build` in a process of its own, under another clock, with empty caches and
+    `hash_seed`; its output folder."""
+    project = fresh_project(folder / "elsewhere")
+    faketime = shutil.which("faketime", path=environment.get("PATH"))
+    command = [faketime, OTHER_CLOCK, sys.executable, "-m", "pipeline", "build", "-q", "-o", "dist"]
+    result = subprocess.run(
         [*command, *options, "content"],
         cwd=project,
-        env=isolated_environment(project, hash_seed),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        env=isolated_environment(project, hash_seed, environment),
+        capture_output=True,
         text=True,
+        timeout=600,
     )
-
-
-def finished(process: subprocess.Popen, project: Path) -> Path:
-    _, stderr = process.communicate(timeout=600)
-    assert process.returncode == 0, stderr
+    assert result.returncode == 0, result.stderr
     return project / "dist"
 
 
@@ -77,10 +75,9 @@ def test_faketime_changes_the_clock_a_build_sees(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_builds_in_different_folders_processes_clocks_and_caches_agree_to_the_byte(seed_dist, tmp_path):
-    first = seed_dist  # built in this process
-    project = fresh_project(tmp_path / "elsewhere" / "two")
-    second = finished(start_build_elsewhere(project, "--force", hash_seed="2"), project)
+@pytest.mark.early(start=lambda folder, env: build_elsewhere(folder, env, "--force", hash_seed="2"))
+def test_two_builds_in_different_folders_processes_clocks_and_caches_agree_to_the_byte(seed_dist, early):
+    first, second = seed_dist, early  # built in this process, and elsewhere
     assert (first / "SHA256SUMS").read_text() == (second / "SHA256SUMS").read_text()
     for name in ARTIFACTS:
         assert (first / SEED_ID / name).read_bytes() == (second / SEED_ID / name).read_bytes(), name
@@ -88,14 +85,13 @@ def test_two_builds_in_different_folders_processes_clocks_and_caches_agree_to_th
 
 
 @pytest.mark.slow
-def test_archival_variant_is_reproducible_too(tmp_path, monkeypatch):
+@pytest.mark.early(start=lambda folder, env: build_elsewhere(folder, env, "--pdf-variant", "pdf/a-3b", hash_seed="3"))
+def test_archival_variant_is_reproducible_too(tmp_path, monkeypatch, early):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    elsewhere = fresh_project(tmp_path / "two")
-    process = start_build_elsewhere(elsewhere, "--pdf-variant", "pdf/a-3b", hash_seed="3")
-    here = fresh_project(tmp_path / "one")  # built in this process while the other one runs
+    here = fresh_project(tmp_path / "one")
     result = invoke("build", "-q", "-o", "dist", "--pdf-variant", "pdf/a-3b", "content", cwd=here)
     assert result.returncode == 0, result.stderr
-    first, second = here / "dist", finished(process, elsewhere)
+    first, second = here / "dist", early
     assert (first / "SHA256SUMS").read_text() == (second / "SHA256SUMS").read_text()
 
 
