@@ -11,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from helpers import CONTENT, SEED_CONTENT, copy_project, invoke, write_small_project
+from helpers import CONTENT, SEED_CONTENT, Ran, copy_project, invoke, write_small_project
 
 # The benchmarks measure and are run by `make bench`, never collected as tests.
 collect_ignore = ["benchmarks"]
@@ -38,6 +38,25 @@ def seed_copy(tmp_path) -> Path:
     target = folder / "content" / "seed.yaml"
     shutil.copy(SEED_CONTENT, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def seed_built(tmp_path_factory) -> tuple[Path, Ran]:
+    """A project holding the seed as content/seed.yaml, built once by the command line (`build content/seed.yaml
+    -o out`), and what the command printed; read it, never change it."""
+    project = tmp_path_factory.mktemp("seed-built") / "project"
+    (project / "content").mkdir(parents=True)
+    shutil.copy(SEED_CONTENT, project / "content" / "seed.yaml")
+    result = invoke("build", str(project / "content" / "seed.yaml"), "-o", str(project / "out"), cwd=project)
+    return project, result
+
+
+@pytest.fixture
+def built_seed_project(seed_built, tmp_path) -> Path:
+    """A writable copy of `seed_built`: a project whose out/ the command line has just built."""
+    project, result = seed_built
+    assert result.returncode == 0, result.stderr
+    return copy_project(project, tmp_path / "project")
 
 
 @pytest.fixture

@@ -555,7 +555,7 @@ def literal_build(tmp_path_factory):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()  # polled for shutdown
     address = f"127.0.0.1:{server.server_address[1]}"
     project = tmp_path_factory.mktemp("literals")
     (project / "content").mkdir()

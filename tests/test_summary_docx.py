@@ -343,10 +343,11 @@ def _without_style(tmp_path: Path, name: str) -> Path:
     return path
 
 
-def test_reference_without_heading_2_is_a_one_line_error(seed_copy, tmp_path):
+def test_reference_without_heading_2_is_a_one_line_error(built_seed_project, tmp_path):
     reference = _without_style(tmp_path, "Heading 2")
-    project = seed_copy.parent.parent
-    result = invoke("build", str(seed_copy), "-o", str(project / "out"), "--reference-doc", str(reference), cwd=project)
+    project = built_seed_project  # only the summary is made again: the reference document is one of its inputs
+    seed = project / "content" / "seed.yaml"
+    result = invoke("build", str(seed), "-o", str(project / "out"), "--reference-doc", str(reference), cwd=project)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"{reference}: the reference document has no paragraph style named 'Heading 2'; add it in Word (Styles pane) "
@@ -354,8 +355,8 @@ def test_reference_without_heading_2_is_a_one_line_error(seed_copy, tmp_path):
     ]
 
 
-def test_word_fonts_configuration_renames_every_role(seed_copy):
-    project = seed_copy.parent.parent
+def test_word_fonts_configuration_renames_every_role(built_seed_project):
+    project = built_seed_project  # only the summary is made again: word_fonts is one of its inputs
     names = {
         "title": "FZXiaoBiaoSong-B05S",
         "body": "FangSong",
@@ -369,6 +370,7 @@ def test_word_fonts_configuration_renames_every_role(seed_copy):
     )
     result = invoke("build", "-o", "out", cwd=project)
     assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["built seed: out/seed/ (summary.docx)"]
     path = project / "out" / "seed" / SUMMARY.name
     document = docx.Document(str(path))
     faces = {name: effective(document, document.styles[name], EAST_ASIA) for name in EXPECTED_STYLES}
