@@ -95,16 +95,24 @@ def _early_work(request, tmp_path_factory):
     of after them, and each test checks what its work did when its turn comes (the `early` fixture).
 
     `start(folder, env, **parameters)` gets a folder of its own, the environment the session started with and
-    the test's parameters. It runs in a thread while other tests run in this process and may change its
-    environment or working folder: it names every path in full and gives `env` to every process it starts."""
+    the test's parameters; with `once=True`, one run of `start(folder, env)` serves every test marked with it.
+    It runs in a thread while other tests run in this process and may change its environment or working
+    folder: it names every path in full and gives `env` to every process it starts."""
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="early")
     environment = dict(os.environ)
+    shared: dict[object, Future] = {}
     for item in request.session.items:
         marker = item.get_closest_marker("early")
-        if marker is not None:
+        if marker is None:
+            continue
+        start = marker.kwargs["start"]
+        if marker.kwargs.get("once"):
+            if start not in shared:
+                shared[start] = pool.submit(start, tmp_path_factory.mktemp("early"), dict(environment))
+            item.stash[EARLY] = shared[start]
+        else:
             parameters = item.callspec.params if hasattr(item, "callspec") else {}
-            start, folder = marker.kwargs["start"], tmp_path_factory.mktemp("early")
-            item.stash[EARLY] = pool.submit(start, folder, dict(environment), **parameters)
+            item.stash[EARLY] = pool.submit(start, tmp_path_factory.mktemp("early"), dict(environment), **parameters)
     yield
     pool.shutdown(wait=True, cancel_futures=True)
 
