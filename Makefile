@@ -27,8 +27,9 @@ build: $(STAMP)
 	$(BIN)/gongwen build $(BUILD_ARGS)
 
 # `make test` runs every test, the slow ones too. `make test-fast`, for the edit loop, leaves out the tests marked
-# `office` (the Word summary printed by LibreOffice) and `slow` (builds SIGKILLed in the middle of a batch of 50,
-# and builds in processes of their own under another clock compared byte for byte); `make test` runs them.
+# `office` (the Word summary printed by LibreOffice) and `slow`: builds SIGKILLed in the middle of a batch of 50,
+# builds in processes of their own under another clock compared byte for byte, the property that builds 25
+# publications of generated text, and the notice in each PDF/A and PDF/UA variant. `make test` runs them.
 test: $(STAMP) test-packages $(ACTIONLINT)
 	$(BIN)/python -m pytest
 

@@ -47,6 +47,7 @@ def test_the_default_is_a_plain_pdf(content, tmp_path):
     assert "/Metadata" not in reader.trailer["/Root"] and "/OutputIntents" not in reader.trailer["/Root"]
 
 
+@pytest.mark.slow  # thirteen notices
 @pytest.mark.parametrize("variant", PDF_VARIANTS)
 def test_every_variant_builds_and_identifies_itself(content, tmp_path, variant):
     path = build_notice(content, tmp_path, variant)  # any message of the PDF engine would have failed the build

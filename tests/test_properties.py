@@ -181,6 +181,7 @@ def drawable_characters() -> list[str]:
 DRAWABLE = st.deferred(lambda: st.sampled_from(drawable_characters()))
 
 
+@pytest.mark.slow  # every example is a whole publication, built and read back
 @given(
     values=st.fixed_dictionaries(
         {name: st.text(DRAWABLE, min_size=1, max_size=12).filter(clean_text) for name in FIELDS}
