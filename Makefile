@@ -20,14 +20,21 @@ TEST_PACKAGES := poppler-utils libreoffice-writer-nogui fonts-liberation2 faketi
 BENCH_PACKAGES := time
 BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: build test lint bench system-packages test-packages reference-doc schema clean
+.PHONY: build test test-fast lint bench system-packages test-packages reference-doc schema clean
 
 # `make build BUILD_ARGS="--shard 2/4"` passes options through.
 build: $(STAMP)
 	$(BIN)/gongwen build $(BUILD_ARGS)
 
+# `make test` runs every test, the slow ones too. `make test-fast`, for the edit loop, leaves out the tests marked
+# `office` (the Word summary printed by LibreOffice) and `slow`: builds SIGKILLed in the middle of a batch of 50,
+# builds in processes of their own under another clock compared byte for byte, the property that builds 25
+# publications of generated text, and the notice in each PDF/A and PDF/UA variant. `make test` runs them.
 test: $(STAMP) test-packages $(ACTIONLINT)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP) test-packages $(ACTIONLINT)
+	$(BIN)/python -m pytest -m "not office and not slow"
 
 # ruff (lint and format) on the package and the tests, mypy on the package; versions pinned in pyproject.toml.
 lint: $(STAMP)

@@ -1,22 +1,17 @@
-"""Shared fixtures: the seed built once per test session through the library API."""
+"""Shared fixtures: what many tests read is built once per session; a test that changes it works on a copy.
+
+Helpers that are not fixtures (paths, content, running the command line) are in `helpers.py`.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
-import subprocess
-import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
-from pipeline.build import build
-from pipeline.config import load_configuration
-
-ROOT = Path(__file__).resolve().parent.parent
-CONTENT = ROOT / "content"
-SEED_CONTENT = CONTENT / "genertec-2015.yaml"
-SEED_ARTICLE = ROOT / "tests" / "fixtures" / "seed-article.txt"  # the source article, as published
-SEED_ID = "genertec-2015"
+from helpers import CONTENT, SEED_CONTENT, Ran, copy_project, invoke, write_small_project
 
 # The benchmarks measure and are run by `make bench`, never collected as tests.
 collect_ignore = ["benchmarks"]
@@ -24,7 +19,10 @@ collect_ignore = ["benchmarks"]
 
 @pytest.fixture(scope="session")
 def seed_dist(tmp_path_factory) -> Path:
-    """dist/ of the seed content, built once."""
+    """dist/ of the seed content, built once through the library API."""
+    from pipeline.build import build
+    from pipeline.config import load_configuration
+
     output = tmp_path_factory.mktemp("seed") / "dist"
     configuration = load_configuration(CONTENT, {"output": str(output)})
     report = build([SEED_CONTENT], configuration)
@@ -42,50 +40,84 @@ def seed_copy(tmp_path) -> Path:
     return target
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    """The real command line, in a process of its own."""
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
-    )
+@pytest.fixture(scope="session")
+def seed_built(tmp_path_factory) -> tuple[Path, Ran]:
+    """A project holding the seed as content/seed.yaml, built once by the command line (`build content/seed.yaml
+    -o out`), and what the command printed; read it, never change it."""
+    project = tmp_path_factory.mktemp("seed-built") / "project"
+    (project / "content").mkdir(parents=True)
+    shutil.copy(SEED_CONTENT, project / "content" / "seed.yaml")
+    result = invoke("build", str(project / "content" / "seed.yaml"), "-o", str(project / "out"), cwd=project)
+    return project, result
 
 
-SMALL_CONTENT = """\
-schema: 1
-title: {title}
-issuer: 中央第十巡视组
-date: 2015-03-02
-briefing:
-  sections:
-    - heading: 会议概况
-      paragraphs:
-        - {paragraph}
-summary:
-  points:
-    - 中央第十巡视组进驻中国通用技术集团公司开展专项巡视。
-notice:
-  team: 中央第十巡视组
-  unit: 中国通用技术集团公司
-  period: {{start: 2015-03-01, end: 2015-04-30}}
-  hours: {{start: 8:00, end: 20:00}}
-  channels:
-    - {{type: phone, value: 010-68334749}}
-  scope: {scope}
-"""
-
-
-def small_content(
-    title: str = "中央巡视组召开动员会",
-    paragraph: str = "根据中央统一部署，巡视组近日进驻开展专项巡视工作。",
-    scope: str = "中央巡视组主要受理来信来电来访。",
-) -> str:
-    """A short, valid content file (one page each), for tests that build many times."""
-    return SMALL_CONTENT.format(title=title, paragraph=paragraph, scope=scope)
+@pytest.fixture
+def built_seed_project(seed_built, tmp_path) -> Path:
+    """A writable copy of `seed_built`: a project whose out/ the command line has just built."""
+    project, result = seed_built
+    assert result.returncode == 0, result.stderr
+    return copy_project(project, tmp_path / "project")
 
 
 @pytest.fixture
 def small_project(tmp_path) -> Path:
-    """A project folder holding content/small.yaml; outputs go to out/ inside it."""
-    folder = tmp_path / "project"
-    (folder / "content").mkdir(parents=True)
-    (folder / "content" / "small.yaml").write_text(small_content(), encoding="utf-8")
-    return folder
+    """A project folder holding content/small.yaml, not built yet; outputs go to out/ inside it."""
+    return write_small_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def small_built(tmp_path_factory) -> Path:
+    """`small_project` built once by the command line (`build -o out content`); read it, never change it."""
+    project = write_small_project(tmp_path_factory.mktemp("small-built") / "project")
+    result = invoke("build", "-o", "out", "content", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["built small: out/small/ (briefing.pdf, summary.docx, notice.pdf)"]
+    return project
+
+
+@pytest.fixture
+def built_small_project(small_built, tmp_path) -> Path:
+    """A writable copy of `small_built`: a project whose out/ the command line has just built."""
+    return copy_project(small_built, tmp_path / "project")
+
+
+# ---- work started before the first test ----
+
+EARLY = pytest.StashKey[Future]()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _early_work(request, tmp_path_factory):
+    """Start the work of every selected test marked `early(start=…)` before the first test runs.
+
+    Such work runs real processes for seconds (a build killed in the middle of a batch, a build under another
+    clock, a build on a pseudo-terminal, a linter): started first, it runs beside the in-process tests instead
+    of after them, and each test checks what its work did when its turn comes (the `early` fixture).
+
+    `start(folder, env, **parameters)` gets a folder of its own, the environment the session started with and
+    the test's parameters; with `once=True`, one run of `start(folder, env)` serves every test marked with it.
+    It runs in a thread while other tests run in this process and may change its environment or working
+    folder: it names every path in full and gives `env` to every process it starts."""
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="early")
+    environment = dict(os.environ)
+    shared: dict[object, Future] = {}
+    for item in request.session.items:
+        marker = item.get_closest_marker("early")
+        if marker is None:
+            continue
+        start = marker.kwargs["start"]
+        if marker.kwargs.get("once"):
+            if start not in shared:
+                shared[start] = pool.submit(start, tmp_path_factory.mktemp("early"), dict(environment))
+            item.stash[EARLY] = shared[start]
+        else:
+            parameters = item.callspec.params if hasattr(item, "callspec") else {}
+            item.stash[EARLY] = pool.submit(start, tmp_path_factory.mktemp("early"), dict(environment), **parameters)
+    yield
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture
+def early(request):
+    """What this test's early work returned (see `_early_work`), once it is done; its exception, if it failed."""
+    return request.node.stash[EARLY].result()

@@ -212,7 +212,8 @@ def summary(report: Report) -> str:
             f"pure-Chinese full lines: {total}, cells: {dict(sorted(cells.items()))} ({cells[28] / total:.1%} at 28)",
             f"full lines: {len(report.right_gaps)} ({report.hanging_lines} with a mark hanging in the margin), "
             f"worst right-edge gap: {report.worst_right_gap:.3f} pt",
-            f"lines starting with closing punctuation: {len(report.bad_starts)}; ending with opening: {len(report.bad_ends)}",
+            f"lines starting with closing punctuation: {len(report.bad_starts)}; "
+            f"ending with opening: {len(report.bad_ends)}",
             f"single-character last lines: {len(report.lonely_last_lines)}",
             f"margin problems: {report.margin_errors or 0}",
             f"page-number problems: {report.page_number_errors or 0}",

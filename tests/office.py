@@ -1,13 +1,21 @@
-"""The Word summary through a real office suite: LibreOffice headless converts .docx to PDF, and these helpers read back what it drew."""
+"""The Word summary through a real office suite: LibreOffice headless converts .docx to PDF, and these helpers read
+back what it drew.
+
+`python tests/office.py FOLDER` makes the summaries the office tests print, in a process of its own.
+"""
 
 from __future__ import annotations
 
+import datetime
 import io
 import os
 import re
 import shutil
 import subprocess
+import sys
 import time
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -15,8 +23,10 @@ from pathlib import Path
 import pdfplumber
 import pypdf
 from fontTools.ttLib import TTFont
+from helpers import ROOT, SEED_ARTICLE, SEED_CONTENT
 
 from pipeline.typeset.fonts import installed_faces
+from pipeline.word.fonts import WORD_FONT_NAMES, fontconfig_aliases
 
 MM = 72 / 25.4
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -44,9 +54,12 @@ def fontconfig_file(folder: Path, aliases: str) -> Path:
     return configuration
 
 
-def convert(documents: dict[str, Path], folder: Path, fontconfig: Path | None = None) -> Conversion:
+def convert(
+    documents: dict[str, Path], folder: Path, fontconfig: Path | None = None, env: dict[str, str] | None = None
+) -> Conversion:
     """Convert .docx files to PDF in one LibreOffice run, with a private profile (parallel runs do
-    not collide) and, when given, a fontconfig configuration of its own."""
+    not collide), in `env` (default: this process's environment) and, when given, a fontconfig
+    configuration of its own."""
     if SOFFICE is None:
         raise AssertionError("LibreOffice (soffice) is not installed; `make test` installs libreoffice-writer-nogui")
     folder.mkdir(parents=True, exist_ok=True)
@@ -55,7 +68,10 @@ def convert(documents: dict[str, Path], folder: Path, fontconfig: Path | None = 
         target = folder / f"{name}.docx"
         shutil.copyfile(document, target)
         inputs.append(str(target))
-    environment = {**os.environ, **({"FONTCONFIG_FILE": str(fontconfig)} if fontconfig else {})}
+    environment = {
+        **(os.environ if env is None else env),
+        **({"FONTCONFIG_FILE": str(fontconfig)} if fontconfig else {}),
+    }
     started = time.perf_counter()
     result = subprocess.run(
         [
@@ -231,3 +247,109 @@ def not_simplified(path: Path) -> list[Drawn]:
         if cmap is not None and char.text.strip() and cid(cmap.get(ord(char.text), "")) != cid(char.glyph):
             wrong.append(char)
     return wrong
+
+
+# ---- the summaries the office tests print ----
+
+REFERENCE = ROOT / "templates" / "reference.docx"
+POINT_LENGTH = 81  # Chinese characters per key point of the long summary: three full lines
+POINTS = 12
+STRUCTURE = """<h1>结构示例</h1>
+<h2>一、一级标题</h2>
+<h3>（一）二级标题</h3>
+<h4>1.三级标题</h4>
+<p>正文中有<em>楷体强调</em>和<strong>黑体强调</strong>两处。</p>
+<ol><li>第一张清单第一项</li><li>第一张清单第二项</li></ol>
+<p>两张清单之间的正文。</p>
+<ol><li>第二张清单第一项</li><li>第二张清单第二项</li></ol>
+"""
+SUMMARIES = ("seed", "long", "body14", "structure", "japanese")
+
+
+def chinese_only(text: str) -> str:
+    return "".join(char for char in text if unicodedata.category(char) == "Lo")
+
+
+def long_content(folder: Path) -> Path:
+    """The seed with twelve long key points, enough for three pages; each point is 81 Chinese
+    characters of the seed article, without punctuation, so that every line is a full one."""
+    article = chinese_only(SEED_ARTICLE.read_text(encoding="utf-8"))
+    points = [article[index * POINT_LENGTH : (index + 1) * POINT_LENGTH] for index in range(POINTS)]
+    seed = SEED_CONTENT.read_text(encoding="utf-8")
+    before, rest = seed.split("\nsummary:\n", 1)
+    after = rest.split("\nnotice:\n", 1)[1]
+    summary = "summary:\n  lead: " + seed.split("  lead: ", 1)[1].split("\n", 1)[0] + "\n  points:\n"
+    summary += "".join(f"    - {point}\n" for point in points)
+    target = folder / "content" / "long.yaml"
+    target.parent.mkdir(parents=True)
+    target.write_text(before + "\n" + summary + "\nnotice:\n" + after, encoding="utf-8")
+    return target
+
+
+def summary_of(content: Path, **overrides: str) -> bytes:
+    """The Word summary a build of `content` writes (made alone: the office tests print nothing else)."""
+    from pipeline.artifacts import SUMMARY
+    from pipeline.config import load_configuration
+    from pipeline.content.model import load_publication
+    from pipeline.publisher import Publisher
+
+    [summary] = Publisher(load_configuration(content, overrides)).artifacts(load_publication(content), (SUMMARY,))
+    return summary.data
+
+
+def make_summaries(folder: Path) -> dict[str, Path]:
+    """The .docx files the office suite prints: the seed's summary; a long one (three pages); the seed's made with a
+    reference document whose Normal style is 14 pt (changed in Word's way); the headings, emphasis and lists of a
+    structure sample; and the seed's marked Japanese as its East Asian language, which the glyph check must see."""
+    import docx
+    from docx.shared import Pt
+
+    from pipeline.word.structure import read_structure
+    from pipeline.word.writer import write_summary
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {name: folder / f"{name}.docx" for name in SUMMARIES}
+    paths["seed"].write_bytes(summary_of(SEED_CONTENT))
+    paths["long"].write_bytes(summary_of(long_content(folder / "long")))
+    reference = docx.Document(str(REFERENCE))
+    reference.styles["Normal"].font.size = Pt(14)
+    smaller = folder / "reference-14pt.docx"
+    reference.save(str(smaller))
+    paths["body14"].write_bytes(summary_of(SEED_CONTENT, reference_doc=str(smaller)))
+    paths["structure"].write_bytes(
+        write_summary(
+            read_structure(STRUCTURE, "structure"),
+            REFERENCE,
+            title="结构示例",
+            author="组",
+            created=datetime.datetime(2015, 3, 2, tzinfo=datetime.UTC),
+        )
+    )
+    japanese = docx.Document(str(paths["seed"]))
+    for language in japanese.styles.element.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}lang"):
+        language.set("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia", "ja-JP")
+    japanese.save(str(paths["japanese"]))
+    return paths
+
+
+def print_summaries(folder: Path, env: dict[str, str]) -> tuple[dict[str, Path], dict[str, Conversion]]:
+    """The summaries, made in a process of its own, and both LibreOffice runs over them, side by side: with the
+    stand-ins' fontconfig file ("stand-ins": seed, long, body14, structure) and with the system's configuration
+    alone ("plain": seed, japanese)."""
+    made = subprocess.run(
+        [sys.executable, __file__, str(folder / "summaries")], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert made.returncode == 0, made.stderr
+    summaries = {name: folder / "summaries" / f"{name}.docx" for name in SUMMARIES}
+    configuration = fontconfig_file(folder / "fontconfig", fontconfig_aliases(WORD_FONT_NAMES))
+    with ThreadPoolExecutor(2) as pool:
+        stand_ins = {name: summaries[name] for name in ("seed", "long", "body14", "structure")}
+        with_stand_ins = pool.submit(convert, stand_ins, folder / "pdf", configuration, env)
+        plain = pool.submit(
+            convert, {name: summaries[name] for name in ("seed", "japanese")}, folder / "plain", None, env
+        )
+        return summaries, {"stand-ins": with_stand_ins.result(), "plain": plain.result()}
+
+
+if __name__ == "__main__":
+    make_summaries(Path(sys.argv[1]))

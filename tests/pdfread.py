@@ -143,7 +143,7 @@ def decompressed_streams(path: Path) -> list[bytes]:
     for number in range(1, int(reader.trailer["/Size"])):
         try:
             item = reader.get_object(number)
-        except Exception:  # free entries of the cross-reference table
+        except Exception:  # noqa: BLE001 — free entries of the cross-reference table, in whatever way pypdf fails
             continue
         if isinstance(item, pypdf.generic.StreamObject):
             streams.append(item.get_data())

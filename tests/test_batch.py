@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT, run_cli, small_content
+import pytest
+from helpers import ROOT, copy_project, invoke, run_cli, small_content
 
 UNITS = ("alpha", "beta", "gamma", "delta", "epsilon")
 
@@ -25,8 +26,27 @@ def round_project(folder: Path, units=UNITS) -> Path:
     return folder
 
 
-def build(project: Path, *options: str, env: dict | None = None):
-    return run_cli("build", "-o", "out", *options, "content", cwd=project, env=env)
+def build(project: Path, *options: str):
+    """`gongwen build -o out … content` in the project, in this process."""
+    return invoke("build", "-o", "out", *options, "content", cwd=project)
+
+
+@pytest.fixture(scope="session")
+def round_built(tmp_path_factory) -> Path:
+    """The five publications built once by one worker (`--jobs 1`); read it, never change it."""
+    project = round_project(tmp_path_factory.mktemp("round") / "project")
+    result = build(project, "--jobs", "1")
+    assert result.returncode == 0, result.stderr
+    return project
+
+
+@pytest.fixture(scope="session")
+def pair_built(tmp_path_factory) -> Path:
+    """The first two publications built once; read it, never change it."""
+    project = round_project(tmp_path_factory.mktemp("pair") / "project", UNITS[:2])
+    result = build(project)
+    assert result.returncode == 0, result.stderr
+    return project
 
 
 def files(folder: Path) -> dict[str, tuple[bytes, int]]:
@@ -38,10 +58,9 @@ def files(folder: Path) -> dict[str, tuple[bytes, int]]:
     }
 
 
-def test_two_workers_make_the_same_bytes_as_one(tmp_path):
-    one = round_project(tmp_path / "one")
+def test_two_workers_make_the_same_bytes_as_one(round_built, tmp_path):
+    one = round_built  # built with --jobs 1
     two = round_project(tmp_path / "two")
-    assert build(one, "--jobs", "1").returncode == 0
     result = build(two, "--jobs", "2")
     assert result.returncode == 0, result.stderr
     assert sorted(result.stdout.splitlines()) == sorted(
@@ -60,28 +79,28 @@ def test_one_bad_publication_is_reported_and_the_others_build_in_parallel(tmp_pa
     assert sorted(path.name for path in (project / "out").iterdir() if path.is_dir()) == sorted(set(UNITS) - {"gamma"})
 
 
-def test_a_build_with_nothing_changed_writes_nothing_and_starts_no_engine(tmp_path):
-    project = round_project(tmp_path)
-    assert build(project).returncode == 0
+def test_a_build_with_nothing_changed_writes_nothing_and_starts_no_engine(round_built, tmp_path):
+    project = copy_project(round_built, tmp_path / "project")
     before = files(project / "out")
     result = build(project)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [f"{len(UNITS)} up to date"]
     assert files(project / "out") == before
     probe = (
-        "import sys; from pathlib import Path; from pipeline.build import build; from pipeline.config import load_configuration; "
+        "import sys; from pathlib import Path; from pipeline.build import build; "
+        "from pipeline.config import load_configuration; "
         "report = build([Path('content')], load_configuration(Path('content'), {'output': 'out'})); "
-        "assert not report.built and len(report.up_to_date) == %d, report; "
-        "print(sorted(name for name in ('weasyprint', 'jinja2', 'docx', 'uharfbuzz', 'fontTools') if name in sys.modules))"
-        % len(UNITS)
+        f"assert not report.built and len(report.up_to_date) == {len(UNITS)}, report; "
+        "engines = ('weasyprint', 'jinja2', 'docx', 'uharfbuzz', 'fontTools'); "
+        "print(sorted(name for name in engines if name in sys.modules))"
     )
+    # A process of its own: what a fresh interpreter imports is the point.
     imported = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True, check=True)
     assert imported.stdout.strip() == "[]"
 
 
-def test_only_the_changed_publication_is_made_again(tmp_path):
-    project = round_project(tmp_path)
-    assert build(project).returncode == 0
+def test_only_the_changed_publication_is_made_again(round_built, tmp_path):
+    project = copy_project(round_built, tmp_path / "project")
     before = files(project / "out")
     (project / "content" / "beta.yaml").write_text(small_content(title="第2号简报（修订）"), encoding="utf-8")
     result = build(project)
@@ -95,9 +114,8 @@ def test_only_the_changed_publication_is_made_again(tmp_path):
     assert changed == ["SHA256SUMS", "beta/briefing.pdf", "beta/notice.pdf", "beta/summary.docx", "manifest.json"]
 
 
-def test_a_template_change_remakes_only_what_the_template_feeds(tmp_path):
-    project = round_project(tmp_path, UNITS[:2])
-    assert build(project).returncode == 0
+def test_a_template_change_remakes_only_what_the_template_feeds(pair_built, tmp_path):
+    project = copy_project(pair_built, tmp_path / "project")
     before = files(project / "out")
     override = project / "templates"
     override.mkdir()
@@ -111,37 +129,38 @@ def test_a_template_change_remakes_only_what_the_template_feeds(tmp_path):
     assert not any(name.endswith("summary.docx") for name in changed)  # the summary does not use that template
 
 
-def test_force_makes_everything_again(tmp_path):
-    project = round_project(tmp_path, UNITS[:2])
-    assert build(project).returncode == 0
+def test_force_makes_everything_again(pair_built, tmp_path):
+    project = copy_project(pair_built, tmp_path / "project")
     result = build(project, "--force")
     assert result.returncode == 0
     assert len(result.stdout.splitlines()) == 2
 
 
-def test_changed_defaults_remake_every_publication_of_the_folder(tmp_path):
-    project = round_project(tmp_path, UNITS[:2])
-    assert build(project).returncode == 0
+def test_changed_defaults_remake_every_publication_of_the_folder(pair_built, tmp_path):
+    project = copy_project(pair_built, tmp_path / "project")
     (project / "content" / "_defaults.yaml").write_text("note: 此件公开发布\n", encoding="utf-8")
     result = build(project)
     assert result.returncode == 0, result.stderr
     assert sorted(line.split(":")[0] for line in result.stdout.splitlines()[:2]) == ["built alpha", "built beta"]
 
 
-def test_font_digests_are_remembered_in_the_cache(tmp_path):
-    project = round_project(tmp_path, UNITS[:1])
+def test_font_digests_are_remembered_in_the_cache(pair_built, tmp_path):
+    """Even by a build with nothing to make: it is the build that must not read the fonts again next time."""
+    project = copy_project(pair_built, tmp_path / "project")
     cache = tmp_path / "cache"
+    # A process of its own: the cache folder is read once per process.
     environment = {**os.environ, "GONGWEN_CACHE_DIR": str(cache)}
-    assert build(project, env=environment).returncode == 0
+    result = run_cli("build", "-o", "out", "content", cwd=project, env=environment)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["2 up to date"]
     remembered = json.loads((cache / "file-digests.json").read_text(encoding="utf-8"))
     manifest = json.loads((project / "out" / "manifest.json").read_text(encoding="utf-8"))
     for font in manifest["fonts"].values():
         assert remembered[font["file"]][2] == font["sha256"]
 
 
-def test_slices_build_apart_and_merge_into_one_manifest(tmp_path):
-    whole = round_project(tmp_path / "whole")
-    assert build(whole).returncode == 0
+def test_slices_build_apart_and_merge_into_one_manifest(round_built, tmp_path):
+    whole = round_built
     sliced = round_project(tmp_path / "sliced")
     gathered = tmp_path / "gathered"
     counted = 0
@@ -152,7 +171,7 @@ def test_slices_build_apart_and_merge_into_one_manifest(tmp_path):
         shutil.copytree(sliced / f"out-{number}", gathered, dirs_exist_ok=True)
     assert counted == len(UNITS)  # every publication in exactly one slice
     assert not (gathered / "manifest.json").exists()
-    result = run_cli("manifest", "merge", str(gathered))
+    result = invoke("manifest", "merge", str(gathered))
     assert result.returncode == 0, result.stderr
     assert (gathered / "SHA256SUMS").read_text() == (whole / "out" / "SHA256SUMS").read_text()
     merged = json.loads((gathered / "manifest.json").read_text(encoding="utf-8"))
@@ -163,18 +182,21 @@ def test_slices_build_apart_and_merge_into_one_manifest(tmp_path):
 def test_merging_refuses_missing_slices_and_bad_usage(tmp_path):
     project = round_project(tmp_path, UNITS[:2])
     assert build(project, "--shard", "1/2").returncode == 0
-    result = run_cli("manifest", "merge", str(project / "out"))
+    result = invoke("manifest", "merge", str(project / "out"))
     assert result.returncode == 1
     assert result.stderr.strip().endswith("slices 2 of 2 are missing")
     assert build(project, "--shard", "3/2").returncode == 2
 
 
-def test_a_terminal_gets_a_progress_bar(tmp_path):
-    project = round_project(tmp_path, UNITS[:3])
+def build_on_a_terminal(folder: Path, env: dict[str, str]) -> str:
+    """What a build of three publications shows on a pseudo-terminal, in a process of its own: whether its
+    standard error is a terminal is the point."""
+    project = round_project(folder, UNITS[:3])
     main, child = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "build", "-o", "out", "content"],
         cwd=project,
+        env=env,
         stdin=child,
         stdout=child,
         stderr=child,
@@ -191,7 +213,12 @@ def test_a_terminal_gets_a_progress_bar(tmp_path):
         output += chunk
     assert process.wait(timeout=300) == 0
     os.close(main)
-    text = output.decode("utf-8", "replace")
+    return output.decode("utf-8", "replace")
+
+
+@pytest.mark.early(start=build_on_a_terminal)
+def test_a_terminal_gets_a_progress_bar(early):
+    text = early
     assert "building 3 publications" in text and "3/3" in text
     assert "built alpha:" not in text  # the bar replaces the per-publication lines
     assert text.rstrip().endswith("3 built")

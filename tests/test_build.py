@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from conftest import run_cli
+from helpers import invoke
 from pdfread import missing_glyphs
 
 ARTIFACTS = ("briefing.pdf", "summary.docx", "notice.pdf")
@@ -15,23 +15,21 @@ def digests(folder: Path) -> dict[str, str]:
     return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.iterdir())}
 
 
-def test_build_prints_what_it_wrote(seed_copy):
-    project = seed_copy.parent.parent
-    result = run_cli("build", str(seed_copy), "-o", str(project / "out"), cwd=project)
+def test_build_prints_what_it_wrote(seed_built):
+    project, result = seed_built  # `gongwen build content/seed.yaml -o out` in a project of its own
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["built seed: out/seed/ (briefing.pdf, summary.docx, notice.pdf)"]
     assert sorted(path.name for path in (project / "out").iterdir()) == ["SHA256SUMS", "manifest.json", "seed"]
 
 
-def test_failed_publication_leaves_earlier_artifacts_and_no_temporary_files(seed_copy):
-    project = seed_copy.parent.parent
-    out = project / "out"
-    assert run_cli("build", str(seed_copy), "-o", str(out), cwd=project).returncode == 0
+def test_failed_publication_leaves_earlier_artifacts_and_no_temporary_files(built_seed_project):
+    project = built_seed_project
+    seed, out = project / "content" / "seed.yaml", project / "out"
     before = digests(out / "seed")
-    text = seed_copy.read_text(encoding="utf-8")
+    text = seed.read_text(encoding="utf-8")
     # U+E000 is a private-use character no face draws.
-    seed_copy.write_text(text.replace("scope: 中央巡视组主要受理", "scope: 中央巡视组\ue000主要受理"), encoding="utf-8")
-    result = run_cli("build", str(seed_copy), "-o", str(out), cwd=project)
+    seed.write_text(text.replace("scope: 中央巡视组主要受理", "scope: 中央巡视组\ue000主要受理"), encoding="utf-8")
+    result = invoke("build", str(seed), "-o", str(out), cwd=project)
     assert result.returncode == 1
     lines = result.stderr.splitlines()
     line_number = next(number for number, line in enumerate(text.splitlines(), 1) if line.startswith("  scope:"))
@@ -49,7 +47,7 @@ def test_one_bad_publication_does_not_stop_the_others(seed_copy):
     bad.write_text(
         seed_copy.read_text(encoding="utf-8").replace("date: 2015-03-02", "date: 2015-02-30"), encoding="utf-8"
     )
-    result = run_cli("build", "-o", "out", "content", cwd=project)
+    result = invoke("build", "-o", "out", "content", cwd=project)
     assert result.returncode == 1
     assert "content/bad.yaml:" in result.stderr and ": date: not a real date" in result.stderr
     assert sorted(path.name for path in (project / "out" / "seed").iterdir()) == sorted(ARTIFACTS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from helpers import invoke
 
 from pipeline.config import describe, load_configuration
 from pipeline.errors import ConfigurationError
@@ -80,7 +80,7 @@ def test_describe_lists_every_setting_with_origin(tmp_path):
 
 def test_config_command_prints_values_and_origins(tmp_path):
     project = make_project(tmp_path, 'output = "out"\n')
-    result = run_cli("config", str(project / "content"))
+    result = invoke("config", str(project / "content"))
     assert result.returncode == 0, result.stderr
     output_line = next(line for line in result.stdout.splitlines() if line.startswith("output "))
     assert output_line.split()[1] == "out" and output_line.endswith("gongwen.toml:1]")

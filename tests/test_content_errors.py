@@ -6,12 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import SEED_CONTENT, run_cli
+from helpers import SEED, SEED_CONTENT, SEED_MISTAKES, invoke
 
 from pipeline.build import check
 from pipeline.errors import ContentError
-
-SEED = SEED_CONTENT.read_text(encoding="utf-8")
 
 
 def seed_line(fragment: str) -> int:
@@ -31,69 +29,9 @@ def write(tmp_path: Path, text: str, name: str = "bad.yaml") -> Path:
     return path
 
 
-# (replace this, with that) in the seed → the field path and a fragment of the message.
-CASES = {
-    "hours in Chinese": (
-        "    start: 8:00",
-        "    start: 8点",
-        "notice.hours.ranges[0].start",
-        "expected a time written HH:MM",
-        '"8点"',
-    ),
-    "hour 25": ("    end: 20:00", "    end: 25:00", "notice.hours.ranges[0].end", "expected a time", '"25:00"'),
-    "end before start": (
-        "    end: 20:00",
-        "    end: 7:30",
-        "notice.hours.ranges[0].end",
-        "must be later than the start (8:00)",
-        '"7:30"',
-    ),
-    "impossible date": ("date: 2015-03-02", "date: 2015-02-30", "date", "not a real date", '"2015-02-30"'),
-    "reversed period": (
-        "    end: 2015-04-30",
-        "    end: 2015-02-28",
-        "notice.period.end",
-        "ends before it starts",
-        '"2015-02-28"',
-    ),
-    "unknown field": ("issuer: 中央第十巡视组", "isuer: 中央第十巡视组", "isuer", "did you mean 'issuer'", None),
-    "wrong type": ("  points:\n", "  points: 12\n  old_points:\n", "summary.old_points", "unknown field", None),
-    "channel type": (
-        "    - type: phone",
-        "    - type: fax",
-        "notice.channels[0].type",
-        "expected one of phone, mailbox, email, web, visit",
-        '"fax"',
-    ),
-    "schema version": ("schema: 1", "schema: 2", "schema", "expected one of 1", '"2"'),
-    "bad id": ("schema: 1", "schema: 1\nid: Genertec_2015", "id", "lower-case letters", '"Genertec_2015"'),
-    "yes is not a boolean": (
-        "schema: 1",
-        "schema: 1\noptions:\n  normalize_punctuation: yes",
-        "options.normalize_punctuation",
-        "expected true or false",
-        '"yes"',
-    ),
-    "printed_by alone": (
-        "schema: 1",
-        "schema: 1\nprinted_by: 中央巡视办",
-        "printed_on",
-        "give printed_on with printed_by",
-        None,
-    ),
-    "bad document number": (
-        "schema: 1",
-        "schema: 1\nnumber: 中巡发[2015]第03号",
-        "number",
-        "must read like 中巡发〔2015〕3号",
-        None,
-    ),
-}
-
-
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", sorted(SEED_MISTAKES))
 def test_content_mistake_is_one_located_line(tmp_path, case):
-    old, new, field, message, got = CASES[case]
+    old, new, field, message, got = SEED_MISTAKES[case]
     assert old in SEED
     path = write(tmp_path, SEED.replace(old, new, 1))
     problems = problems_of(path)
@@ -192,7 +130,7 @@ def test_overlapping_ranges_are_refused(tmp_path):
 
 def test_command_line_check_prints_one_line_and_exits_1(tmp_path):
     path = write(tmp_path, SEED.replace("    start: 8:00", "    start: 8点"))
-    result = run_cli("check", str(path))
+    result = invoke("check", str(path))
     assert result.returncode == 1
     assert result.stdout == ""
     lines = result.stderr.splitlines()
@@ -202,13 +140,13 @@ def test_command_line_check_prints_one_line_and_exits_1(tmp_path):
 
 
 def test_command_line_check_accepts_the_seed():
-    result = run_cli("check", str(SEED_CONTENT))
+    result = invoke("check", str(SEED_CONTENT))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "1 publication OK"
 
 
 def test_usage_error_exits_2():
-    result = run_cli("build", "--no-such-option")
+    result = invoke("build", "--no-such-option")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
 

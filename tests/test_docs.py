@@ -7,7 +7,7 @@ import re
 
 import jsonschema
 import pytest
-from conftest import ROOT, SEED_CONTENT
+from helpers import ROOT, SEED_CONTENT
 
 from pipeline.content.load import read_source
 from pipeline.content.model import content_json_schema
@@ -50,10 +50,23 @@ def test_json_schema_accepts_the_seed_and_rejects_mistakes():
     assert len(list(validator.iter_errors(wrong))) >= 2
 
 
-@pytest.mark.parametrize("command", ["make build", "make test"])
-def test_readme_quick_start_holds_the_two_commands(command):
+def quick_start() -> list[str]:
+    """The commands of the README's quick start, in order."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    quick_start = readme.split("## Quick start", 1)[1].split("##", 1)[0]
-    block = re.search(r"```sh\n(.*?)```", quick_start, re.S).group(1)
-    assert block.split("\n")[:2] == ["make build", "make test"]
-    assert command in block
+    section = readme.split("## Quick start", 1)[1].split("##", 1)[0]
+    return [line for line in re.search(r"```sh\n(.*?)```", section, re.S).group(1).splitlines() if line.strip()]
+
+
+def test_readme_quick_start_builds_then_tests():
+    assert quick_start()[:2] == ["make build", "make test"]
+
+
+@pytest.mark.parametrize("command", ["make build", "make test"])
+def test_each_quick_start_command_is_a_makefile_target(command):
+    """What the README tells a reader to run exists: a target of that name, declared phony."""
+    assert command in quick_start()
+    target = command.removeprefix("make ")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(rf"^{re.escape(target)}:", makefile, re.M), f"no `{target}:` rule in the Makefile"
+    phony = re.search(r"^\.PHONY:(.*)$", makefile, re.M)
+    assert phony is not None and target in phony.group(1).split()

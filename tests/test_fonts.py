@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import run_cli
+from helpers import invoke
 
 from pipeline.errors import ConfigurationError
 from pipeline.typeset.fonts import ROLES, resolve_fonts
@@ -39,7 +39,7 @@ def test_missing_configured_fonts_are_an_error():
 
 
 def test_fonts_command_explains_each_role():
-    result = run_cli("fonts")
+    result = invoke("fonts")
     assert result.returncode == 0, result.stderr
     for role in ROLES:
         assert any(line.startswith(role) for line in result.stdout.splitlines())

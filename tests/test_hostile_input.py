@@ -3,32 +3,30 @@ or, for text that looks like markup, templates or URLs, printed literally in all
 
 The refused cases run the command line in this process (click's test runner: the same `main`, its
 own error handling, without a process start per case); a few of them also run as real processes
-to show the two agree. The seed mistakes of `test_content_errors.py` are part of the corpus.
+to show the two agree. The seed mistakes that `test_content_errors.py` checks are part of the corpus.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from subprocess import PIPE
 
 import docx
 import pytest
-from click.testing import CliRunner
-from conftest import run_cli, small_content
+from helpers import SEED, SEED_MISTAKES, invoke, small_content
 from pdfread import comparable, decompressed_streams, type_area_text
-from test_content_errors import CASES as SEED_MISTAKES
-from test_content_errors import SEED
 
 from pipeline.build import build
-from pipeline.cli import main
 from pipeline.config import load_configuration
 from pipeline.content.load import MAX_FILE_BYTES
 
@@ -38,7 +36,8 @@ BAD = "content/bad.yaml"
 
 @dataclass(frozen=True)
 class Case:
-    """Files to put into a project (text is written as UTF-8, bytes as they are), the command and the first line expected."""
+    """Files to put into a project (text is written as UTF-8, bytes as they are), the command and the first line
+    expected."""
 
     files: dict[str, str | bytes]
     expected: str  # a regular expression for the whole first line of the error output
@@ -115,7 +114,8 @@ REFUSED: dict[str, Case] = {
     ),
     "sections as text": Case(
         small(
-            "  sections:\n    - heading: 会议概况\n      paragraphs:\n        - 根据中央统一部署，巡视组近日进驻开展专项巡视工作。",
+            "  sections:\n    - heading: 会议概况\n      paragraphs:\n"
+            "        - 根据中央统一部署，巡视组近日进驻开展专项巡视工作。",
             "  sections: 会议概况",
         ),
         located("briefing.sections", "expected a list of mappings, not text"),
@@ -462,34 +462,64 @@ def test_hostile_input_is_refused_in_one_located_line_and_nothing_is_written(tmp
     case = REFUSED[name]
     project = prepare(case, tmp_path / "project", earlier_output)
     before = tree(project)
-    with contextlib.chdir(project):
-        result = CliRunner().invoke(main, ["build", *case.arguments], env=case.env)
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    check_refusal(case, result.exit_code, result.stdout, result.stderr)
-    assert tree(project) == before
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "GBK",
-        "a lone surrogate written as an escape",
-        "an alias bomb",
-        "a class walk",
-        "an output path through a regular file",
-    ],
-)
-def test_the_real_command_line_agrees(tmp_path, earlier_output, name):
-    case = REFUSED[name]
-    project = prepare(case, tmp_path / "project", earlier_output)
-    before = tree(project)
-    result = run_cli("build", *case.arguments, cwd=project, env={**os.environ, **case.env})
+    result = invoke("build", *case.arguments, cwd=project, env=case.env)  # an uncaught exception fails the test
     check_refusal(case, result.returncode, result.stdout, result.stderr)
     assert tree(project) == before
 
 
+IN_REAL_PROCESSES = (
+    "GBK",
+    "a lone surrogate written as an escape",
+    "an alias bomb",
+    "a class walk",
+    "an output path through a regular file",
+)
+
+
+@pytest.fixture(scope="module")
+def real_runs(tmp_path_factory, earlier_output) -> dict[str, tuple[Path, dict, subprocess.CompletedProcess]]:
+    """Those cases through the real command line, each in a process of its own, side by side: the project, its
+    files before, and how the process ended."""
+    started = {}
+    for name in IN_REAL_PROCESSES:
+        case = REFUSED[name]
+        project = prepare(case, tmp_path_factory.mktemp("real") / "project", earlier_output)
+        before = tree(project)
+        command = [sys.executable, "-m", "pipeline", "build", *case.arguments]
+        process = subprocess.Popen(
+            command, cwd=project, env={**os.environ, **case.env}, stdout=PIPE, stderr=PIPE, text=True
+        )
+        started[name] = (project, before, command, process)
+    runs = {}
+    for name, (project, before, command, process) in started.items():
+        stdout, stderr = process.communicate(timeout=600)
+        runs[name] = (project, before, subprocess.CompletedProcess(command, process.returncode, stdout, stderr))
+    return runs
+
+
+@pytest.mark.parametrize("name", IN_REAL_PROCESSES)
+def test_the_real_command_line_agrees(real_runs, name):
+    project, before, result = real_runs[name]
+    check_refusal(REFUSED[name], result.returncode, result.stdout, result.stderr)
+    assert tree(project) == before
+
+
 def test_the_corpus_is_large_enough():
-    assert len(REFUSED) >= 40
+    """At least 40 hostile inputs, no two alike: a case copied under another name would count without testing more."""
+
+    def as_bytes(data: str | bytes) -> bytes:
+        return data if isinstance(data, bytes) else data.encode("utf-8")
+
+    inputs = {
+        (
+            tuple(sorted((path, as_bytes(data)) for path, data in case.files.items())),
+            case.arguments,
+            tuple(sorted(case.env.items())),
+        )
+        for case in REFUSED.values()
+    }
+    assert len(inputs) == len(REFUSED)
+    assert len(inputs) >= 40
 
 
 # ---- text that looks like markup, templates or URLs is printed as typed ----
@@ -512,7 +542,7 @@ LITERALS = {
 
 @pytest.fixture(scope="module")
 def literal_build(tmp_path_factory):
-    """One build of one publication per literal, through the real command line, with a server that must see nothing."""
+    """One build of one publication per literal, through the command line, with a server that must see nothing."""
     seen: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -525,7 +555,7 @@ def literal_build(tmp_path_factory):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()  # polled for shutdown
     address = f"127.0.0.1:{server.server_address[1]}"
     project = tmp_path_factory.mktemp("literals")
     (project / "content").mkdir()
@@ -541,7 +571,7 @@ def literal_build(tmp_path_factory):
         )
         source += "options: {normalize_punctuation: false}\n"
         (project / "content" / f"p{number}.yaml").write_text(source, encoding="utf-8")
-    result = run_cli("build", "-q", "-o", "out", "content", cwd=project)
+    result = invoke("build", "-q", "-o", "out", "content", cwd=project)
     server.shutdown()
     server.server_close()
     assert result.returncode == 0 and result.stderr == "", result.stderr
@@ -581,7 +611,7 @@ def test_the_seed_with_an_image_tag_in_a_paragraph_prints_the_tag(seed_copy):
         text.replace("        - 根据中央统一部署,", f"        - {tag}根据中央统一部署,", 1), encoding="utf-8"
     )
     project = seed_copy.parent.parent
-    result = run_cli("build", "-q", "-o", "out", "content", cwd=project)
+    result = invoke("build", "-q", "-o", "out", "content", cwd=project)
     assert result.returncode == 0, result.stderr
     briefing = project / "out" / "seed" / "briefing.pdf"
     assert comparable(tag) in comparable(type_area_text(briefing))

@@ -6,13 +6,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import SEED_ID
+from helpers import SEED_ID, build_text, make_notice
 from layout import BINDING, MM, OUTER, TOP, TYPE_HEIGHT, TYPE_WIDTH, check, read_lines
 from pdfread import chars, page_count, type_area_text
 from stress import stress_content
 
-from pipeline.build import build
-from pipeline.config import load_configuration
 from pipeline.errors import GongwenError
 
 FEATURES = """\
@@ -47,16 +45,6 @@ notice:
   channels: [{type: phone, value: 010-68334749}]
   scope: 主要受理反映领导班子成员问题的来信来电来访。
 """
-
-
-def build_text(tmp: Path, name: str, text: str, **overrides) -> Path:
-    source = tmp / f"{name}.yaml"
-    source.write_text(text, encoding="utf-8")
-    configuration = load_configuration(tmp, {"output": str(tmp / "dist"), **overrides})
-    report = build([source], configuration)
-    if report.problems:
-        raise GongwenError(report.problems)
-    return tmp / "dist" / name
 
 
 @pytest.fixture(scope="session")
@@ -142,9 +130,9 @@ def test_one_sided_printing_keeps_the_binding_margin_left(tmp_path):
 
 @pytest.mark.parametrize("factor", [1, 3])
 def test_notice_fits_one_page(tmp_path, factor):
-    dist = build_text(tmp_path, "notice", stress_content(scope_factor=factor, channels=2))
-    assert page_count(dist / "notice.pdf") == 1
-    text = type_area_text(dist / "notice.pdf")
+    notice = make_notice(tmp_path, "notice", stress_content(scope_factor=factor, channels=2))
+    assert page_count(notice) == 1
+    text = type_area_text(notice)
     assert text.count("领导班子成员") >= factor
 
 
@@ -157,12 +145,12 @@ def test_notice_with_many_channels_fits_one_page(stress_dist):
 
 @pytest.mark.parametrize("factor", [1, 5])
 def test_notice_lines_are_flush_at_every_size(tmp_path, factor):
-    dist = build_text(tmp_path, "notice", stress_content(scope_factor=factor, channels=2))
-    body_size = Counter(round(char["size"], 1) for char in chars(dist / "notice.pdf")[0]).most_common(1)[0][0]
+    notice = make_notice(tmp_path, "notice", stress_content(scope_factor=factor, channels=2))
+    body_size = Counter(round(char["size"], 1) for char in chars(notice)[0]).most_common(1)[0][0]
     assert body_size >= 14
     if factor > 1:
         assert body_size < 16  # the long notice was tightened
-    report = check(dist / "notice.pdf", body_size=body_size, page_numbers=False)
+    report = check(notice, body_size=body_size, page_numbers=False)
     assert report.pages == 1
     assert len(report.right_gaps) >= 4
     assert report.worst_right_gap <= 0.5
@@ -171,7 +159,7 @@ def test_notice_lines_are_flush_at_every_size(tmp_path, factor):
 
 def test_notice_that_cannot_fit_says_by_how_much_and_what_to_shorten(tmp_path):
     with pytest.raises(GongwenError) as caught:
-        build_text(tmp_path, "huge", stress_content(scope_factor=14, channels=2))
+        make_notice(tmp_path, "huge", stress_content(scope_factor=14, channels=2))
     [problem] = caught.value.problems
     line = str(problem)
     assert ": notice.scope: the notice does not fit on one page even at 14 pt: about " in line

@@ -1,20 +1,24 @@
-"""The output folder: edits are never overwritten, a killed build leaves only complete files, the records are checkable."""
+"""The output folder: edits are never overwritten, a killed build leaves only complete files, the records are
+checkable."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
 import docx
 import pypdf
 import pytest
-from conftest import SEED_ID, run_cli, small_content
+from helpers import SEED_ID, invoke, small_content, write_small_project
 from watch import TreeWatch
 
 from pipeline.files import TEMPORARY_PREFIX
@@ -38,7 +42,20 @@ def edit_summary(path: Path, text: str) -> bytes:
 
 
 def build(project: Path, *options: str):
-    return run_cli("build", "-o", "out", *options, "content", cwd=project)
+    """`gongwen build -o out … content` in the project, in this process."""
+    return invoke("build", "-o", "out", *options, "content", cwd=project)
+
+
+def build_in_a_process(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """The same command in a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", "build", "-o", "out", "content"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def change_content(project: Path) -> None:
@@ -48,13 +65,13 @@ def change_content(project: Path) -> None:
     )
 
 
-def test_an_edited_artifact_stops_its_publication_and_is_left_alone(small_project):
-    assert build(small_project).returncode == 0
-    out = small_project / "out"
+def test_an_edited_artifact_stops_its_publication_and_is_left_alone(built_small_project):
+    project = built_small_project
+    out = project / "out"
     edited = edit_summary(out / "small" / "summary.docx", "编辑补充的一段。")
     before = snapshot(out)
-    change_content(small_project)
-    result = build(small_project)
+    change_content(project)
+    result = build(project)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         "out/small/summary.docx: changed since it was built (its SHA-256 is not the one in manifest.json); it was left "
@@ -65,30 +82,30 @@ def test_an_edited_artifact_stops_its_publication_and_is_left_alone(small_projec
     assert (out / "small" / "summary.docx").read_bytes() == edited
 
 
-def test_an_edited_artifact_whose_inputs_did_not_change_is_not_touched(small_project):
-    assert build(small_project).returncode == 0
-    out = small_project / "out"
+def test_an_edited_artifact_whose_inputs_did_not_change_is_not_touched(built_small_project):
+    project = built_small_project
+    out = project / "out"
     edited = edit_summary(out / "small" / "summary.docx", "编辑补充的一段。")
     before = snapshot(out)
-    result = build(small_project)
+    result = build(project)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["1 up to date"]
     assert snapshot(out) == before
     assert (out / "small" / "summary.docx").read_bytes() == edited
 
 
-def test_force_keeps_the_edited_file_beside_the_new_one(small_project):
-    assert build(small_project).returncode == 0
-    out = small_project / "out"
+def test_force_keeps_the_edited_file_beside_the_new_one(built_small_project):
+    project = built_small_project
+    out = project / "out"
     built = (out / "small" / "summary.docx").read_bytes()
     first_edit = edit_summary(out / "small" / "summary.docx", "第一次编辑。")
-    result = build(small_project, "--force")
+    result = build(project, "--force")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "kept the edited file as out/small/summary.edited.docx"
     assert (out / "small" / "summary.edited.docx").read_bytes() == first_edit
     assert (out / "small" / "summary.docx").read_bytes() == built
     second_edit = edit_summary(out / "small" / "summary.docx", "第二次编辑。")
-    assert build(small_project, "--force").returncode == 0
+    assert build(project, "--force").returncode == 0
     assert (out / "small" / "summary.edited.docx").read_bytes() == first_edit  # an earlier kept edit is not replaced
     assert (out / "small" / "summary.edited-2.docx").read_bytes() == second_edit
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -107,15 +124,22 @@ def test_a_file_the_manifest_does_not_list_is_not_overwritten(small_project):
     assert sorted(path.name for path in out.iterdir()) == ["notice.pdf"]
 
 
-def test_a_second_build_into_the_same_folder_waits_its_turn(small_project):
-    out = small_project / "out"
+def build_while_locked(folder: Path, env: dict[str, str]) -> tuple[Path, subprocess.CompletedProcess]:
+    """A build, in a process of its own, into an output folder whose lock this process holds."""
+    project = write_small_project(folder / "project")
+    out = project / "out"
     out.mkdir()
     handle = os.open(out, os.O_RDONLY)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX)  # as a running build holds it
-        result = build(small_project)
+        return out, build_in_a_process(project, env)
     finally:
         os.close(handle)
+
+
+@pytest.mark.early(start=build_while_locked)
+def test_a_second_build_into_the_same_folder_waits_its_turn(early):
+    out, result = early
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         "out: another gongwen build is writing into this folder; wait for it to finish"
@@ -151,6 +175,10 @@ def test_sha256sum_accepts_the_checksums(seed_dist):
 
 
 # ---- a build killed with SIGKILL in the middle of a batch ----
+#
+# The build runs as the command line runs it, with its default number of workers, so publications are finished
+# in whatever order the workers finish them; the main process writes them one at a time, in that order. The
+# moments of the kill are therefore counted in publications written, whatever their numbers.
 
 BATCH = 50
 
@@ -169,36 +197,81 @@ def is_temporary(path: Path) -> bool:
     return path.name.startswith(TEMPORARY_PREFIX)
 
 
-def kill_when(project: Path, moment) -> Path:
-    """Run the batch build and SIGKILL it the moment a temporary file appears for which `moment(out, path)` holds."""
+def in_place(out: Path) -> set[str]:
+    """Publications whose files have all been renamed into place (notice.pdf is the last of them)."""
+    return {folder.name for folder in out.glob("p*") if (folder / "notice.pdf").is_file()}
+
+
+def kill_when(project: Path, moment, env: dict[str, str]) -> tuple[Path, Path]:
+    """Run the batch build in a process of its own and SIGKILL it while a temporary file for which
+    `moment(out, path)` holds is there; the output folder and that temporary file.
+
+    The build is stopped (SIGSTOP) the moment such a file appears; if it is still there, the build is killed
+    where it stands, and otherwise (it was already renamed) let go on to the next such moment."""
     out = project / "out"
     watch = TreeWatch(project)
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "build", "-q", "-o", "out", "content"],
         cwd=project,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        start_new_session=True,  # a process group of its own, with its workers
     )
+    seen = None
     try:
-        while process.poll() is None:
-            if any(is_temporary(path) and moment(out, path) for path in watch.created(timeout=0.5)):
-                process.kill()
-                break
+        while process.poll() is None and seen is None:
+            for path in watch.created(timeout=0.5):
+                if is_temporary(path) and moment(out, path) and stopped(process):
+                    if path.exists():
+                        process.kill()
+                        seen = path
+                        break
+                    os.kill(process.pid, signal.SIGCONT)
         process.wait(timeout=60)
     finally:
         watch.close()
+        # The workers of a killed build wait for it forever: end them too, once it is dead.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode == -9, "the build ended before the moment came: " + process.stderr.read().decode()
-    return out
+    return out, seen
 
 
-def while_staging(number: int):
-    """The moment one of publication `number`'s files is being written."""
-    return lambda out, path: path.parent == out / f"p{number:02d}"
+def stopped(process: subprocess.Popen) -> bool:
+    """Stop the process where it is; False if it ended first."""
+    os.kill(process.pid, signal.SIGSTOP)
+    stat = Path(f"/proc/{process.pid}/stat")
+    while True:
+        state = stat.read_text().rsplit(")", 1)[1].split()[0]
+        if state in ("T", "t"):
+            return True
+        if state in ("Z", "X"):
+            return False
+        time.sleep(0.001)
 
 
-def while_recording(number: int):
-    """The moment the records are rewritten just after publication `number`'s files were renamed into place."""
-    return lambda out, path: path.parent == out and (out / f"p{number:02d}" / "notice.pdf").exists()
+def while_staging(count: int):
+    """The moment the `count`-th publication written stages its first file: `count - 1` others are in place."""
+    return lambda out, path: path.parent.parent == out and len(in_place(out) - {path.parent.name}) >= count - 1
+
+
+def while_recording(count: int):
+    """The moment the records are rewritten just after the `count`-th publication written was renamed into place."""
+    return lambda out, path: path.parent == out and len(in_place(out)) >= count
+
+
+def the_interrupted_one_and_its_neighbours(out: Path, seen: Path, done: set[str]) -> list[str]:
+    """One publication written before the kill, the one being written, and one not started: work to do."""
+    interrupted = seen.parent.name
+    not_started = min(f"p{n:02d}" for n in range(1, BATCH + 1) if not (out / f"p{n:02d}").exists())
+    return [max(done - {interrupted}), interrupted, not_started]
+
+
+def only_those_written(out: Path, seen: Path, done: set[str]) -> list[str]:
+    """Only publications the killed build wrote: nothing to make, every one of them is up to date. (Such a build
+    does not yet remove what the killed one left, a known bug: until it does, recording-the-25th fails.)"""
+    return sorted(done)
 
 
 def check_complete(path: Path) -> None:
@@ -216,17 +289,26 @@ def check_complete(path: Path) -> None:
         data.decode("ascii")
 
 
+def killed_batch(folder: Path, env: dict[str, str], moment, count: int, **_) -> tuple[Path, Path, Path]:
+    """The batch built and killed at the moment; the project, its output folder and the temporary file seen."""
+    project = batch_project(folder / "project")
+    out, seen = kill_when(project, moment(count), env)
+    return project, out, seen
+
+
+@pytest.mark.slow
+@pytest.mark.early(start=killed_batch)
 @pytest.mark.parametrize(
-    "moment, number",
-    [(while_staging, 5), (while_recording, 25)],
+    "moment, count, resumed",
+    [(while_staging, 5, the_interrupted_one_and_its_neighbours), (while_recording, 25, only_those_written)],
     ids=["writing-an-artifact-of-the-5th", "recording-the-25th"],
 )
-def test_a_build_killed_in_a_batch_of_50_leaves_only_complete_files(tmp_path, moment, number):
-    project = batch_project(tmp_path / "project")
-    out = kill_when(project, moment(number))
+def test_a_build_killed_in_a_batch_of_50_leaves_only_complete_files(early, moment, count, resumed):
+    project, out, seen = early
     final = [path for path in out.rglob("*") if path.is_file() and not is_temporary(path)]
     names = {path.relative_to(out).as_posix() for path in final}
-    assert f"p{number - 1:02d}/notice.pdf" in names and f"p{BATCH:02d}/briefing.pdf" not in names  # killed mid-batch
+    done = in_place(out)
+    assert count - 1 <= len(done) < BATCH  # killed mid-batch
     assert names <= {"manifest.json", "SHA256SUMS"} | {
         f"p{n:02d}/{name}" for n in range(1, BATCH + 1) for name in ARTIFACTS
     }
@@ -240,11 +322,11 @@ def test_a_build_killed_in_a_batch_of_50_leaves_only_complete_files(tmp_path, mo
             entry = recorded[relative]
             assert hashlib.sha256(path.read_bytes()).hexdigest() in (entry["sha256"], entry.get("replacing")), relative
     # The next build takes the killed build's files as its own, not as someone's edits, and clears what it left.
-    before = snapshot(out / f"p{number - 1:02d}")
-    resumed = run_cli(
-        "build", "-q", "-o", "out", *(f"content/p{n:02d}.yaml" for n in (number - 1, number, number + 1)), cwd=project
-    )
-    assert resumed.returncode == 0, resumed.stderr
-    assert snapshot(out / f"p{number - 1:02d}") == before  # rebuilt to the same bytes, without --force
+    publications = resumed(out, seen, done)
+    kept = publications[0]
+    before = snapshot(out / kept)
+    result = invoke("build", "-q", "-o", "out", *(f"content/{name}.yaml" for name in publications), cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert snapshot(out / kept) == before  # taken as its own, without --force: not refused, not changed
     assert [path for path in out.rglob("*") if is_temporary(path)] == []
     assert subprocess.run(["sha256sum", "--check", "--strict", "--quiet", "SHA256SUMS"], cwd=out).returncode == 0

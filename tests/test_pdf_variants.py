@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from conftest import small_content
+from helpers import small_content
 from pdfread import drawn_glyphs
 
 from pipeline.config import PDF_VARIANTS, load_configuration
@@ -47,6 +47,7 @@ def test_the_default_is_a_plain_pdf(content, tmp_path):
     assert "/Metadata" not in reader.trailer["/Root"] and "/OutputIntents" not in reader.trailer["/Root"]
 
 
+@pytest.mark.slow  # thirteen notices
 @pytest.mark.parametrize("variant", PDF_VARIANTS)
 def test_every_variant_builds_and_identifies_itself(content, tmp_path, variant):
     path = build_notice(content, tmp_path, variant)  # any message of the PDF engine would have failed the build

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from helpers import make_notice
 from pdfread import type_area_text
 from stress import stress_content
-from test_layout import build_text
 
 from pipeline.typeset.punctuation import normalize_punctuation
 
@@ -45,13 +45,13 @@ def test_switch_off_keeps_punctuation_as_typed(tmp_path):
         "schema: 1\n", "schema: 1\noptions:\n  normalize_punctuation: false\n"
     )
     content = content.replace("scope: 中央巡视组主要受理", "scope: 中央巡视组(专项)主要受理,")
-    dist = build_text(tmp_path, "typed", content)
-    assert "中央巡视组(专项)主要受理," in type_area_text(dist / "notice.pdf")
+    notice = make_notice(tmp_path, "typed", content)
+    assert "中央巡视组(专项)主要受理," in type_area_text(notice)
 
 
 def test_switch_on_by_default(tmp_path):
     content = stress_content(sections=1, paragraphs=1).replace(
         "scope: 中央巡视组主要受理", "scope: 中央巡视组(专项)主要受理,"
     )
-    dist = build_text(tmp_path, "normal", content)
-    assert "中央巡视组（专项）主要受理，" in type_area_text(dist / "notice.pdf")
+    notice = make_notice(tmp_path, "normal", content)
+    assert "中央巡视组（专项）主要受理，" in type_area_text(notice)

@@ -1,9 +1,12 @@
-"""Same input, same bytes: builds in other processes, folders, clocks and caches agree to the byte."""
+"""Same input, same bytes: builds in other processes, folders, clocks and caches agree to the byte.
+
+Each comparison is between a build in this process (the user's cache, this process's hash seed, the real clock)
+and one in a process of its own under `faketime`, with empty caches and another hash seed.
+"""
 
 from __future__ import annotations
 
 import datetime
-import os
 import shutil
 import subprocess
 import sys
@@ -13,7 +16,7 @@ from pathlib import Path
 import docx
 import pypdf
 import pytest
-from conftest import SEED_CONTENT, SEED_ID
+from helpers import ROOT, SEED_CONTENT, SEED_ID, invoke
 
 from pipeline.config import load_configuration
 from pipeline.content.model import load_publication
@@ -29,24 +32,31 @@ def fresh_project(folder: Path) -> Path:
     return folder
 
 
-def isolated_environment(project: Path, hash_seed: str) -> dict[str, str]:
+def isolated_environment(project: Path, hash_seed: str, environment: dict[str, str]) -> dict[str, str]:
     """Empty per-user caches (gongwen's subset fonts among them) and a hash seed of its own; no SOURCE_DATE_EPOCH."""
-    env = {key: value for key, value in os.environ.items() if key not in ("SOURCE_DATE_EPOCH", "GONGWEN_CACHE_DIR")}
+    env = {key: value for key, value in environment.items() if key not in ("SOURCE_DATE_EPOCH", "GONGWEN_CACHE_DIR")}
     env.update(
         HOME=str(project / "home"),
         XDG_CACHE_HOME=str(project / "cache"),
         PYTHONHASHSEED=hash_seed,
-        PYTHONPATH=str(Path(__file__).resolve().parent.parent),
+        PYTHONPATH=str(ROOT),
     )
     return env
 
 
-def build(project: Path, *options: str, clock: str | None = None, hash_seed: str = "1") -> Path:
-    command = [sys.executable, "-m", "pipeline", "build", "-q", "-o", "dist", *options, "content"]
-    if clock is not None:
-        command = [shutil.which("faketime"), clock, *command]
+def build_elsewhere(folder: Path, environment: dict[str, str], *options: str, hash_seed: str) -> Path:
+    """The seed built by `gongwen build` in a process of its own, under another clock, with empty caches and
+    `hash_seed`; its output folder."""
+    project = fresh_project(folder / "elsewhere")
+    faketime = shutil.which("faketime", path=environment.get("PATH"))
+    command = [faketime, OTHER_CLOCK, sys.executable, "-m", "pipeline", "build", "-q", "-o", "dist"]
     result = subprocess.run(
-        command, cwd=project, env=isolated_environment(project, hash_seed), capture_output=True, text=True, timeout=600
+        [*command, *options, "content"],
+        cwd=project,
+        env=isolated_environment(project, hash_seed, environment),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     return project / "dist"
@@ -64,18 +74,24 @@ def test_faketime_changes_the_clock_a_build_sees(tmp_path):
     assert seen.year == 2031
 
 
-def test_two_builds_in_different_folders_processes_clocks_and_caches_agree_to_the_byte(tmp_path):
-    first = build(fresh_project(tmp_path / "one"))
-    second = build(fresh_project(tmp_path / "elsewhere" / "two"), "--force", clock=OTHER_CLOCK, hash_seed="2")
+@pytest.mark.slow
+@pytest.mark.early(start=lambda folder, env: build_elsewhere(folder, env, "--force", hash_seed="2"))
+def test_two_builds_in_different_folders_processes_clocks_and_caches_agree_to_the_byte(seed_dist, early):
+    first, second = seed_dist, early  # built in this process, and elsewhere
     assert (first / "SHA256SUMS").read_text() == (second / "SHA256SUMS").read_text()
     for name in ARTIFACTS:
         assert (first / SEED_ID / name).read_bytes() == (second / SEED_ID / name).read_bytes(), name
     assert len((first / "SHA256SUMS").read_text().splitlines()) == len(ARTIFACTS)
 
 
-def test_archival_variant_is_reproducible_too(tmp_path):
-    first = build(fresh_project(tmp_path / "one"), "--pdf-variant", "pdf/a-3b")
-    second = build(fresh_project(tmp_path / "two"), "--pdf-variant", "pdf/a-3b", clock=OTHER_CLOCK, hash_seed="3")
+@pytest.mark.slow
+@pytest.mark.early(start=lambda folder, env: build_elsewhere(folder, env, "--pdf-variant", "pdf/a-3b", hash_seed="3"))
+def test_archival_variant_is_reproducible_too(tmp_path, monkeypatch, early):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    here = fresh_project(tmp_path / "one")
+    result = invoke("build", "-q", "-o", "dist", "--pdf-variant", "pdf/a-3b", "content", cwd=here)
+    assert result.returncode == 0, result.stderr
+    first, second = here / "dist", early
     assert (first / "SHA256SUMS").read_text() == (second / "SHA256SUMS").read_text()
 
 

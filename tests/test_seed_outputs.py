@@ -6,7 +6,7 @@ import re
 
 import docx
 import pytest
-from conftest import SEED_ARTICLE, SEED_ID
+from helpers import SEED_ARTICLE, SEED_ID
 from pdfread import comparable, embedded_faces, missing_glyphs, page_count, type_area_text
 
 

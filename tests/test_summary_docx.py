@@ -11,9 +11,9 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import ROOT, SEED_CONTENT, SEED_ID, run_cli
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
+from helpers import ROOT, SEED_CONTENT, SEED_ID, invoke, run_cli
 
 from pipeline.artifacts import SUMMARY, SUMMARY_TEMPLATE
 from pipeline.content.model import load_publication
@@ -59,7 +59,8 @@ FIRST_LINE = _attribute(f"{qn('w:pPr')}/{qn('w:ind')}", "w:firstLineChars")
 LINE = _attribute(f"{qn('w:pPr')}/{qn('w:spacing')}", "w:line")
 OUTLINE = _attribute(f"{qn('w:pPr')}/{qn('w:outlineLvl')}", "w:val")
 
-# style: (East Asian face, size in half-points, alignment, first-line indent in hundredths of a character, outline level)
+# style: (East Asian face, size in half-points, alignment, first-line indent in hundredths of a character,
+# outline level)
 EXPECTED_STYLES = {
     "Normal": ("仿宋_GB2312", "32", "both", "200", None),
     "Title": ("方正小标宋简体", "44", "center", "0", None),
@@ -260,8 +261,10 @@ def test_lists_number_like_body_text(seed_dist):
         assert indent.get(qn("w:left")) == "0"
 
 
-LISTS = """<h1>题</h1><ol><li>甲</li><li>乙</li></ol><p>中间</p><ol><li>丙</li></ol><ul><li>丁</li></ul><ul><li>戊</li></ul>
-<ol data-style="List Number"><li>己</li></ol>"""
+LISTS = (
+    "<h1>题</h1><ol><li>甲</li><li>乙</li></ol><p>中间</p><ol><li>丙</li></ol><ul><li>丁</li></ul><ul><li>戊</li></ul>\n"
+    '<ol data-style="List Number"><li>己</li></ol>'
+)
 
 
 def test_each_numbered_list_starts_again_at_one(tmp_path):
@@ -340,12 +343,11 @@ def _without_style(tmp_path: Path, name: str) -> Path:
     return path
 
 
-def test_reference_without_heading_2_is_a_one_line_error(seed_copy, tmp_path):
+def test_reference_without_heading_2_is_a_one_line_error(built_seed_project, tmp_path):
     reference = _without_style(tmp_path, "Heading 2")
-    project = seed_copy.parent.parent
-    result = run_cli(
-        "build", str(seed_copy), "-o", str(project / "out"), "--reference-doc", str(reference), cwd=project
-    )
+    project = built_seed_project  # only the summary is made again: the reference document is one of its inputs
+    seed = project / "content" / "seed.yaml"
+    result = invoke("build", str(seed), "-o", str(project / "out"), "--reference-doc", str(reference), cwd=project)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"{reference}: the reference document has no paragraph style named 'Heading 2'; add it in Word (Styles pane) "
@@ -353,8 +355,8 @@ def test_reference_without_heading_2_is_a_one_line_error(seed_copy, tmp_path):
     ]
 
 
-def test_word_fonts_configuration_renames_every_role(seed_copy):
-    project = seed_copy.parent.parent
+def test_word_fonts_configuration_renames_every_role(built_seed_project):
+    project = built_seed_project  # only the summary is made again: word_fonts is one of its inputs
     names = {
         "title": "FZXiaoBiaoSong-B05S",
         "body": "FangSong",
@@ -366,8 +368,9 @@ def test_word_fonts_configuration_renames_every_role(seed_copy):
     (project / "gongwen.toml").write_text(
         "[word_fonts]\n" + "".join(f'{role} = "{name}"\n' for role, name in names.items()), encoding="utf-8"
     )
-    result = run_cli("build", "-o", "out", cwd=project)
+    result = invoke("build", "-o", "out", cwd=project)
     assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["built seed: out/seed/ (summary.docx)"]
     path = project / "out" / "seed" / SUMMARY.name
     document = docx.Document(str(path))
     faces = {name: effective(document, document.styles[name], EAST_ASIA) for name in EXPECTED_STYLES}
@@ -388,7 +391,7 @@ def test_word_fonts_configuration_renames_every_role(seed_copy):
 
 
 def test_fontconfig_file_shows_each_role_in_its_stand_in(tmp_path):
-    result = run_cli("fontconfig", "-o", str(tmp_path / "aliases.conf"), cwd=tmp_path)
+    result = invoke("fontconfig", "-o", str(tmp_path / "aliases.conf"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "aliases.conf").read_text(encoding="utf-8") == fontconfig_aliases(WORD_FONT_NAMES)
     configuration = tmp_path / "fonts.conf"

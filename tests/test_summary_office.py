@@ -1,13 +1,12 @@
 """The Word summary printed by a real office suite: LibreOffice converts it to PDF, and the PDF is read back.
 
-LibreOffice runs twice per session, each run converting several documents: once with the
-fontconfig file of `gongwen fontconfig` (the stand-ins of each role, as the PDFs use them) and once
-with the system's configuration alone, which is what a Linux reader without it sees.
+LibreOffice runs twice per session, side by side, each run converting several documents: once with
+the fontconfig file of `gongwen fontconfig` (the stand-ins of each role, as the PDFs use them) and
+once with the system's configuration alone, which is what a Linux reader without it sees.
 """
 
 from __future__ import annotations
 
-import datetime
 import re
 import unicodedata
 import zipfile
@@ -16,129 +15,52 @@ from pathlib import Path
 import docx
 import pypdf
 import pytest
-from conftest import ROOT, SEED_ARTICLE, SEED_CONTENT, SEED_ID, run_cli
-from docx.shared import Pt
-from office import MM, convert, drawn, face, fontconfig_file, lines, not_simplified
+from office import MM, drawn, face, lines, not_simplified, print_summaries
 
-from pipeline.artifacts import SUMMARY
-from pipeline.build import build
-from pipeline.config import load_configuration
 from pipeline.typeset import gbt9704
 from pipeline.typeset.fonts import installed_faces
-from pipeline.word.fonts import WORD_FONT_NAMES, fontconfig_aliases
-from pipeline.word.structure import read_structure
-from pipeline.word.writer import CHARACTER_TWIPS, LINE_PITCH_TWIPS, signature_indents, write_summary
+from pipeline.word.writer import CHARACTER_TWIPS, LINE_PITCH_TWIPS, signature_indents
 
-pytestmark = pytest.mark.office
+# Both LibreOffice runs start with the session and run beside the other tests; every test here reads them.
+pytestmark = [pytest.mark.office, pytest.mark.early(start=print_summaries, once=True)]
 
-REFERENCE = ROOT / "templates" / "reference.docx"
 CHARACTER = CHARACTER_TWIPS / 20  # Word's indent unit, one body-size character (16 pt)
 PITCH = LINE_PITCH_TWIPS / 20  # 28.95 pt
 TYPE_TOP = gbt9704.TOP_MM * MM
 TYPE_BOTTOM = (gbt9704.TOP_MM + gbt9704.TYPE_HEIGHT_MM) * MM
-POINT_LENGTH = 81  # Chinese characters per key point of the long summary: three full lines
-POINTS = 12
-# The 楷体 stand-in's PostScript name, under which the PDF embeds it.
-KAI = next(face.postscript for face in installed_faces() if "AR PL KaitiM GB" in face.families)
+
+
+@pytest.fixture(scope="session")
+def kai() -> str:
+    """The 楷体 stand-in's PostScript name, under which the PDF embeds it."""
+    return next(face.postscript for face in installed_faces() if "AR PL KaitiM GB" in face.families)
 
 
 def type_area(page: int) -> tuple[float, float]:
-    """Left and right edges of the type area: the binding margin is on the left of odd pages, on the right of even ones."""
+    """Left and right edges of the type area: the binding margin is on the left of odd pages, on the right of even
+    ones."""
     left = gbt9704.BINDING_MM if page % 2 else gbt9704.OUTER_MM
     return left * MM, (left + gbt9704.TYPE_WIDTH_MM) * MM
 
 
-def chinese_only(text: str) -> str:
-    return "".join(char for char in text if unicodedata.category(char) == "Lo")
+@pytest.fixture
+def summaries(early) -> dict[str, Path]:
+    """The .docx files the office suite prints (see `office.make_summaries`)."""
+    return early[0]
 
 
-def long_content(folder: Path) -> Path:
-    """The seed with twelve long key points, enough for three pages; each point is 81 Chinese
-    characters of the seed article, without punctuation, so that every line is a full one."""
-    article = chinese_only(SEED_ARTICLE.read_text(encoding="utf-8"))
-    points = [article[index * POINT_LENGTH : (index + 1) * POINT_LENGTH] for index in range(POINTS)]
-    seed = SEED_CONTENT.read_text(encoding="utf-8")
-    before, rest = seed.split("\nsummary:\n", 1)
-    after = rest.split("\nnotice:\n", 1)[1]
-    summary = "summary:\n  lead: " + seed.split("  lead: ", 1)[1].split("\n", 1)[0] + "\n  points:\n"
-    summary += "".join(f"    - {point}\n" for point in points)
-    target = folder / "content" / "long.yaml"
-    target.parent.mkdir(parents=True)
-    target.write_text(before + "\n" + summary + "\nnotice:\n" + after, encoding="utf-8")
-    return target
-
-
-STRUCTURE = """<h1>结构示例</h1>
-<h2>一、一级标题</h2>
-<h3>（一）二级标题</h3>
-<h4>1.三级标题</h4>
-<p>正文中有<em>楷体强调</em>和<strong>黑体强调</strong>两处。</p>
-<ol><li>第一张清单第一项</li><li>第一张清单第二项</li></ol>
-<p>两张清单之间的正文。</p>
-<ol><li>第二张清单第一项</li><li>第二张清单第二项</li></ol>
-"""
-
-
-@pytest.fixture(scope="session")
-def summaries(seed_dist, tmp_path_factory) -> dict[str, Path]:
-    """The .docx files the office suite prints."""
-    folder = tmp_path_factory.mktemp("summaries")
-    long = long_content(folder / "long")
-    report = build([long], load_configuration(long, {"output": str(folder / "long" / "dist")}))
-    assert report.problems == []
-    # The reference document with the body size changed in Word's way (the Normal style), used for a build.
-    reference = docx.Document(str(REFERENCE))
-    reference.styles["Normal"].font.size = Pt(14)
-    smaller = folder / "reference-14pt.docx"
-    reference.save(str(smaller))
-    project = SEED_CONTENT.parent.parent
-    result = run_cli(
-        "build", str(SEED_CONTENT), "-o", str(folder / "body14"), "--reference-doc", str(smaller), cwd=project
-    )
-    assert result.returncode == 0, result.stderr
-    structure = folder / "structure.docx"
-    structure.write_bytes(
-        write_summary(
-            read_structure(STRUCTURE, "structure"),
-            REFERENCE,
-            title="结构示例",
-            author="组",
-            created=datetime.datetime(2015, 3, 2, tzinfo=datetime.UTC),
-        )
-    )
-    # The seed with Japanese as its East Asian language: the glyph check must see Japanese shapes here.
-    japanese = folder / "japanese.docx"
-    seed = docx.Document(str(seed_dist / SEED_ID / SUMMARY.name))
-    for language in seed.styles.element.iter("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}lang"):
-        language.set("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia", "ja-JP")
-    seed.save(str(japanese))
-    return {
-        "seed": seed_dist / SEED_ID / SUMMARY.name,
-        "long": folder / "long" / "dist" / "long" / SUMMARY.name,
-        "body14": folder / "body14" / SEED_ID / SUMMARY.name,
-        "structure": structure,
-        "japanese": japanese,
-    }
-
-
-@pytest.fixture(scope="session")
-def printed(summaries, tmp_path_factory) -> dict[str, Path]:
+@pytest.fixture
+def printed(early) -> dict[str, Path]:
     """PDFs of the summaries as LibreOffice prints them with the stand-ins' fontconfig file."""
-    folder = tmp_path_factory.mktemp("office")
-    configuration = fontconfig_file(folder / "fontconfig", fontconfig_aliases(WORD_FONT_NAMES))
-    conversion = convert(
-        {name: summaries[name] for name in ("seed", "long", "body14", "structure")}, folder / "pdf", configuration
-    )
+    conversion = early[1]["stand-ins"]
     assert [line for line in conversion.stderr.splitlines() if "javaldx" not in line] == []  # no warnings
     return conversion.pdfs
 
 
-@pytest.fixture(scope="session")
-def printed_plainly(summaries, tmp_path_factory) -> dict[str, Path]:
+@pytest.fixture
+def printed_plainly(early) -> dict[str, Path]:
     """PDFs as LibreOffice prints them with the system's fontconfig configuration alone."""
-    return convert(
-        {name: summaries[name] for name in ("seed", "japanese")}, tmp_path_factory.mktemp("office-plain")
-    ).pdfs
+    return early[1]["plain"].pdfs
 
 
 def docx_texts(path: Path) -> list[tuple[str, str]]:
@@ -188,14 +110,14 @@ def test_pages_are_a4(printed, name):
 
 
 @pytest.mark.parametrize("name", ["seed", "long", "structure"])
-def test_chinese_is_drawn_in_simplified_chinese_faces_without_missing_glyphs(printed, name):
+def test_chinese_is_drawn_in_simplified_chinese_faces_without_missing_glyphs(printed, kai, name):
     characters = drawn(printed[name])
     chinese = [char for char in characters if unicodedata.east_asian_width(char.text) in "WF"]
     assert len(chinese) > 100 or name == "structure"
     assert not_simplified(printed[name]) == []
     assert [char for char in characters if char.glyph == ".notdef" and char.text.strip()] == []
     # Chinese faces only: no Latin face's fallback, no symbol font.
-    assert {char.font for char in chinese if not char.font.startswith(("NotoSerifCJK", "NotoSansCJK", KAI))} == set()
+    assert {char.font for char in chinese if not char.font.startswith(("NotoSerifCJK", "NotoSansCJK", kai))} == set()
 
 
 def test_without_the_fontconfig_file_chinese_is_still_simplified_chinese(printed_plainly):
@@ -218,12 +140,12 @@ def faces_of(pdf: Path, text: str) -> set[str]:
     return faces
 
 
-def test_each_role_is_drawn_in_its_stand_in(printed):
+def test_each_role_is_drawn_in_its_stand_in(printed, kai):
     seed, structure = printed["seed"], printed["structure"]
     assert faces_of(seed, "中央巡视组召开中国通用技术集团公司动员会") == {"NotoSerifCJK-Bold"}  # Title: 小标宋 role
     assert faces_of(seed, "一、基本情况") == {"NotoSansCJK-Regular"}  # Heading 1: 黑体 role
     assert faces_of(seed, "专门邮政信箱：北京市100044信箱1006分箱") == {"NotoSerifCJK-Regular"}  # body: 仿宋 role
-    assert faces_of(structure, "（一）二级标题") == {KAI}  # Heading 2: 楷体 role
+    assert faces_of(structure, "（一）二级标题") == {kai}  # Heading 2: 楷体 role
     assert faces_of(structure, "1.三级标题") == {"NotoSerifCJK-Regular"}  # Heading 3: 仿宋 role
     [mixed] = [line for line in lines(structure) if line.text == "正文中有楷体强调和黑体强调两处。"]
     assert [
@@ -231,7 +153,7 @@ def test_each_role_is_drawn_in_its_stand_in(printed):
         for start, end in ((0, 4), (4, 8), (8, 9), (9, 13), (13, 16))
     ] == [
         {"NotoSerifCJK-Regular"},
-        {KAI},
+        {kai},
         {"NotoSerifCJK-Regular"},  # em: Emphasis, 楷体 role
         {"NotoSansCJK-Regular"},
         {"NotoSerifCJK-Regular"},

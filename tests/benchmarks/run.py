@@ -1,4 +1,5 @@
-"""`make bench`: gongwen's build times, memory and sizes against the targets of issue 6 and against Typst, side by side in one run.
+"""`make bench`: gongwen's build times, memory and sizes against the targets of issue 6 and against Typst, side by
+side in one run.
 
 Every gongwen figure comes from the real command line in a fresh process (`gongwen build … -o DIR`),
 with `$GONGWEN_CACHE_DIR` pointed at a folder of the benchmark's own; every Typst figure from the
