@@ -203,3 +203,15 @@ def test_a_mistake_in_the_defaults_points_at_the_defaults_file(tmp_path):
     assert len(problems) == 1  # both publications inherit it; it is one mistake
     assert problems[0].startswith(f"{folder / '_defaults.yaml'}:7:")
     assert ": notice.hours.ranges[0].start: expected a time" in problems[0]
+
+
+def test_every_invisible_format_character_is_refused():
+    """Category Cf (soft hyphen, zero-width space, bidi controls …): the pattern covers the running Python's Unicode."""
+    import sys
+    import unicodedata
+
+    from pipeline.content.text import FORMAT_CHARACTERS
+
+    format_characters = [chr(code) for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Cf"]
+    assert format_characters and all(FORMAT_CHARACTERS.fullmatch(char) for char in format_characters)
+    assert not FORMAT_CHARACTERS.search("巡视组，值班电话：010-68334749。ABC abc \u3000")

@@ -252,6 +252,14 @@ REFUSED: dict[str, Case] = {
         small("issuer: 中央第十巡视组", r'issuer: "中央\v第十巡视组"'),
         located("issuer", "contains the control character U+000B"),
     ),
+    "a right-to-left override typed raw, which would reverse the printed text": Case(
+        small("issuer: 中央第十巡视组", "issuer: 中央\u202e第十巡视组"),
+        located("issuer", "contains the invisible format character U+202E, which documents do not show"),
+    ),
+    "a soft hyphen written as an escape": Case(
+        small("  scope: 中央巡视组主要受理来信来电来访。", r'  scope: "受理\xad范围"'),
+        located("notice.scope", "contains the invisible format character U+00AD"),
+    ),
     "a raw control character": Case(
         small("issuer: 中央第十巡视组", "issuer: 中央\x01第十巡视组"),
         at("3:11", "not valid YAML: the character U+0001 is not allowed"),

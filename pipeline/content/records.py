@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from ..errors import ContentError, GongwenError, Problem, Where
 from .nodes import Mapping, Node, Scalar, Sequence, kind_of
-from .text import FORBIDDEN_CHARACTERS, clean_text
+from .text import FORBIDDEN_CHARACTERS, FORMAT_CHARACTERS, clean_text
 
 _TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -271,6 +271,11 @@ def _parse_text(converter: Converter, node: Scalar, path: str, field: FieldSpec)
     bad = FORBIDDEN_CHARACTERS.search(node.text)
     if bad:
         message = f"contains the control character U+{ord(bad.group()):04X}, which documents cannot hold"
+        converter.fail(node.where, path, message, node.text)
+        return None
+    invisible = FORMAT_CHARACTERS.search(node.text)
+    if invisible:
+        message = f"contains the invisible format character U+{ord(invisible.group()):04X}, which documents do not show"
         converter.fail(node.where, path, message, node.text)
         return None
     text = clean_text(node.text)

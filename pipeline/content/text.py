@@ -15,6 +15,16 @@ IDEOGRAPH_RANGES = "\u4e00-\u9fff"
 # XML 1.0 forbids these; python-docx and PDF text would fail on them later.
 FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 
+# Invisible format characters (Unicode category Cf, as of Unicode 14): soft hyphens, zero-width
+# spaces and joiners, bidirectional controls (U+202A–U+202E, U+2066–U+2069, which reverse what is
+# printed), the byte-order mark inside text, tags. A document cannot show them, and a reader cannot
+# see that they are there; they are refused where they were typed.
+FORMAT_CHARACTERS = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+
 _LINE_JOIN = re.compile(rf"(?<=[{CHINESE_RANGES}])\s*\n\s*(?=[{CHINESE_RANGES}])")
 _SPACES = re.compile(r"\s+")
 
