@@ -248,8 +248,7 @@ class OutputFolder:
             self.records.artifacts[path] = record.settled()
         if digest == record.sha256:
             self.records.seen[path] = Stat.of(status)
-        else:
-            self.records.seen.pop(path, None)  # someone's edit: read again by every build
+        # else someone's edit: its `seen` no longer matches, so every build reads it again (and writes nothing)
 
     def _index_sources(self) -> None:
         self._by_source = {}
