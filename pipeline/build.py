@@ -85,22 +85,29 @@ def _claimed(publication: model.Publication, recorded: str, output: OutputFolder
     )
 
 
-def load_all(files: list[Path]) -> tuple[list[model.Publication], list[Problem]]:
-    """The publications of `files` and every problem found in them; two files claiming one id are both left out."""
-    publications, problems = [], []
+def _load_each(files: list[Path]) -> tuple[dict[Path, model.Publication], list[Problem]]:
+    """The publication of each file and every problem found in them; two files claiming one id are both left out."""
+    loaded: dict[Path, model.Publication] = {}
+    problems = []
     for path in files:
         try:
-            publications.append(model.load_publication(path, shown_path(path)))
+            loaded[path] = model.load_publication(path, shown_path(path))
         except ContentError as error:
             problems.extend(error.problems)
     first_seen: dict[str, model.Publication] = {}
     shared: set[str] = set()
-    for publication in publications:
+    for publication in loaded.values():
         earlier = first_seen.setdefault(publication.id, publication)
         if earlier is not publication:
             shared.add(publication.id)
             problems.append(_shared_folder(publication, earlier.source.path))
-    return [publication for publication in publications if publication.id not in shared], problems
+    return {path: publication for path, publication in loaded.items() if publication.id not in shared}, problems
+
+
+def load_all(files: list[Path]) -> tuple[list[model.Publication], list[Problem]]:
+    """The publications of `files` and every problem found in them; two files claiming one id are both left out."""
+    loaded, problems = _load_each(files)
+    return list(loaded.values()), problems
 
 
 def check(paths: list[Path]) -> list[model.Publication]:
@@ -302,12 +309,11 @@ def _plan(
             current[publication_id] = source
     if not stale:
         return []
-    publications, problems = load_all([item.path for item in stale])
+    by_file, problems = _load_each([item.path for item in stale])
     report.problems.extend(problems)
-    by_file = {publication.source.path: publication for publication in publications}
     jobs = []
     for item in stale:
-        publication = by_file.get(shown_path(item.path))
+        publication = by_file.get(item.path)
         if publication is None:
             continue  # its problems are reported
         owner = current.get(publication.id)
