@@ -9,6 +9,15 @@ content before it (the change undone) — remove every temporary file, and pass 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from outputlab import (
     KILLED,
@@ -17,6 +26,7 @@ from outputlab import (
     build_here,
     in_child,
     lines,
+    memory_folder,
     sha256sum_checks,
     state,
     temporaries,
@@ -34,6 +44,11 @@ UNDONE = {"a": "a1", "b": "b1", "c": "c1"}
 @pytest.fixture(scope="module")
 def made_once(tmp_path_factory):
     yield from artifacts_made_once(tmp_path_factory)
+
+
+@pytest.fixture
+def quick_path(tmp_path):
+    yield from memory_folder(tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +87,11 @@ def only_whole_artifacts(out, made_once) -> None:
             assert path.read_bytes() in known[relative], relative
 
 
-def test_a_build_killed_at_any_call_is_completed_by_the_next_build(tmp_path, clean, made_once):
-    total = calls_of_a_whole_build(tmp_path)
+def test_a_build_killed_at_any_call_is_completed_by_the_next_build(quick_path, clean, made_once):
+    total = calls_of_a_whole_build(quick_path)
     for point in range(1, total + 1):
         for outcome, versions in (("after", AFTER), ("undone", UNDONE)):
-            project = tmp_path / f"{outcome}-{point}"
+            project = quick_path / f"{outcome}-{point}"
             ending = killed_at(project, point)
             assert ending.code == KILLED, (point, ending)
             out = project / "out"
@@ -88,18 +103,54 @@ def test_a_build_killed_at_any_call_is_completed_by_the_next_build(tmp_path, cle
             assert sha256sum_checks(out), (outcome, point)
 
 
-def test_a_build_killed_twice_is_completed_all_the_same(tmp_path, clean, made_once):
+def test_a_build_killed_twice_is_completed_all_the_same(quick_path, clean, made_once):
     """The build after a kill repairs the records; kill that one too, at each of its own calls."""
-    total = calls_of_a_whole_build(tmp_path)
+    total = calls_of_a_whole_build(quick_path)
     for point in range(5, total, 19):  # first kills spread over staging, pending records, renames and records
-        first = tmp_path / f"first-{point}"
+        first = quick_path / f"first-{point}"
         assert killed_at(first, point).code == KILLED
         repair = in_child(lambda project=first: build_here(project))
         assert repair.code == 0 and repair.calls is not None, repair
-        for second in range(1, repair.calls + 1, 2):  # every other call: the test costs seconds, not a minute
-            project = tmp_path / f"twice-{point}-{second}"
+        for second in range(1, repair.calls + 1, 2):  # every other call of the repair: seconds, not a minute
+            project = quick_path / f"twice-{point}-{second}"
             assert killed_at(project, point).code == KILLED
             assert in_child(lambda project=project: build_here(project), stop_at=second).code == KILLED
             assert lines(build_here(project)) == []
             assert state(project / "out") == clean["after"], (point, second)
             assert sha256sum_checks(project / "out")
+
+
+def test_workers_of_a_killed_build_do_not_keep_the_folder_locked(tmp_path):
+    """A real SIGKILL of a batch with two workers: the workers it forked outlive it, but they must not hold
+    the folder's lock (flock lives as long as any process has the descriptor), or every later build waits."""
+    write_content(tmp_path, UNDONE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "build", "-q", "-j", "2", "-o", "out", "content"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+    )
+    children: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(children) < 2 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)  # the pool's two workers are forked after the folder is locked and planned
+            children = forked_by(process.pid) if (tmp_path / "out").is_dir() else []
+        assert len(children) == 2, "the build forked no workers"
+        process.kill()
+        process.wait(timeout=60)
+        handle = os.open(tmp_path / "out", os.O_RDONLY)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if a worker kept it
+        finally:
+            os.close(handle)
+    finally:
+        for pid in children:  # orphaned workers sleep for ever (pipeline.workers); end the ones this test made
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def forked_by(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []

@@ -57,12 +57,29 @@ def _kind(status: os.stat_result) -> str:
     return FILE if stat.S_ISREG(status.st_mode) else SPECIAL
 
 
+_OPEN: set[int] = set()
+"""Descriptors of the open folders of this process (the output root's holds the build's lock)."""
+
+
+def _forget_in_child() -> None:
+    """A forked worker must not keep the output folder locked: a lock taken with flock lives as long as any
+    process holds a descriptor of it, and a worker orphaned by a killed build would hold it for ever."""
+    for descriptor in _OPEN:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+    _OPEN.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
+
+
 class Folder:
     """An open folder: every operation is relative to its descriptor and follows no link below it."""
 
     def __init__(self, descriptor: int, path: Path):
         self.descriptor = descriptor
         self.path = path  # for messages only
+        _OPEN.add(descriptor)
 
     @classmethod
     def open_root(cls, path: Path) -> Folder:
@@ -70,9 +87,10 @@ class Folder:
         return cls(os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC), path)
 
     def close(self) -> None:
-        if self.descriptor >= 0:
+        if self.descriptor in _OPEN:
+            _OPEN.discard(self.descriptor)
             os.close(self.descriptor)
-            self.descriptor = -1
+        self.descriptor = -1
 
     def __enter__(self) -> Folder:
         return self
