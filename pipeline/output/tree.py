@@ -19,8 +19,8 @@ import secrets
 import stat
 from pathlib import Path
 
-TEMPORARY_PREFIX = ".gongwen-"
-TEMPORARY_SUFFIX = ".tmp"
+from ..files import TEMPORARY_PREFIX, TEMPORARY_SUFFIX
+
 FILE_MODE = 0o644
 """Artifacts are read by people and web servers other than the builder: world-readable, like `cp` makes them."""
 
