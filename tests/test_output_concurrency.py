@@ -112,6 +112,7 @@ def test_a_second_build_waits_then_builds_on_what_the_first_recorded(tmp_path, m
     second = tmp_path / "second" if content == "other" else first
     write_content(second, {"b": "b1"} if content == "other" else {"a": "a1"})
     out = first / "out"
+    out.mkdir()  # a folder that is there is locked before it is read (one that is not, at the first write)
     shown = out.relative_to(second) if out.is_relative_to(second) else out
     release_reading, release_writing = os.pipe()
     pids = []

@@ -28,13 +28,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError, Problem, Where, shown_path
-from ..files import make_folder, sha256
+from ..files import make_folder, refuse_blocked, sha256
 from .manifest import (
     CHECKSUMS,
     MANIFEST,
@@ -132,6 +133,15 @@ class OutputFolder:
     # ---- opening: the lock first, then the records, the leftovers and the files ----
 
     def open(self) -> OutputFolder:
+        """Lock the folder, then read and check its records. A folder that is not there yet has nothing to
+        read: it is made and locked at the first write (and read then, in case a build made it meanwhile),
+        so a build that writes nothing leaves no empty folder behind."""
+        refuse_blocked(self.root)
+        if os.path.lexists(self.root):
+            self._attach()
+        return self
+
+    def _attach(self) -> None:
         make_folder(self.root)
         try:
             self._folder = self._lock()
@@ -143,10 +153,9 @@ class OutputFolder:
         except BaseException:
             self.close()
             raise
-        return self
 
     def __enter__(self) -> OutputFolder:
-        return self if self._folder is not None else self.open()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -180,7 +189,10 @@ class OutputFolder:
 
     @property
     def _root(self) -> Folder:
-        assert self._folder is not None, "open the output folder first"
+        """The locked folder, made now if this is the first write into a folder that was not there."""
+        if self._folder is None:
+            self._attach()
+        assert self._folder is not None, "attached"
         return self._folder
 
     def _read(self, name: str) -> bytes | None:

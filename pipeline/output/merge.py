@@ -35,7 +35,7 @@ def shard_manifest(number: int, count: int) -> str:
 def merge_shard_manifests(root: Path) -> int:
     """Join the slices' manifests in `root` into its `manifest.json` and `SHA256SUMS`; the number of artifacts."""
     where = Where(shown_path(root))
-    with OutputFolder(root, {}) as folder:
+    with OutputFolder(root, {}).open() as folder:
         slices = _slices(folder, root, where)
         read: list[tuple[dict[str, Any], Records]] = []
         problems = []
