@@ -6,6 +6,7 @@ the folder."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -226,3 +227,13 @@ def test_a_huge_slice_count_is_refused_in_one_line(sliced, tmp_path):
     result = run_cli("build", "--shard", "1/1000000000000", "content", cwd=sliced.parent)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "at most 256 slices" in result.stderr or "expected K/N" in result.stderr
+
+
+def test_a_fifo_in_place_of_the_manifest_does_not_hang_the_build(tmp_path, made_once):
+    write_content(tmp_path, {"a": "a1"})
+    assert lines(build_here(tmp_path)) == []
+    (tmp_path / "out" / "manifest.json").unlink()
+    os.mkfifo(tmp_path / "out" / "manifest.json")
+    report = build_here(tmp_path)  # read as a damaged manifest: no records, the same bytes made again
+    assert (lines(report), report.built) == ([], ["a"])
+    assert (tmp_path / "out" / "manifest.json").is_file() and sha256sum_checks(tmp_path / "out")

@@ -132,7 +132,8 @@ class Folder:
 
     def _open_file(self, name: str) -> int:
         try:
-            return os.open(name, os.O_RDONLY | _NOT_FOLLOWED, dir_fd=self.descriptor)
+            # O_NONBLOCK: a FIFO put where a file should be must not hang the build (no effect on files)
+            return os.open(name, os.O_RDONLY | os.O_NONBLOCK | _NOT_FOLLOWED, dir_fd=self.descriptor)
         except OSError as error:
             status = self.lstat(name)
             if status is not None and not stat.S_ISREG(status.st_mode):
