@@ -237,3 +237,13 @@ def test_a_fifo_in_place_of_the_manifest_does_not_hang_the_build(tmp_path, made_
     report = build_here(tmp_path)  # read as a damaged manifest: no records, the same bytes made again
     assert (lines(report), report.built) == ([], ["a"])
     assert (tmp_path / "out" / "manifest.json").is_file() and sha256sum_checks(tmp_path / "out")
+
+
+def test_a_slice_artifact_that_is_a_link_is_not_merged(sliced, tmp_path):
+    target = sliced / "a" / "notice.pdf"
+    shutil.copy(target, tmp_path / "elsewhere.pdf")  # the very bytes recorded, but outside the folder
+    target.unlink()
+    target.symlink_to(tmp_path / "elsewhere.pdf")
+    assert merge_lines(sliced) == [
+        "out/a/notice.pdf: a symbolic link is in the way; nothing is written through links below the output"
+    ]
