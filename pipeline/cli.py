@@ -19,7 +19,7 @@ from .build import BuildEvents, Shard, default_jobs
 from .build import build as build_all
 from .build import check as check_all
 from .config import PDF_VARIANTS, Configuration, describe, load_configuration
-from .errors import GongwenError, shown_path
+from .errors import GongwenError, Problem, shown_path
 from .files import atomic_write
 from .lazy import lazy_import
 from .output.merge import merge_shard_manifests
@@ -170,7 +170,7 @@ class _Progress:
     def events(self) -> BuildEvents:
         return BuildEvents(planned=self.planned, built=self.built, failed=self.failed, waiting=self.waiting)
 
-    def waiting(self, notice) -> None:
+    def waiting(self, notice: Problem) -> None:
         click.echo(str(notice), err=True)  # even with -q: a build that waits should not look hung
 
     def planned(self, to_make: int, up_to_date: int) -> None:

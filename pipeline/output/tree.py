@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -191,7 +190,7 @@ class Folder:
     def stage(self, data: bytes) -> str:
         """`data` in a complete, flushed temporary file in this folder; its name."""
         while True:
-            name = f"{TEMPORARY_PREFIX}{secrets.token_hex(6)}{TEMPORARY_SUFFIX}"
+            name = f"{TEMPORARY_PREFIX}{os.urandom(6).hex()}{TEMPORARY_SUFFIX}"
             try:
                 self.create(name, data)
                 return name
