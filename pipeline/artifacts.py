@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+ID_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+"""A publication's id: it names its folder of the output, so lower-case letters, digits and inner hyphens only."""
+
 # Templates, looked up in the override folder first, then among the built-in ones.
 BRIEFING_TEMPLATE = "briefing.html.j2"
 NOTICE_TEMPLATE = "notice.html.j2"

@@ -27,6 +27,7 @@ from .incremental import Fingerprints, content_digest
 from .lazy import lazy_import
 from .output.folder import OutputFolder, Written
 from .output.manifest import MANIFEST
+from .output.merge import MAX_SLICES, shard_manifest
 from .typeset.fonts import font_inventory, resolve_fonts
 
 if TYPE_CHECKING:
@@ -73,22 +74,40 @@ def _shared_folder(publication: model.Publication, other: str) -> Problem:
     )
 
 
-def load_all(files: list[Path]) -> tuple[list[model.Publication], list[Problem]]:
-    """The publications of `files` and every problem found in them; two files claiming one id are both left out."""
-    publications, problems = [], []
+def _claimed(publication: model.Publication, recorded: str, output: OutputFolder) -> Problem:
+    """A content file claims an id whose folder another, still existing, content file made."""
+    return Problem(
+        publication.where("id"),
+        "id",
+        f"{shown_path(output.root / publication.id)}/ holds the publication of {recorded}, which still exists; "
+        "give one of them another id, or remove the other file",
+        publication.id,
+    )
+
+
+def _load_each(files: list[Path]) -> tuple[dict[Path, model.Publication], list[Problem]]:
+    """The publication of each file and every problem found in them; two files claiming one id are both left out."""
+    loaded: dict[Path, model.Publication] = {}
+    problems = []
     for path in files:
         try:
-            publications.append(model.load_publication(path, shown_path(path)))
+            loaded[path] = model.load_publication(path, shown_path(path))
         except ContentError as error:
             problems.extend(error.problems)
     first_seen: dict[str, model.Publication] = {}
     shared: set[str] = set()
-    for publication in publications:
+    for publication in loaded.values():
         earlier = first_seen.setdefault(publication.id, publication)
         if earlier is not publication:
             shared.add(publication.id)
             problems.append(_shared_folder(publication, earlier.source.path))
-    return [publication for publication in publications if publication.id not in shared], problems
+    return {path: publication for path, publication in loaded.items() if publication.id not in shared}, problems
+
+
+def load_all(files: list[Path]) -> tuple[list[model.Publication], list[Problem]]:
+    """The publications of `files` and every problem found in them; two files claiming one id are both left out."""
+    loaded, problems = _load_each(files)
+    return list(loaded.values()), problems
 
 
 def check(paths: list[Path]) -> list[model.Publication]:
@@ -108,9 +127,11 @@ class Shard:
 
     @classmethod
     def parse(cls, text: str) -> Shard:
-        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+        match = re.fullmatch(r"\s*(\d{1,9})\s*/\s*(\d{1,9})\s*", text)
         if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
             raise ValueError(f"expected K/N with 1 ≤ K ≤ N, e.g. 2/4 (got {text!r})")
+        if int(match.group(2)) > MAX_SLICES:
+            raise ValueError(f"at most {MAX_SLICES} slices, as many as one CI matrix runs (got {text!r})")
         return cls(int(match.group(1)), int(match.group(2)))
 
     def holds(self, source: str) -> bool:
@@ -118,16 +139,21 @@ class Shard:
 
     @property
     def manifest(self) -> str:
-        return f"manifest-{self.number}-of-{self.count}.json"
+        return shard_manifest(self.number, self.count)
 
 
 def source_name(path: Path, configuration: Configuration) -> str:
-    """A content file as the manifest names it: relative to the project folder, so it survives a move."""
-    resolved = path.resolve()
+    """A content file as the manifest names it: relative to the project folder, so it survives a move. The
+    folders are resolved, the file's own name is not: two links to one file are two publications."""
+    absolute = path.absolute().parent.resolve() / path.name
     try:
-        return resolved.relative_to(configuration.root.resolve()).as_posix()
+        return absolute.relative_to(configuration.root.resolve()).as_posix()
     except ValueError:
-        return resolved.as_posix()
+        return absolute.as_posix()
+
+
+def _source_exists(source: str, configuration: Configuration) -> bool:
+    return (configuration.root.resolve() / source).exists()
 
 
 @dataclass
@@ -145,6 +171,7 @@ class BuildEvents:
     planned: Callable[[int, int], None] | None = None  # (publications to make, publications up to date)
     built: Callable[[str, Written], None] | None = None  # (publication id, what was written)
     failed: Callable[[list[Problem]], None] | None = None
+    waiting: Callable[[Problem], None] | None = None  # another build holds the output folder: this one waits
 
 
 def default_jobs() -> int:
@@ -190,25 +217,34 @@ def build(
         "version": __version__,
         "pdf_variant": settings.pdf_variant,
         "fonts": font_inventory(faces),
+        "shared_inputs": {"pdf": fingerprints.pdf, "word": fingerprints.word},
     }
+    output = OutputFolder(
+        configuration.output_folder(),
+        about,
+        force=force,
+        manifest=shard.manifest if shard else MANIFEST,
+        waiting=events.waiting,
+    )
     try:
-        output = OutputFolder(
-            configuration.output_folder(), about, force=force, manifest=shard.manifest if shard else MANIFEST
-        )
+        output.open()  # the lock first: what is read next is what this build writes over
     except GongwenError as error:
         report.problems.extend(error.problems)
         return report
-    try:
-        if not files:  # an empty slice still says so, or the merge would take it for a missing one
-            output.write([])
-        jobs_to_do = _plan(files, sources, fingerprints, output, force, report)
+    with output:
+        jobs_to_do = _plan(files, sources, fingerprints, output, force, report, configuration)
         if events.planned:
             events.planned(len(jobs_to_do), len(report.up_to_date))
         if jobs_to_do:
             for job, outcome in workers.make_all(jobs_to_do, configuration, jobs):
                 _write(job, outcome, output, report, events)
-    finally:
-        output.close()
+        try:
+            if not files:  # an empty slice still says so, or the merge would take it for a missing one
+                output.write_records()
+            elif not report.problems:  # a build that refuses something repairs nothing either
+                output.finish()
+        except GongwenError as error:
+            report.problems.extend(error.problems)
     return report
 
 
@@ -248,6 +284,7 @@ def _plan(
     output: OutputFolder,
     force: bool,
     report: BuildReport,
+    configuration: Configuration,
 ) -> list[workers.Job]:
     """What must be made: every artifact whose inputs changed (all, with `force`). Content that
     changed is loaded here, so mistakes and shared ids are found before any engine starts."""
@@ -272,17 +309,20 @@ def _plan(
             current[publication_id] = source
     if not stale:
         return []
-    publications, problems = load_all([item.path for item in stale])
+    by_file, problems = _load_each([item.path for item in stale])
     report.problems.extend(problems)
-    by_file = {publication.source.path: publication for publication in publications}
     jobs = []
     for item in stale:
-        publication = by_file.get(shown_path(item.path))
+        publication = by_file.get(item.path)
         if publication is None:
             continue  # its problems are reported
         owner = current.get(publication.id)
         if owner is not None:
             report.problems.append(_shared_folder(publication, owner))
+            continue
+        recorded = output.owner(publication.id)
+        if recorded is not None and recorded != item.source and _source_exists(recorded, configuration):
+            report.problems.append(_claimed(publication, recorded, output))
             continue
         jobs.append(workers.Job(publication, item.path, item.source, item.inputs, item.wanted))
     return jobs

@@ -20,10 +20,10 @@ from .build import BuildEvents, Shard, default_jobs
 from .build import build as build_all
 from .build import check as check_all
 from .config import PDF_VARIANTS, Configuration, describe, load_configuration
-from .errors import GongwenError, shown_path
+from .errors import GongwenError, Problem, shown_path
 from .files import atomic_write
 from .lazy import lazy_import
-from .output.manifest import merge_shard_manifests
+from .output.merge import merge_shard_manifests
 from .typeset.fonts import ROLE_DESCRIPTIONS, resolve_fonts
 from .word.fonts import WORD_FONT_NAMES, fontconfig_aliases
 
@@ -119,7 +119,7 @@ def main() -> None:
     "--shard",
     metavar="K/N",
     default=None,
-    help="Build only slice K of N (stable, by content path) and write manifest-K-of-N.json; "
+    help="Build only slice K of N (N at most 256; stable, by content path) and write manifest-K-of-N.json; "
     "`gongwen manifest merge` joins the slices.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print problems only.")
@@ -143,7 +143,8 @@ def build(
     publication goes to OUTPUT/<id>/; OUTPUT/manifest.json and OUTPUT/SHA256SUMS list them all.
     Artifacts whose inputs have not changed since the last build are not made again. An
     artifact changed since it was built is never overwritten: its publication stops with a
-    message, unless --force. On a terminal a progress bar shows the work; elsewhere (CI) each
+    message, unless --force. One build at a time writes into OUTPUT: a second one says so and
+    waits for the first to finish. On a terminal a progress bar shows the work; elsewhere (CI) each
     finished publication prints one line.
     """
     try:
@@ -183,7 +184,10 @@ class _Progress:
         self.bar: ProgressBar[int] | None = None
 
     def events(self) -> BuildEvents:
-        return BuildEvents(planned=self.planned, built=self.built, failed=self.failed)
+        return BuildEvents(planned=self.planned, built=self.built, failed=self.failed, waiting=self.waiting)
+
+    def waiting(self, notice: Problem) -> None:
+        click.echo(str(notice), err=True)  # even with -q: a build that waits should not look hung
 
     def planned(self, to_make: int, up_to_date: int) -> None:
         if not self.quiet and to_make > 1 and sys.stderr.isatty():
@@ -290,8 +294,9 @@ def manifest() -> None:
 def merge_manifests(folder: Path) -> None:
     """Join the slices of a sharded build (manifest-K-of-N.json) into manifest.json and SHA256SUMS.
 
-    Copy every slice's output folder into FOLDER first (default: dist); the artifacts are checked
-    against the hashes their slice recorded.
+    Copy every slice's output folder into FOLDER first (default: dist). The slices must all be
+    there and made with the same tool, fonts, templates and settings; every artifact they list must
+    be a file inside FOLDER holding the bytes its slice recorded.
     """
     count = merge_shard_manifests(folder)
     click.echo(

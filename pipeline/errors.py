@@ -48,10 +48,13 @@ def shown(value: object, limit: int = _MAX_SHOWN) -> str:
 
 
 def shown_path(path: Path | str) -> str:
-    """A path as the user should read it: relative to the working folder when inside it."""
+    """A path as the user should read it: relative to the working folder when inside it. Its folders are
+    resolved, its own name is not: a link is shown where it is, not where it points."""
     path = Path(path)
+    absolute = path.absolute()
+    located = absolute.parent.resolve() / absolute.name if absolute.name not in ("", ".", "..") else path.resolve()
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(located.relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 

@@ -8,6 +8,7 @@ cold build starts two engines at once.
 from __future__ import annotations
 
 import multiprocessing
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from .artifacts import ARTIFACTS, BRIEFING, ArtifactType
 from .config import Configuration
 from .content.model import Publication, load_publication
-from .errors import GongwenError, Problem
+from .errors import GongwenError, Problem, Where, shown_path
 from .lazy import lazy_import
 from .output.folder import Artifact
 
@@ -59,6 +60,13 @@ def _start_worker(configuration: Configuration) -> None:
     _worker_publisher = publisher.Publisher(configuration)
 
 
+def _cannot_make(error: OSError) -> Failed:
+    """A full disk or a file-size limit met by the engines' working files: one line, no traceback. Every
+    worker says the same line (the folder they all work in), so it is said once."""
+    reason = error.strerror or str(error)
+    return Failed([Problem(Where(shown_path(tempfile.gettempdir())), "", f"cannot write working files: {reason}")])
+
+
 def _make_in_worker(path: Path, shown: str, wanted: tuple[ArtifactType, ...]) -> Outcome:
     assert _worker_publisher is not None, "the pool's initializer sets the publisher up"
     try:
@@ -66,6 +74,8 @@ def _make_in_worker(path: Path, shown: str, wanted: tuple[ArtifactType, ...]) ->
         return Made(publication.id, _worker_publisher.artifacts(publication, wanted))
     except GongwenError as error:
         return Failed(error.problems)
+    except OSError as error:
+        return _cannot_make(error)
 
 
 def make_all(jobs: list[Job], configuration: Configuration, workers: int) -> Iterator[tuple[Job, Outcome]]:
@@ -134,3 +144,5 @@ def _make_here(jobs: list[Job], configuration: Configuration) -> Iterator[tuple[
             yield job, Made(job.publication.id, maker.artifacts(job.publication, job.wanted))
         except GongwenError as error:
             yield job, Failed(error.problems)
+        except OSError as error:
+            yield job, _cannot_make(error)

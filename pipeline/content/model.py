@@ -17,12 +17,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from ..artifacts import ID_PATTERN
 from ..errors import ContentError, Problem, Where
 from .load import Source, read_with_defaults
 from .nodes import Mapping, Node, Scalar, Sequence
 from .records import FieldSpec, Record, Time, convert_record, json_schema, schema_for, spec
 
-ID_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 _NUMBER_PATTERN = r"\S+〔[12][0-9]{3}〕[1-9][0-9]*号"
 
 ChannelType = Literal["phone", "mailbox", "email", "web", "visit"]
