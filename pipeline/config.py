@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from .content.nodes import Mapping, Node, Scalar, Sequence
 from .content.records import Record, convert_record, field_reference, spec
+from .content.vocabulary import BUILTIN, Vocabulary, VocabularySetting, effective_vocabularies
 from .errors import ConfigurationError, Problem, Where, shown_path
 
 
@@ -116,10 +117,28 @@ class Settings(Record):
     )
     fonts: FontChoices = spec("PDF fonts by role.", default=FontChoices())
     word_fonts: WordFontNames = spec("Font names in the Word summary's styles.", default=WordFontNames())
+    vocabularies: tuple[VocabularySetting, ...] = spec(
+        "Words of each kind of tour (`[[tool.gongwen.vocabularies]]`): change a built-in one (巡视, 巡察, 督察) "
+        "or add one based on another; see Vocabularies.",
+        default=(),
+    )
 
     def problems(self) -> Iterable[tuple[str, str, Any]]:
         if self.jobs is not None and self.jobs < 1:
             yield "jobs", "must be 1 or more", self.jobs
+        known = set(BUILTIN)
+        for index, vocabulary in enumerate(self.vocabularies):
+            if vocabulary.based_on is not None and vocabulary.based_on not in known:
+                listed = ", ".join(sorted(known))
+                message = f"no vocabulary of that name before it; known: {listed}"
+                yield f"vocabularies[{index}].based_on", message, vocabulary.based_on
+            elif vocabulary.based_on is None and vocabulary.name not in known:
+                yield (
+                    f"vocabularies[{index}].based_on",
+                    "a new vocabulary needs based_on (巡视, 巡察, 督察 or one above it) for the words it does not give",
+                    None,
+                )
+            known.add(vocabulary.name)
 
 
 @dataclass(frozen=True)
@@ -163,6 +182,10 @@ class Configuration:
         if not reference.is_file():
             raise ConfigurationError(Problem(Where(shown_path(reference)), "", "reference document not found"))
         return reference
+
+    def vocabularies(self) -> dict[str, Vocabulary]:
+        """The built-in vocabularies with the configuration's changes and additions."""
+        return effective_vocabularies(self.settings.vocabularies, self.where())
 
     def content_paths(self) -> list[Path]:
         base = Path.cwd() if self.origins.get("content", "").startswith("command line") else self.root
@@ -291,6 +314,8 @@ def describe(configuration: Configuration) -> list[tuple[str, str, str]]:
     """(setting, effective value, origin) rows for `gongwen config`."""
     rows = []
     for path, _, _, _ in field_reference(Settings):
+        if "[]" in path:
+            continue  # the fields of a list's items: the list itself is shown
         top = path.split(".")[0]
         value: Any = configuration.settings
         for part in path.split("."):
@@ -310,5 +335,5 @@ def _format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):
-        return ", ".join(value)
+        return ", ".join(item.name if isinstance(item, VocabularySetting) else str(item) for item in value)
     return str(value)
