@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +23,7 @@ from . import __version__
 from .artifacts import ARTIFACTS, ArtifactType
 from .config import Configuration
 from .errors import ContentError, GongwenError, Problem, Where, shown_path
-from .incremental import Fingerprints, content_digest
+from .incremental import Fingerprints, content_digest, vocabulary_digests
 from .lazy import lazy_import
 from .output.folder import OutputFolder, Written
 from .output.manifest import MANIFEST
@@ -31,11 +31,12 @@ from .typeset.fonts import font_inventory, resolve_fonts
 
 if TYPE_CHECKING:
     from . import workers
-    from .content import model
+    from .content import model, vocabulary
 else:
     # A build with nothing to do reads no content file and makes nothing: the model's records (10 ms),
     # process pools and the engines load only when a content file changed.
     model = lazy_import("pipeline.content.model")
+    vocabulary = lazy_import("pipeline.content.vocabulary")
     workers = lazy_import("pipeline.workers")
 
 CONTENT_SUFFIXES = (".yaml", ".yml")
@@ -73,12 +74,17 @@ def _shared_folder(publication: model.Publication, other: str) -> Problem:
     )
 
 
-def load_all(files: list[Path]) -> tuple[list[model.Publication], list[Problem]]:
-    """The publications of `files` and every problem found in them; two files claiming one id are both left out."""
+def load_all(
+    files: list[Path], vocabularies: Mapping[str, vocabulary.Vocabulary] | None = None
+) -> tuple[list[model.Publication], list[Problem]]:
+    """The publications of `files` and every problem found in them; two files claiming one id are both left out,
+    and so is one whose vocabulary cannot be told (among the built-in ones, unless `vocabularies` are given)."""
     publications, problems = [], []
     for path in files:
         try:
-            publications.append(model.load_publication(path, shown_path(path)))
+            publication = model.load_publication(path, shown_path(path))
+            vocabulary.vocabulary_for(publication, vocabularies or vocabulary.BUILTIN)
+            publications.append(publication)
         except ContentError as error:
             problems.extend(error.problems)
     first_seen: dict[str, model.Publication] = {}
@@ -91,9 +97,11 @@ def load_all(files: list[Path]) -> tuple[list[model.Publication], list[Problem]]
     return [publication for publication in publications if publication.id not in shared], problems
 
 
-def check(paths: list[Path]) -> list[model.Publication]:
+def check(
+    paths: list[Path], vocabularies: Mapping[str, vocabulary.Vocabulary] | None = None
+) -> list[model.Publication]:
     """Validate content files; raise ContentError listing every problem."""
-    publications, problems = load_all(discover(paths))
+    publications, problems = load_all(discover(paths), vocabularies)
     if problems:
         raise ContentError(problems)
     return publications
@@ -181,6 +189,7 @@ def build(
     try:
         faces = resolve_fonts(settings.fonts.as_dict(), configuration.where())
         templates, reference_doc = configuration.template_folders(), configuration.reference_document()
+        vocabularies = configuration.vocabularies()
     except GongwenError as error:
         report.problems.extend(error.problems)
         return report
@@ -190,6 +199,7 @@ def build(
         "version": __version__,
         "pdf_variant": settings.pdf_variant,
         "fonts": font_inventory(faces),
+        "vocabularies": vocabulary_digests(vocabularies),
     }
     try:
         output = OutputFolder(
@@ -201,7 +211,7 @@ def build(
     try:
         if not files:  # an empty slice still says so, or the merge would take it for a missing one
             output.write([])
-        jobs_to_do = _plan(files, sources, fingerprints, output, force, report)
+        jobs_to_do = _plan(files, sources, fingerprints, output, force, report, vocabularies)
         if events.planned:
             events.planned(len(jobs_to_do), len(report.up_to_date))
         if jobs_to_do:
@@ -248,6 +258,7 @@ def _plan(
     output: OutputFolder,
     force: bool,
     report: BuildReport,
+    vocabularies: Mapping[str, vocabulary.Vocabulary],
 ) -> list[workers.Job]:
     """What must be made: every artifact whose inputs changed (all, with `force`). Content that
     changed is loaded here, so mistakes and shared ids are found before any engine starts."""
@@ -272,7 +283,7 @@ def _plan(
             current[publication_id] = source
     if not stale:
         return []
-    publications, problems = load_all([item.path for item in stale])
+    publications, problems = load_all([item.path for item in stale], vocabularies)
     report.problems.extend(problems)
     by_file = {publication.source.path: publication for publication in publications}
     jobs = []

@@ -27,7 +27,7 @@ from pipeline.typeset import gbt9704
 from pipeline.typeset.fonts import installed_faces
 from pipeline.word.fonts import WORD_FONT_NAMES, fontconfig_aliases
 from pipeline.word.structure import read_structure
-from pipeline.word.writer import CHARACTER_TWIPS, LINE_PITCH_TWIPS, signature_indents, write_summary
+from pipeline.word.writer import CHARACTER_TWIPS, CHINESE_NAMES, LINE_PITCH_TWIPS, signature_indents, write_summary
 
 pytestmark = pytest.mark.office
 
@@ -353,7 +353,8 @@ def sizes_by_style(docx_path: Path, pdf: Path) -> dict[str, set[float]]:
 def test_changing_normal_size_changes_every_body_paragraph_and_nothing_else(summaries, printed):
     before = sizes_by_style(summaries["seed"], printed["seed"])
     after = sizes_by_style(summaries["body14"], printed["body14"])
-    body = {"Normal", "List Number", "List Bullet", "Table Heading", "Table Text", "Signature", "Date"}
+    # Contacts are plain paragraphs (no List Bullet); the table's styles are stored under their Chinese names.
+    body = {"Normal", "List Number", CHINESE_NAMES["Table Heading"], CHINESE_NAMES["Table Text"], "Signature", "Date"}
     assert set(before) == set(after) == body | {"Title", "Heading 1", "Footer"}
     assert {style: before[style] for style in body} == {style: {16.0} for style in body}
     assert {style: after[style] for style in body} == {style: {14.0} for style in body}

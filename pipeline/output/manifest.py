@@ -76,17 +76,17 @@ def _slices(root: Path, where: Where) -> list[Path]:
 
 
 def _unlike(manifests: list[dict[str, Any]], where: Where) -> list[Problem]:
-    """Slices made with another tool, variant or fonts than the first."""
+    """Slices made with another tool, variant, fonts or vocabularies than the first."""
     first = manifests[0]
     return [
         Problem(
             where,
             key,
             f"slice {number} was made with another {key} than slice 1; "
-            "build every slice with the same tool, settings and fonts",
+            "build every slice with the same tool, settings, fonts and vocabularies",
         )
         for number, manifest in enumerate(manifests[1:], start=2)
-        for key in ("tool", "version", "pdf_variant", "fonts")
+        for key in ("tool", "version", "pdf_variant", "fonts", "vocabularies")
         if manifest.get(key) != first.get(key)
     ]
 
