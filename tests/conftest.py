@@ -1,4 +1,4 @@
-"""Shared fixtures: the seed built once per test session through the library API."""
+"""Shared fixtures: the seed and the corpus, each built once per test session through the library API."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import corpus
 import pytest
 
-from pipeline.build import build
+from pipeline.build import build, default_jobs
 from pipeline.config import load_configuration
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +29,16 @@ def seed_dist(tmp_path_factory) -> Path:
     output = tmp_path_factory.mktemp("seed") / "dist"
     configuration = load_configuration(CONTENT, {"output": str(output)})
     report = build([SEED_CONTENT], configuration)
+    assert report.problems == [], [str(problem) for problem in report.problems]
+    return output
+
+
+@pytest.fixture(scope="session")
+def corpus_dist(tmp_path_factory) -> Path:
+    """dist/ of every corpus file (tests/corpus), built once, over as many workers as there are CPUs."""
+    output = tmp_path_factory.mktemp("corpus") / "dist"
+    configuration = load_configuration(corpus.FOLDER, {"output": str(output)})
+    report = build(corpus.FILES, configuration, jobs=default_jobs())
     assert report.problems == [], [str(problem) for problem in report.problems]
     return output
 

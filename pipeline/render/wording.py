@@ -16,13 +16,14 @@ from ..content.vocabulary import Vocabulary, fill
 from ..typeset.numerals import chinese_date, chinese_period, hours_ranges, hours_text
 from ..typeset.punctuation import normalize_punctuation
 
-# The kinds of channel as a sentence that lists them names them (设值班电话、邮政信箱、电子邮箱).
+# The kinds of channel as a sentence that lists them names them: 「巡察组设立信访接待地点，设置意见信箱、
+# 电子邮箱，开通专门值班电话」 (xc03), 「设专门值班电话、邮政信箱、电子信箱」 (xc01).
 _CHANNEL_KINDS = {
     "phone": "值班电话",
     "mailbox": "邮政信箱",
     "email": "电子邮箱",
     "web": "网上举报平台",
-    "visit": "来访接待地点",
+    "visit": "信访接待地点",
     "box": "意见箱",
 }
 
