@@ -229,14 +229,19 @@ def _key_lines(path: Path) -> dict[str, int]:
     lines: dict[str, int] = {}
     prefix: str | None = ""  # None: inside a table that is not gongwen's
     in_pyproject = path.name == PYPROJECT
+    tables_seen: dict[str, int] = {}  # how many [[name]] tables so far, to number them name[0], name[1] …
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        header = re.match(r"\s*\[\s*([^\]]+?)\s*\]", line)
+        header = re.match(r"\s*(\[\[?)\s*([^\]]+?)\s*\]", line)
         if header:
-            name = header.group(1).replace('"', "")
+            name = header.group(2).replace('"', "")
             if in_pyproject:
                 prefix = name[len("tool.gongwen") :].lstrip(".") if name.startswith("tool.gongwen") else None
             else:
                 prefix = name
+            if prefix and header.group(1) == "[[":
+                index = tables_seen[prefix] = tables_seen.get(prefix, -1) + 1
+                lines.setdefault(prefix, number)
+                prefix = f"{prefix}[{index}]"
             if prefix:
                 lines.setdefault(prefix, number)
             continue
@@ -269,7 +274,14 @@ def nodes_from_toml(value: Any, path: str, lines: dict[str, int], key: str = "")
             where,
         )
     if isinstance(value, list):
-        return Sequence(tuple(nodes_from_toml(item, path, lines, key) for item in value), where)
+        # Items of an array of tables ([[name]]) have lines of their own, name[0], name[1] …
+        return Sequence(
+            tuple(
+                nodes_from_toml(item, path, lines, f"{key}[{index}]" if f"{key}[{index}]" in lines else key)
+                for index, item in enumerate(value)
+            ),
+            where,
+        )
     if isinstance(value, bool):
         return Scalar("true" if value else "false", where)
     if isinstance(value, (int, float)):

@@ -23,7 +23,14 @@ from pipeline.typeset import gbt9704
 from pipeline.word.fonts import WORD_FONT_NAMES, fontconfig_aliases
 from pipeline.word.reference import build_reference
 from pipeline.word.structure import Table, read_structure
-from pipeline.word.writer import column_widths, find_style, signature_indents, write_summary
+from pipeline.word.writer import (
+    CHINESE_NAMES,
+    column_widths,
+    find_style,
+    signature_indents,
+    style_aliases,
+    write_summary,
+)
 
 REFERENCE = ROOT / "templates" / "reference.docx"
 TWIP = 635  # EMU
@@ -430,3 +437,70 @@ def test_one_sided_printing_keeps_the_binding_margin_on_the_left():
     assert document.settings.element.find(qn("w:mirrorMargins")) is None
     assert abs(document.sections[0].left_margin - Mm(gbt9704.BINDING_MM)) <= TWIP
     assert document.settings.odd_and_even_pages_header_footer  # page numbers still alternate sides
+
+
+# ---- Chinese style names, English aliases; labels and contacts in the tour's words ----
+
+
+def test_custom_styles_are_stored_under_chinese_names_with_the_english_ones_as_aliases():
+    document = docx.Document(str(REFERENCE))
+    for english, chinese in CHINESE_NAMES.items():
+        style = find_style(document, english)
+        assert style is not None and style.name == chinese, english
+        assert style_aliases(style) == [english]
+        assert style.style_id == english.replace(" ", "")  # ids stay ASCII: documents refer to styles by id
+        assert find_style(document, chinese).element is style.element
+    assert {style.name for style in document.styles} >= {"Normal", "Title", "Heading 1", "Footer", "List Number"}
+
+
+def _with_english_names(tmp_path: Path) -> Path:
+    """The reference document as gongwen made it before the Chinese names: English names, no aliases."""
+    document = docx.Document(str(REFERENCE))
+    for english, chinese in CHINESE_NAMES.items():
+        style = find_style(document, chinese)
+        style.element.remove(style.element.find(qn("w:aliases")))
+        style.name = english
+    path = tmp_path / "english-reference.docx"
+    document.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("named", ["english", "chinese"])
+def test_styles_are_found_by_either_name_in_either_kind_of_reference(tmp_path, named):
+    reference = REFERENCE if named == "chinese" else _with_english_names(tmp_path)
+    markup = (
+        '<h1>题</h1><table><tr><th>巡察组</th><td>市委第六巡察组</td></tr></table><p class="note">附注</p>'
+        '<p data-style="表格文字">甲</p><p data-style="Table Heading">乙</p>'
+    )
+    created = datetime.datetime(2015, 3, 2, tzinfo=datetime.UTC)
+    data = write_summary(read_structure(markup, "styles"), reference, title="题", author="组", created=created)
+    document = docx.Document(io.BytesIO(data))
+    styles = {paragraph.text: paragraph.style.name for paragraph in document.paragraphs}
+    names = CHINESE_NAMES if named == "chinese" else {name: name for name in CHINESE_NAMES}
+    assert styles["附注"] == names["Note"]
+    assert (styles["甲"], styles["乙"]) == (names["Table Text"], names["Table Heading"])
+    [table] = document.tables
+    assert table.style.name == names["Facts Table"]
+    assert [cell.paragraphs[0].style.name for cell in table.rows[0].cells] == [
+        names["Table Heading"],
+        names["Table Text"],
+    ]
+    assert document.sections[0].even_page_footer.paragraphs[0].style.name == names["Footer Even"]
+
+
+def test_summaries_label_the_facts_in_the_tours_words_and_list_contacts_without_bullets(corpus_dist):
+    labels = {
+        "xs01-neimenggu-huhehaote-2023": ["巡视组", "被巡视单位", "巡视类型", "巡视时间", "受理时间", "受理范围"],
+        "xc01-xian-6th-2020": ["巡察组", "被巡察单位", "巡察类型", "巡察时间", "受理时间", "受理范围"],
+        "dc04-hunan-shaoyang-2024": ["督察组", "被督察地方", "督察类型", "进驻时间", "受理时间", "受理范围"],
+    }
+    for publication_id, expected in labels.items():
+        document = docx.Document(str(corpus_dist / publication_id / SUMMARY.name))
+        [table] = document.tables
+        assert [row.cells[0].text for row in table.rows] == expected
+        used = {paragraph.style.name for paragraph in document.paragraphs}
+        assert "List Bullet" not in used
+        heading = next(index for index, paragraph in enumerate(document.paragraphs) if paragraph.text == "三、联系方式")
+        contacts = document.paragraphs[heading + 1 : heading + 3]
+        assert [paragraph.style.name for paragraph in contacts] == ["Normal", "Normal"]
+        assert all("：" in paragraph.text for paragraph in contacts)
