@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +23,7 @@ from . import __version__
 from .artifacts import ARTIFACTS, ArtifactType
 from .config import Configuration
 from .errors import ContentError, GongwenError, Problem, Where, shown_path
-from .incremental import Fingerprints, content_digest
+from .incremental import Fingerprints, content_digest, vocabulary_digests
 from .lazy import lazy_import
 from .output.folder import OutputFolder, Written
 from .output.manifest import MANIFEST
@@ -32,11 +32,12 @@ from .typeset.fonts import font_inventory, resolve_fonts
 
 if TYPE_CHECKING:
     from . import workers
-    from .content import model
+    from .content import model, vocabulary
 else:
     # A build with nothing to do reads no content file and makes nothing: the model's records (10 ms),
     # process pools and the engines load only when a content file changed.
     model = lazy_import("pipeline.content.model")
+    vocabulary = lazy_import("pipeline.content.vocabulary")
     workers = lazy_import("pipeline.workers")
 
 CONTENT_SUFFIXES = (".yaml", ".yml")
@@ -85,13 +86,18 @@ def _claimed(publication: model.Publication, recorded: str, output: OutputFolder
     )
 
 
-def _load_each(files: list[Path]) -> tuple[dict[Path, model.Publication], list[Problem]]:
-    """The publication of each file and every problem found in them; two files claiming one id are both left out."""
+def _load_each(
+    files: list[Path], vocabularies: Mapping[str, vocabulary.Vocabulary] | None = None
+) -> tuple[dict[Path, model.Publication], list[Problem]]:
+    """The publication of each file and every problem found in them; two files claiming one id are both left out,
+    and so is one whose vocabulary cannot be told (among the built-in ones, unless `vocabularies` are given)."""
     loaded: dict[Path, model.Publication] = {}
     problems = []
     for path in files:
         try:
-            loaded[path] = model.load_publication(path, shown_path(path))
+            publication = model.load_publication(path, shown_path(path))
+            vocabulary.vocabulary_for(publication, vocabularies or vocabulary.BUILTIN)
+            loaded[path] = publication
         except ContentError as error:
             problems.extend(error.problems)
     first_seen: dict[str, model.Publication] = {}
@@ -104,15 +110,19 @@ def _load_each(files: list[Path]) -> tuple[dict[Path, model.Publication], list[P
     return {path: publication for path, publication in loaded.items() if publication.id not in shared}, problems
 
 
-def load_all(files: list[Path]) -> tuple[list[model.Publication], list[Problem]]:
-    """The publications of `files` and every problem found in them; two files claiming one id are both left out."""
-    loaded, problems = _load_each(files)
+def load_all(
+    files: list[Path], vocabularies: Mapping[str, vocabulary.Vocabulary] | None = None
+) -> tuple[list[model.Publication], list[Problem]]:
+    """The publications of `files` and every problem found in them (see `_load_each`)."""
+    loaded, problems = _load_each(files, vocabularies)
     return list(loaded.values()), problems
 
 
-def check(paths: list[Path]) -> list[model.Publication]:
+def check(
+    paths: list[Path], vocabularies: Mapping[str, vocabulary.Vocabulary] | None = None
+) -> list[model.Publication]:
     """Validate content files; raise ContentError listing every problem."""
-    publications, problems = load_all(discover(paths))
+    publications, problems = load_all(discover(paths), vocabularies)
     if problems:
         raise ContentError(problems)
     return publications
@@ -208,6 +218,7 @@ def build(
     try:
         faces = resolve_fonts(settings.fonts.as_dict(), configuration.where())
         templates, reference_doc = configuration.template_folders(), configuration.reference_document()
+        vocabularies = configuration.vocabularies()
     except GongwenError as error:
         report.problems.extend(error.problems)
         return report
@@ -218,6 +229,7 @@ def build(
         "pdf_variant": settings.pdf_variant,
         "fonts": font_inventory(faces),
         "shared_inputs": {"pdf": fingerprints.pdf, "word": fingerprints.word},
+        "vocabularies": vocabulary_digests(vocabularies),
     }
     output = OutputFolder(
         configuration.output_folder(),
@@ -232,7 +244,7 @@ def build(
         report.problems.extend(error.problems)
         return report
     with output:
-        jobs_to_do = _plan(files, sources, fingerprints, output, force, report, configuration)
+        jobs_to_do = _plan(files, sources, fingerprints, output, force, report, configuration, vocabularies)
         if events.planned:
             events.planned(len(jobs_to_do), len(report.up_to_date))
         if jobs_to_do:
@@ -285,6 +297,7 @@ def _plan(
     force: bool,
     report: BuildReport,
     configuration: Configuration,
+    vocabularies: Mapping[str, vocabulary.Vocabulary],
 ) -> list[workers.Job]:
     """What must be made: every artifact whose inputs changed (all, with `force`). Content that
     changed is loaded here, so mistakes and shared ids are found before any engine starts."""
@@ -309,7 +322,7 @@ def _plan(
             current[publication_id] = source
     if not stale:
         return []
-    by_file, problems = _load_each([item.path for item in stale])
+    by_file, problems = _load_each([item.path for item in stale], vocabularies)
     report.problems.extend(problems)
     jobs = []
     for item in stale:

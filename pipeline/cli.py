@@ -231,7 +231,7 @@ class _Progress:
 def check(paths: tuple[Path, ...], config_file: Path | None) -> None:
     """Validate content files without building anything."""
     configuration = _configuration(paths, config_file)
-    publications = check_all(list(paths) or configuration.content_paths())
+    publications = check_all(list(paths) or configuration.content_paths(), configuration.vocabularies())
     click.echo(f"{len(publications)} publication{'s' if len(publications) != 1 else ''} OK")
 
 

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from .content.nodes import Mapping, Node, Scalar, Sequence
 from .content.records import Record, convert_record, field_reference, spec
+from .content.vocabulary import BUILTIN, Vocabulary, VocabularySetting, effective_vocabularies
 from .errors import ConfigurationError, Problem, Where, shown_path
 
 
@@ -116,10 +117,28 @@ class Settings(Record):
     )
     fonts: FontChoices = spec("PDF fonts by role.", default=FontChoices())
     word_fonts: WordFontNames = spec("Font names in the Word summary's styles.", default=WordFontNames())
+    vocabularies: tuple[VocabularySetting, ...] = spec(
+        "Words of each kind of tour (`[[tool.gongwen.vocabularies]]`): change a built-in one (巡视, 巡察, 督察) "
+        "or add one based on another; see Vocabularies.",
+        default=(),
+    )
 
     def problems(self) -> Iterable[tuple[str, str, Any]]:
         if self.jobs is not None and self.jobs < 1:
             yield "jobs", "must be 1 or more", self.jobs
+        known = set(BUILTIN)
+        for index, vocabulary in enumerate(self.vocabularies):
+            if vocabulary.based_on is not None and vocabulary.based_on not in known:
+                listed = ", ".join(sorted(known))
+                message = f"no vocabulary of that name before it; known: {listed}"
+                yield f"vocabularies[{index}].based_on", message, vocabulary.based_on
+            elif vocabulary.based_on is None and vocabulary.name not in known:
+                yield (
+                    f"vocabularies[{index}].based_on",
+                    "a new vocabulary needs based_on (巡视, 巡察, 督察 or one above it) for the words it does not give",
+                    None,
+                )
+            known.add(vocabulary.name)
 
 
 @dataclass(frozen=True)
@@ -164,6 +183,10 @@ class Configuration:
             raise ConfigurationError(Problem(Where(shown_path(reference)), "", "reference document not found"))
         return reference
 
+    def vocabularies(self) -> dict[str, Vocabulary]:
+        """The built-in vocabularies with the configuration's changes and additions."""
+        return effective_vocabularies(self.settings.vocabularies, self.where())
+
     def content_paths(self) -> list[Path]:
         base = Path.cwd() if self.origins.get("content", "").startswith("command line") else self.root
         return [
@@ -206,14 +229,19 @@ def _key_lines(path: Path) -> dict[str, int]:
     lines: dict[str, int] = {}
     prefix: str | None = ""  # None: inside a table that is not gongwen's
     in_pyproject = path.name == PYPROJECT
+    tables_seen: dict[str, int] = {}  # how many [[name]] tables so far, to number them name[0], name[1] …
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        header = re.match(r"\s*\[\s*([^\]]+?)\s*\]", line)
+        header = re.match(r"\s*(\[\[?)\s*([^\]]+?)\s*\]", line)
         if header:
-            name = header.group(1).replace('"', "")
+            name = header.group(2).replace('"', "")
             if in_pyproject:
                 prefix = name[len("tool.gongwen") :].lstrip(".") if name.startswith("tool.gongwen") else None
             else:
                 prefix = name
+            if prefix and header.group(1) == "[[":
+                index = tables_seen[prefix] = tables_seen.get(prefix, -1) + 1
+                lines.setdefault(prefix, number)
+                prefix = f"{prefix}[{index}]"
             if prefix:
                 lines.setdefault(prefix, number)
             continue
@@ -246,7 +274,14 @@ def nodes_from_toml(value: Any, path: str, lines: dict[str, int], key: str = "")
             where,
         )
     if isinstance(value, list):
-        return Sequence(tuple(nodes_from_toml(item, path, lines, key) for item in value), where)
+        # Items of an array of tables ([[name]]) have lines of their own, name[0], name[1] …
+        return Sequence(
+            tuple(
+                nodes_from_toml(item, path, lines, f"{key}[{index}]" if f"{key}[{index}]" in lines else key)
+                for index, item in enumerate(value)
+            ),
+            where,
+        )
     if isinstance(value, bool):
         return Scalar("true" if value else "false", where)
     if isinstance(value, (int, float)):
@@ -291,6 +326,8 @@ def describe(configuration: Configuration) -> list[tuple[str, str, str]]:
     """(setting, effective value, origin) rows for `gongwen config`."""
     rows = []
     for path, _, _, _ in field_reference(Settings):
+        if "[]" in path:
+            continue  # the fields of a list's items: the list itself is shown
         top = path.split(".")[0]
         value: Any = configuration.settings
         for part in path.split("."):
@@ -310,5 +347,5 @@ def _format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):
-        return ", ".join(value)
+        return ", ".join(item.name if isinstance(item, VocabularySetting) else str(item) for item in value)
     return str(value)

@@ -1,16 +1,19 @@
 """The incremental build: a fingerprint of everything each artifact is made from, so an unchanged one is not made again.
 
 A PDF is made from its content file (and the folder's `_defaults.yaml`), the templates, the
-resolved font files, the settings that change pages and the tool's version; the Word summary from
-the content, the summary template, the reference document and the Word settings. The output
+resolved font files, the settings that change pages, the vocabularies and the tool's version; the
+Word summary from the content, the summary template, the reference document, the Word settings and
+the vocabularies (the effective ones: built in, with the configuration's changes and additions). The output
 folder's manifest remembers each artifact's fingerprint. None of this imports the engines: a build
 that finds everything up to date starts neither WeasyPrint nor python-docx.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from .artifacts import ARTIFACTS, WORD_TEMPLATES
 from .cache import file_digests
 from .config import Configuration, source_date_epoch
 from .content import DEFAULTS_FILE
+from .content.vocabulary import Vocabulary
 from .typeset.fonts import ResolvedFace
 
 
@@ -41,6 +45,12 @@ def _effective_templates(folders: list[Path]) -> dict[str, str]:
     return chosen
 
 
+def vocabulary_digests(vocabularies: Mapping[str, Vocabulary]) -> dict[str, str]:
+    """A short SHA-256 of each vocabulary's words and sentences, by name: the manifest records them, and a
+    merge of slices refuses slices made with other words."""
+    return {name: _digest(dataclasses.asdict(vocabulary))[:16] for name, vocabulary in vocabularies.items()}
+
+
 @dataclass(frozen=True)
 class Fingerprints:
     """The inputs every publication of a build shares, digested once per build."""
@@ -53,6 +63,7 @@ class Fingerprints:
         cls, configuration: Configuration, faces: dict[str, ResolvedFace], templates: list[Path], reference_doc: Path
     ) -> Fingerprints:
         settings = configuration.settings
+        vocabularies = vocabulary_digests(configuration.vocabularies())
         digests = file_digests()
         effective = _effective_templates(templates)
         pdf_templates = sorted(
@@ -64,13 +75,16 @@ class Fingerprints:
         epoch = source_date_epoch()
         fonts = sorted({(face.path, face.index, digests(face.path)) for face in faces.values()})
         roles = sorted((role, face.path, face.index) for role, face in faces.items())
-        pdf = _digest(__version__, pdf_templates, fonts, roles, settings.one_sided, settings.pdf_variant, epoch)
+        pdf = _digest(
+            __version__, pdf_templates, fonts, roles, settings.one_sided, settings.pdf_variant, vocabularies, epoch
+        )
         word = _digest(
             __version__,
             word_templates,
             digests(str(reference_doc)),
             settings.word_fonts.as_dict(),
             settings.one_sided,
+            vocabularies,
             epoch,
         )
         digests.save()

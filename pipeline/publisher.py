@@ -19,12 +19,14 @@ from .artifacts import ARTIFACTS, NOTICE, SUMMARY, ArtifactType
 from .cache import scratch_folder
 from .config import Configuration, builtin_templates, source_date_epoch
 from .content.model import Publication
+from .content.vocabulary import vocabulary_for
 from .errors import ContentError, Problem, TemplateError, Where, shown
 from .lazy import lazy_import
 from .output.folder import Artifact
 from .render.documents import created_timestamp, prepare_text, render_pdf_html, render_summary_html
 from .render.locate import find_in_templates, template_origin
 from .render.templates import template_environment
+from .render.wording import Wording, wording
 from .typeset import gbt9704
 from .typeset.fonts import ResolvedFace, resolve_fonts
 from .typeset.typesetter import Typesetter
@@ -51,6 +53,7 @@ class Publisher:
         self.reference_doc = configuration.reference_document()
         self.one_sided = settings.one_sided
         self.pdf_variant = settings.pdf_variant
+        self.vocabularies = configuration.vocabularies()
         self._engine: pdf_engine.PdfEngine | None = None
         self._frozen = False
 
@@ -93,6 +96,10 @@ class Publisher:
                 self._frozen = True
         return made
 
+    def words(self, publication: Publication) -> Wording:
+        """The publication's sentences in its tour's words (`publication` as it will be printed)."""
+        return wording(publication, vocabulary_for(publication, self.vocabularies))
+
     def lay_out(
         self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str
     ) -> pdf_engine.LaidOut:
@@ -101,7 +108,14 @@ class Publisher:
         fonts = Path(tempfile.mkdtemp(dir=scratch_folder()))  # the engine copies what it needs while laying out
         try:
             rendered = render_pdf_html(
-                self.environment, template, publication, typesetter, fonts, one_sided=self.one_sided, created=created
+                self.environment,
+                template,
+                publication,
+                typesetter,
+                fonts,
+                self.words(publication),
+                one_sided=self.one_sided,
+                created=created,
             )
             return self.engine.layout(rendered, self.base_url)
         finally:
@@ -138,7 +152,8 @@ class Publisher:
                 return self._write(laid_out, publication, NOTICE.template)
         overflow = laid_out.overflow_characters()
         longest = max(
-            ("notice.scope", "notice.exclusions", "notice.title"), key=lambda name: len(_field_text(publication, name))
+            ("notice.scope", "notice.exclusions", "notice.opening", "notice.unit", "notice.title"),
+            key=lambda name: len(_field_text(publication, name)),
         )
         raise ContentError(
             Problem(
@@ -152,7 +167,7 @@ class Publisher:
         )
 
     def _summary(self, publication: Publication, created: str) -> bytes:
-        markup = render_summary_html(self.environment, publication, created)
+        markup = render_summary_html(self.environment, publication, self.words(publication), created)
         blocks = read_structure(markup, SUMMARY.template)
         moment = datetime.datetime.fromisoformat(created.replace("Z", "+00:00"))
         return word_writer.write_summary(

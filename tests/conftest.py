@@ -1,4 +1,5 @@
-"""Shared fixtures: what many tests read is built once per session; a test that changes it works on a copy.
+"""Shared fixtures: what many tests read — the seed, the corpus of real notices — is built once per session; a test
+that changes it works on a copy.
 
 Helpers that are not fixtures (paths, content, running the command line) are in `helpers.py`.
 """
@@ -10,8 +11,12 @@ import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import corpus
 import pytest
 from helpers import CONTENT, SEED_CONTENT, Ran, copy_project, invoke, write_small_project
+
+from pipeline.build import build, default_jobs
+from pipeline.config import load_configuration
 
 # The benchmarks measure and are run by `make bench`, never collected as tests.
 collect_ignore = ["benchmarks"]
@@ -20,12 +25,19 @@ collect_ignore = ["benchmarks"]
 @pytest.fixture(scope="session")
 def seed_dist(tmp_path_factory) -> Path:
     """dist/ of the seed content, built once through the library API."""
-    from pipeline.build import build
-    from pipeline.config import load_configuration
-
     output = tmp_path_factory.mktemp("seed") / "dist"
     configuration = load_configuration(CONTENT, {"output": str(output)})
     report = build([SEED_CONTENT], configuration)
+    assert report.problems == [], [str(problem) for problem in report.problems]
+    return output
+
+
+@pytest.fixture(scope="session")
+def corpus_dist(tmp_path_factory) -> Path:
+    """dist/ of every corpus file (tests/corpus), built once, over as many workers as there are CPUs."""
+    output = tmp_path_factory.mktemp("corpus") / "dist"
+    configuration = load_configuration(corpus.FOLDER, {"output": str(output)})
+    report = build(corpus.FILES, configuration, jobs=default_jobs())
     assert report.problems == [], [str(problem) for problem in report.problems]
     return output
 

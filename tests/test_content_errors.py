@@ -69,9 +69,9 @@ def test_several_problems_are_all_reported(tmp_path):
 
 
 def test_missing_required_field_names_it(tmp_path):
-    text = re.sub(r"(?m)^  scope: .*\n", "", SEED)
+    text = re.sub(r"(?m)^  unit: .*\n", "", SEED)
     problems = problems_of(write(tmp_path, text))
-    assert len(problems) == 1 and ": notice.scope: missing required field" in problems[0]
+    assert len(problems) == 1 and ": notice.unit: missing required field" in problems[0]
 
 
 def test_duplicate_key_names_both_lines(tmp_path):

@@ -74,6 +74,7 @@ summary:
   lead: {lead}
   points: [{point}]
 notice:
+  vocabulary: 巡视  # arbitrary text in kind and team names no kind of tour
   team: {team}
   unit: {unit}
   kind: {kind}

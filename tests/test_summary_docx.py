@@ -23,7 +23,14 @@ from pipeline.typeset import gbt9704
 from pipeline.word.fonts import WORD_FONT_NAMES, fontconfig_aliases
 from pipeline.word.reference import build_reference
 from pipeline.word.structure import Table, read_structure
-from pipeline.word.writer import column_widths, signature_indents, write_summary
+from pipeline.word.writer import (
+    CHINESE_NAMES,
+    column_widths,
+    find_style,
+    signature_indents,
+    style_aliases,
+    write_summary,
+)
 
 REFERENCE = ROOT / "templates" / "reference.docx"
 TWIP = 635  # EMU
@@ -83,16 +90,16 @@ def test_styles_name_the_standard_faces_sizes_and_alignment(seed_dist):
     document = docx.Document(str(summary(seed_dist)))
     found = {}
     for name in EXPECTED_STYLES:
-        style = document.styles[name]
+        style = find_style(document, name)
         found[name] = tuple(
             effective(document, style, getter) for getter in (EAST_ASIA, SIZE, ALIGN, FIRST_LINE, OUTLINE)
         )
     assert found == EXPECTED_STYLES
     for name in ("Emphasis", "Strong"):
-        assert document.styles[name].type == docx.enum.style.WD_STYLE_TYPE.CHARACTER
-    assert EAST_ASIA(document.styles["Emphasis"].element) == "楷体_GB2312"
-    assert EAST_ASIA(document.styles["Strong"].element) == "黑体"
-    assert document.styles["Facts Table"].type == docx.enum.style.WD_STYLE_TYPE.TABLE
+        assert find_style(document, name).type == docx.enum.style.WD_STYLE_TYPE.CHARACTER
+    assert EAST_ASIA(find_style(document, "Emphasis").element) == "楷体_GB2312"
+    assert EAST_ASIA(find_style(document, "Strong").element) == "黑体"
+    assert find_style(document, "Facts Table").type == docx.enum.style.WD_STYLE_TYPE.TABLE
 
 
 def test_body_lines_sit_on_the_22_line_grid_and_28_characters(seed_dist):
@@ -107,7 +114,7 @@ def test_body_lines_sit_on_the_22_line_grid_and_28_characters(seed_dist):
     assert (grid.get(qn("w:type")), grid.get(qn("w:linePitch"))) == ("lines", "579")
     for name in EXPECTED_STYLES:
         if not name.startswith("Footer"):
-            assert effective(document, document.styles[name], LINE) == "579", name
+            assert effective(document, find_style(document, name), LINE) == "579", name
 
 
 def test_no_theme_fonts_and_chinese_as_the_east_asian_language(seed_dist):
@@ -167,7 +174,7 @@ def test_footers_hold_a_page_field_between_dashes_in_the_footer_styles(seed_dist
     for footer, style in ((section.footer, "Footer"), (section.even_page_footer, "Footer Even")):
         assert not footer.is_linked_to_previous
         [paragraph] = footer.paragraphs
-        assert paragraph.style.name == style
+        assert paragraph.style.name == find_style(document, style).name
         assert [child.tag for child in paragraph._p.pPr] == [qn("w:pStyle")]  # placed by the style alone
         pieces = []
         for run in paragraph._p.findall(qn("w:r")):
@@ -175,7 +182,7 @@ def test_footers_hold_a_page_field_between_dashes_in_the_footer_styles(seed_dist
             pieces.append(child.get(qn("w:fldCharType")) or child.text)
         assert pieces == ["— ", "begin", " PAGE ", "separate", "1", "end", " —"]
     odd, even = (
-        document.styles[name].element.find(f"{qn('w:pPr')}/{qn('w:ind')}") for name in ("Footer", "Footer Even")
+        find_style(document, name).element.find(f"{qn('w:pPr')}/{qn('w:ind')}") for name in ("Footer", "Footer Even")
     )
     one_character = str(gbt9704.PAGE_NUMBER_SIZE * 20)
     assert (odd.get(qn("w:right")), even.get(qn("w:left"))) == (one_character, one_character)
@@ -234,7 +241,7 @@ def test_lists_number_like_body_text(seed_dist):
         ("List Bullet", "bullet", "\u2022", "space"),
     ):
         number_id = (
-            document.styles[name].element.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}").get(qn("w:val"))
+            find_style(document, name).element.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}").get(qn("w:val"))
         )
         abstract_id = numbering.num_having_numId(int(number_id)).abstractNumId.val
         abstract = next(
@@ -337,7 +344,7 @@ def test_two_builds_give_the_same_bytes(seed_dist):
 
 def _without_style(tmp_path: Path, name: str) -> Path:
     document = docx.Document(str(REFERENCE))
-    document.styles[name].delete()
+    find_style(document, name).delete()
     path = tmp_path / f"without-{name.replace(' ', '-')}.docx"
     document.save(str(path))
     return path
@@ -373,7 +380,7 @@ def test_word_fonts_configuration_renames_every_role(built_seed_project):
     assert result.stdout.splitlines() == ["built seed: out/seed/ (summary.docx)"]
     path = project / "out" / "seed" / SUMMARY.name
     document = docx.Document(str(path))
-    faces = {name: effective(document, document.styles[name], EAST_ASIA) for name in EXPECTED_STYLES}
+    faces = {name: effective(document, find_style(document, name), EAST_ASIA) for name in EXPECTED_STYLES}
     roles = {
         "仿宋_GB2312": "body",
         "方正小标宋简体": "title",
@@ -382,7 +389,7 @@ def test_word_fonts_configuration_renames_every_role(built_seed_project):
         "宋体": "page_number",
     }
     assert faces == {name: names[roles[expected[0]]] for name, expected in EXPECTED_STYLES.items()}
-    assert {effective(document, document.styles[name], LATIN) for name in EXPECTED_STYLES} == {"Arial"}
+    assert {effective(document, find_style(document, name), LATIN) for name in EXPECTED_STYLES} == {"Arial"}
     with zipfile.ZipFile(path) as archive:
         styles = archive.read("word/styles.xml").decode()
         fonts = archive.read("word/fontTable.xml").decode()
@@ -433,3 +440,70 @@ def test_one_sided_printing_keeps_the_binding_margin_on_the_left():
     assert document.settings.element.find(qn("w:mirrorMargins")) is None
     assert abs(document.sections[0].left_margin - Mm(gbt9704.BINDING_MM)) <= TWIP
     assert document.settings.odd_and_even_pages_header_footer  # page numbers still alternate sides
+
+
+# ---- Chinese style names, English aliases; labels and contacts in the tour's words ----
+
+
+def test_custom_styles_are_stored_under_chinese_names_with_the_english_ones_as_aliases():
+    document = docx.Document(str(REFERENCE))
+    for english, chinese in CHINESE_NAMES.items():
+        style = find_style(document, english)
+        assert style is not None and style.name == chinese, english
+        assert style_aliases(style) == [english]
+        assert style.style_id == english.replace(" ", "")  # ids stay ASCII: documents refer to styles by id
+        assert find_style(document, chinese).element is style.element
+    assert {style.name for style in document.styles} >= {"Normal", "Title", "Heading 1", "Footer", "List Number"}
+
+
+def _with_english_names(tmp_path: Path) -> Path:
+    """The reference document as gongwen made it before the Chinese names: English names, no aliases."""
+    document = docx.Document(str(REFERENCE))
+    for english, chinese in CHINESE_NAMES.items():
+        style = find_style(document, chinese)
+        style.element.remove(style.element.find(qn("w:aliases")))
+        style.name = english
+    path = tmp_path / "english-reference.docx"
+    document.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("named", ["english", "chinese"])
+def test_styles_are_found_by_either_name_in_either_kind_of_reference(tmp_path, named):
+    reference = REFERENCE if named == "chinese" else _with_english_names(tmp_path)
+    markup = (
+        '<h1>题</h1><table><tr><th>巡察组</th><td>市委第六巡察组</td></tr></table><p class="note">附注</p>'
+        '<p data-style="表格文字">甲</p><p data-style="Table Heading">乙</p>'
+    )
+    created = datetime.datetime(2015, 3, 2, tzinfo=datetime.UTC)
+    data = write_summary(read_structure(markup, "styles"), reference, title="题", author="组", created=created)
+    document = docx.Document(io.BytesIO(data))
+    styles = {paragraph.text: paragraph.style.name for paragraph in document.paragraphs}
+    names = CHINESE_NAMES if named == "chinese" else {name: name for name in CHINESE_NAMES}
+    assert styles["附注"] == names["Note"]
+    assert (styles["甲"], styles["乙"]) == (names["Table Text"], names["Table Heading"])
+    [table] = document.tables
+    assert table.style.name == names["Facts Table"]
+    assert [cell.paragraphs[0].style.name for cell in table.rows[0].cells] == [
+        names["Table Heading"],
+        names["Table Text"],
+    ]
+    assert document.sections[0].even_page_footer.paragraphs[0].style.name == names["Footer Even"]
+
+
+def test_summaries_label_the_facts_in_the_tours_words_and_list_contacts_without_bullets(corpus_dist):
+    labels = {
+        "xs01-neimenggu-huhehaote-2023": ["巡视组", "被巡视单位", "巡视类型", "巡视时间", "受理时间", "受理范围"],
+        "xc01-xian-6th-2020": ["巡察组", "被巡察单位", "巡察类型", "巡察时间", "受理时间", "受理范围"],
+        "dc04-hunan-shaoyang-2024": ["督察组", "被督察地方", "督察类型", "进驻时间", "受理时间", "受理范围"],
+    }
+    for publication_id, expected in labels.items():
+        document = docx.Document(str(corpus_dist / publication_id / SUMMARY.name))
+        [table] = document.tables
+        assert [row.cells[0].text for row in table.rows] == expected
+        used = {paragraph.style.name for paragraph in document.paragraphs}
+        assert "List Bullet" not in used
+        heading = next(index for index, paragraph in enumerate(document.paragraphs) if paragraph.text == "三、联系方式")
+        contacts = document.paragraphs[heading + 1 : heading + 3]
+        assert [paragraph.style.name for paragraph in contacts] == ["Normal", "Normal"]
+        assert all("：" in paragraph.text for paragraph in contacts)

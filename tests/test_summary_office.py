@@ -19,7 +19,7 @@ from office import MM, drawn, face, lines, not_simplified, print_summaries
 
 from pipeline.typeset import gbt9704
 from pipeline.typeset.fonts import installed_faces
-from pipeline.word.writer import CHARACTER_TWIPS, LINE_PITCH_TWIPS, signature_indents
+from pipeline.word.writer import CHARACTER_TWIPS, CHINESE_NAMES, LINE_PITCH_TWIPS, signature_indents
 
 # Both LibreOffice runs start with the session and run beside the other tests; every test here reads them.
 pytestmark = [pytest.mark.office, pytest.mark.early(start=print_summaries, once=True)]
@@ -275,7 +275,8 @@ def sizes_by_style(docx_path: Path, pdf: Path) -> dict[str, set[float]]:
 def test_changing_normal_size_changes_every_body_paragraph_and_nothing_else(summaries, printed):
     before = sizes_by_style(summaries["seed"], printed["seed"])
     after = sizes_by_style(summaries["body14"], printed["body14"])
-    body = {"Normal", "List Number", "List Bullet", "Table Heading", "Table Text", "Signature", "Date"}
+    # Contacts are plain paragraphs (no List Bullet); the table's styles are stored under their Chinese names.
+    body = {"Normal", "List Number", CHINESE_NAMES["Table Heading"], CHINESE_NAMES["Table Text"], "Signature", "Date"}
     assert set(before) == set(after) == body | {"Title", "Heading 1", "Footer"}
     assert {style: before[style] for style in body} == {style: {16.0} for style in body}
     assert {style: after[style] for style in body} == {style: {14.0} for style in body}

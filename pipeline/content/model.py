@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
+import typing
 from collections.abc import Iterable
 from collections.abc import Mapping as TypingMapping
 from dataclasses import dataclass
@@ -21,11 +22,11 @@ from ..artifacts import ID_PATTERN
 from ..errors import ContentError, Problem, Where
 from .load import Source, read_with_defaults
 from .nodes import Mapping, Node, Scalar, Sequence
-from .records import FieldSpec, Record, Time, convert_record, json_schema, schema_for, spec
+from .records import Record, Time, convert_record, field_spec, json_schema, schema_for, spec
 
 _NUMBER_PATTERN = r"\S+〔[12][0-9]{3}〕[1-9][0-9]*号"
 
-ChannelType = Literal["phone", "mailbox", "email", "web", "visit"]
+ChannelType = Literal["phone", "mailbox", "email", "web", "visit", "box"]
 
 CHANNEL_LABELS: TypingMapping[str, str] = MappingProxyType(
     {
@@ -34,6 +35,7 @@ CHANNEL_LABELS: TypingMapping[str, str] = MappingProxyType(
         "email": "电子邮箱",
         "web": "网上举报",
         "visit": "来访接待地点",
+        "box": "意见箱",
     }
 )
 
@@ -50,11 +52,30 @@ class Options(Record):
 
 
 @dataclass(frozen=True)
+class Generated(Record):
+    """A paragraph gongwen writes from the notice, placed among typed ones: `- contacts: true`."""
+
+    contacts: bool = spec(
+        "The contacts paragraph: the team, the period, every channel and the hours of `notice`, in the tour's words."
+    )
+
+    def problems(self) -> Iterable[tuple[str, str, Any]]:
+        if not self.contacts:
+            yield "contacts", "write `contacts: true`, or leave the item out", "false"
+
+
+Paragraph = str | Generated
+"""A paragraph of the briefing: text as typed, or one gongwen writes (`- contacts: true`)."""
+
+_PARAGRAPHS_DOC = "text, or `contacts: true` for the contacts paragraph written from `notice`"
+
+
+@dataclass(frozen=True)
 class Subsection(Record):
     """A level-2 part of a briefing section, numbered （一）, （二） …"""
 
     heading: str = spec("Heading of the part, without its number.")
-    paragraphs: tuple[str, ...] = spec("Paragraphs of the part.", min_items=1)
+    paragraphs: tuple[Paragraph, ...] = spec(f"Paragraphs of the part: {_PARAGRAPHS_DOC}.", min_items=1)
 
 
 @dataclass(frozen=True)
@@ -62,7 +83,7 @@ class Section(Record):
     """A part of the briefing under an optional level-1 heading, numbered 一、 二、 …"""
 
     heading: str | None = spec("Heading of the section, without its number.", default=None)
-    paragraphs: tuple[str, ...] = spec("Paragraphs of the section, in order.", default=())
+    paragraphs: tuple[Paragraph, ...] = spec(f"Paragraphs of the section, in order: {_PARAGRAPHS_DOC}.", default=())
     sections: tuple[Subsection, ...] = spec("Level-2 parts after the paragraphs.", default=())
 
     def problems(self) -> Iterable[tuple[str, str, Any]]:
@@ -97,12 +118,22 @@ class Period(Record):
             yield "end", f"the period ends before it starts ({self.start.isoformat()})", self.end.isoformat()
 
 
+NOON = Time(12, 0)
+LAST_NOON_MINUTE = Time(12, 59)
+
+
+def twelve_hour(time: Time) -> str:
+    """A time on a 12-hour clock: 14:00 → 2:00; noon and the morning as they are."""
+    return str(Time(time.hour - 12, time.minute)) if time > LAST_NOON_MINUTE else str(time)
+
+
 @dataclass(frozen=True)
 class TimeRange(Record):
     """Part of a day, from `start` to `end`."""
 
     start: Time = spec("Opening time, HH:MM or H:MM (quoted or not).")
     end: Time = spec("Closing time, after `start`.")
+    label: str | None = spec("Printed before the range, e.g. 上午, 下午 or 晚上.", default=None)
 
     def problems(self) -> Iterable[tuple[str, str, Any]]:
         if not self.start < self.end:
@@ -117,15 +148,21 @@ class Hours(Record):
         "One or more ranges in order, not overlapping, e.g. 9:00—12:00 and 14:00—18:00.", min_items=1
     )
     days: str | None = spec("Which days, e.g. 每天 or 工作日.", default=None)
+    clock: Literal[24, 12] = spec(
+        "24: 14:00—18:00 as typed; 12: times after 12:59 printed on a 12-hour clock (下午2:00—6:00), "
+        "which needs a label on those ranges.",
+        default=24,
+    )
 
     shorthand_doc = "A single range may be written without `ranges`: `{start: 8:00, end: 20:00}`."
+    _RANGE_KEYS = ("start", "end", "label")
 
     @classmethod
     def shorthand(cls, node: Mapping) -> Node:
         if node.get("ranges") is not None or node.get("start") is None and node.get("end") is None:
             return node
-        range_items = tuple(item for item in node.items if item[0].text in ("start", "end"))
-        others = tuple(item for item in node.items if item[0].text not in ("start", "end"))
+        range_items = tuple(item for item in node.items if item[0].text in cls._RANGE_KEYS)
+        others = tuple(item for item in node.items if item[0].text not in cls._RANGE_KEYS)
         ranges = Mapping(range_items, node.where)
         key = Scalar("ranges", node.where)
         return Mapping(others + ((key, Sequence((ranges,), node.where)),), node.where)
@@ -133,11 +170,34 @@ class Hours(Record):
     @classmethod
     def shorthand_schema(cls) -> dict:
         single = schema_for(TimeRange)
-        single["properties"]["days"] = schema_for(str, FieldSpec("Which days, e.g. 每天 or 工作日."))
+        hints = typing.get_type_hints(cls)
+        for field in dataclasses.fields(cls):
+            if field.name != "ranges":
+                single["properties"][field.name] = schema_for(hints[field.name], field_spec(field))
         single["description"] = cls.shorthand_doc
         return single
 
+    def _twelve_hour_problems(self) -> Iterable[tuple[str, str, Any]]:
+        """On a 12-hour clock a range must not run across noon, and one in the afternoon needs its label."""
+        for index, span in enumerate(self.ranges):
+            if span.start < NOON and span.end > LAST_NOON_MINUTE:
+                yield (
+                    f"ranges[{index}].end",
+                    f"on a 12-hour clock {span.start}—{span.end} would print as {twelve_hour(span.start)}—"
+                    f"{twelve_hour(span.end)}; split it at noon (上午 … 12:00, 下午 …) or use clock: 24",
+                    str(span.end),
+                )
+            elif span.end > LAST_NOON_MINUTE and not span.label:
+                yield (
+                    f"ranges[{index}]",
+                    f"on a 12-hour clock {twelve_hour(span.start)}—{twelve_hour(span.end)} needs a label, "
+                    "such as 下午 or 晚上",
+                    None,
+                )
+
     def problems(self) -> Iterable[tuple[str, str, Any]]:
+        if self.clock == 12:
+            yield from self._twelve_hour_problems()
         for index in range(1, len(self.ranges)):
             before, this = self.ranges[index - 1], self.ranges[index]
             if this.start < before.end:
@@ -152,10 +212,11 @@ class Hours(Record):
 class Channel(Record):
     """One way to reach the inspection team."""
 
-    type: ChannelType = spec("phone, mailbox, email, web or visit.")
+    type: ChannelType = spec("phone, mailbox (邮政信箱), email, web, visit (a place to call in) or box (意见箱).")
     value: str = spec("The number, address or place, as it should be printed.")
     label: str | None = spec(
-        "How the notice names the channel; default by type: 值班电话, 邮政信箱, 电子邮箱, 网上举报, 来访接待地点.",
+        "How the notice names the channel; default by type: 值班电话, 邮政信箱, 电子邮箱, 网上举报, "
+        "来访接待地点, 意见箱.",
         default=None,
     )
     hours: Hours | None = spec("This channel's hours, where they differ from the notice's.", default=None)
@@ -167,22 +228,55 @@ class Channel(Record):
 
 @dataclass(frozen=True)
 class Notice(Record):
-    """The one-page public notice."""
+    """The one-page public notice; its sentences are in the words of the tour's kind (巡视, 巡察, 督察)."""
 
-    team: str = spec("The inspection team, e.g. 中央第十巡视组.")
-    unit: str = spec("The inspected unit, e.g. 中国通用技术集团公司.")
+    team: str = spec("The inspection team, e.g. 中央第十巡视组, 市委第六巡察组, 山东省第一生态环境保护督察组.")
+    unit: str = spec(
+        "The inspected unit or units, as the notice names them, e.g. 中国通用技术集团公司 or "
+        "市发改委、市教育局等12个单位."
+    )
     period: Period = spec("When the team is stationed at the unit.")
-    hours: Hours = spec("When calls and visits are received.")
     channels: tuple[Channel, ...] = spec("Hotline, mailbox and other channels, in the order printed.", min_items=1)
-    scope: str = spec("What the team accepts: whose conduct, which matters.")
-    title: str | None = spec("Title of the notice; default: team + kind + unit + 公告.", default=None)
-    kind: str | None = spec("Kind of inspection, e.g. 专项巡视; default 巡视.", default=None)
-    exclusions: str | None = spec("What the team does not accept and where it goes instead.", default=None)
-    closing: bool = spec("End the notice with 特此公告。", default=True)
-
-    @property
-    def heading(self) -> str:
-        return self.title or f"{self.team}{self.kind or '巡视'}{self.unit}公告"
+    hours: Hours | None = spec(
+        "When calls and visits are received; left out, the notice says nothing of hours.", default=None
+    )
+    kind: str | None = spec(
+        "Kind of tour as the notice names it, e.g. 专项巡视, 常规巡察, 省级生态环境保护督察; "
+        "default the vocabulary's (巡视, 巡察, 生态环境保护督察).",
+        default=None,
+    )
+    vocabulary: str | None = spec(
+        "Whose words the documents use: 巡视, 巡察, 督察 or a vocabulary of the configuration; "
+        "default the one whose word `kind` holds (专项巡察 → 巡察), else `team` (…督察组 → 督察).",
+        default=None,
+    )
+    authority: str | None = spec(
+        "Who sent or approved the team, as the opening names it: 中央, 市委, 区委巡察工作领导小组; "
+        "for 督察 党中央、国务院 or 省委、省政府. Left out, the opening starts with the team.",
+        default=None,
+    )
+    title: str | None = spec(
+        "Title of the notice; default the vocabulary's: 巡视公告, 巡察公告, 关于对…开展…督察的公告.", default=None
+    )
+    opening: str | None = spec(
+        "The first paragraph as published, instead of the vocabulary's sentence from authority, team, period, "
+        "unit and kind.",
+        default=None,
+    )
+    scope: str | None = spec(
+        "What the team accepts: whose conduct, which matters; default the vocabulary's sentence.", default=None
+    )
+    exclusions: str | None = spec(
+        "What the team does not accept and where it goes instead; default the vocabulary's sentence.", default=None
+    )
+    closing: bool | None = spec(
+        "End the notice with 特此公告。; default the vocabulary's choice (巡察 yes, 巡视 and 督察 no).", default=None
+    )
+    signer: str | None = spec("Who signs the notice, e.g. 中共西安市委第六巡察组; default `team`.", default=None)
+    date: datetime.date | None = spec(
+        "Date under the signature, YYYY-MM-DD, often the first day of the period; default the content's `date`.",
+        default=None,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

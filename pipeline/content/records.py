@@ -5,8 +5,9 @@ A record is a frozen dataclass whose fields carry a `spec(...)`: its documentati
 field path (`notice.hours.ranges[0].start`); `json_schema` and `field_reference` describe the same
 records for editors and for the README. Content and configuration are both declared this way.
 
-A field's type is one of a few shapes — optional, a list, a choice of literals, a record, or a
-scalar (text, whole number, true/false, date, time) — and what each scalar means is said once, in
+A field's type is one of a few shapes — optional, a list, a choice of literals, a record, a
+scalar (text, whole number, true/false, date, time), or a scalar-or-record (a list item that is
+either a text or a mapping) — and what each scalar means is said once, in
 `SCALARS`: how it is read, how a message names it, its JSON Schema and its name in the README.
 """
 
@@ -137,13 +138,31 @@ class _ScalarShape:
     kind: ScalarKind
 
 
-_Shape = _Optional | _List | _Choice | _RecordShape | _ScalarShape
+@dataclass(frozen=True)
+class _Either:
+    """A scalar or a record: a mapping is read as the record, anything else as the scalar."""
+
+    scalar: ScalarKind
+    cls: type[Record]
+
+
+_Shape = _Optional | _List | _Choice | _RecordShape | _ScalarShape | _Either
 
 
 def _shape(hint: Any) -> _Shape:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        return _Optional(next(arg for arg in typing.get_args(hint) if arg is not type(None)))
+        present = tuple(arg for arg in typing.get_args(hint) if arg is not type(None))
+        if len(present) == 1:
+            return _Optional(present[0])
+        if len(present) == 2:
+            scalar, record = sorted(present, key=lambda arg: isinstance(arg, type) and issubclass(arg, Record))
+            if scalar in SCALARS and isinstance(record, type) and issubclass(record, Record):
+                either = _Either(SCALARS[scalar], record)
+                return _Optional(either) if len(present) < len(typing.get_args(hint)) else either
+        raise TypeError(f"records cannot hold {hint!r}")
+    if isinstance(hint, _Either):
+        return hint
     if origin is tuple:
         return _List(typing.get_args(hint)[0])
     if origin is Literal:
@@ -188,6 +207,14 @@ class Converter:
             return self._choice(node, shape.options, path)
         if isinstance(shape, _RecordShape):
             return self._record(node, shape.cls, path)
+        if isinstance(shape, _Either):
+            if isinstance(node, Mapping):
+                return self._record(node, shape.cls, path)
+            kind = shape.scalar
+            if not isinstance(node, Scalar) or node.is_null:
+                self.fail(node.where, path, f"expected {kind.described} or a mapping, not {kind_of(node)}")
+                return None
+            return kind.parse(self, node, path, field)
         if not isinstance(node, Scalar) or node.is_null:
             self.fail(node.where, path, f"expected {shape.kind.described}, not {kind_of(node)}")
             return None
@@ -198,7 +225,12 @@ class Converter:
         if isinstance(node, Scalar) and not node.is_null and isinstance(item, _ScalarShape):
             node = Sequence((node,), node.where)  # one value where a list is expected is a list of one
         if not isinstance(node, Sequence):
-            described = item.kind.described if isinstance(item, _ScalarShape) else "mappings"
+            if isinstance(item, _ScalarShape):
+                described = item.kind.described
+            elif isinstance(item, _Either):
+                described = f"{item.scalar.described} or mappings"
+            else:
+                described = "mappings"
             self.fail(node.where, path, f"expected a list of {described}, not {kind_of(node)}")
             return None
         if len(node.items) < field.min_items:
@@ -381,6 +413,8 @@ def schema_for(hint: Any, field: FieldSpec = _NO_SPEC) -> dict[str, Any]:
         return {**doc, "enum": list(shape.options)}
     if isinstance(shape, _RecordShape):
         return _record_schema(shape.cls, doc)
+    if isinstance(shape, _Either):
+        return {**doc, "anyOf": [shape.scalar.schema(field), _record_schema(shape.cls, {})]}
     return {**doc, **shape.kind.schema(field)}
 
 
@@ -423,7 +457,7 @@ def field_reference(cls: type[Record], prefix: str = "") -> list[tuple[str, str,
         if isinstance(shape, _Optional):
             shape = _shape(shape.inner)
         inner = _shape(shape.item) if isinstance(shape, _List) else shape
-        if isinstance(inner, _RecordShape):
+        if isinstance(inner, (_RecordShape, _Either)):
             rows.extend(field_reference(inner.cls, path + ("[]" if isinstance(shape, _List) else "")))
     return rows
 
@@ -448,4 +482,6 @@ def _type_name(hint: Any) -> str:
         return " \\| ".join(f"`{choice}`" for choice in shape.options)
     if isinstance(shape, _RecordShape):
         return "mapping"
+    if isinstance(shape, _Either):
+        return f"{shape.scalar.name} or mapping"
     return shape.kind.name

@@ -17,11 +17,13 @@ import jinja2
 from ..artifacts import STYLESHEET_TEMPLATE, SUMMARY_TEMPLATE
 from ..content.model import Publication
 from ..content.records import Record, declared_fields
+from ..content.vocabulary import BUILTIN, vocabulary_for
 from ..errors import ContentError, Problem, Where
 from ..typeset import gbt9704
 from ..typeset.punctuation import normalize_punctuation
 from ..typeset.typesetter import Typesetter
 from .templates import render_template
+from .wording import Wording, wording
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -72,6 +74,7 @@ def render_pdf_html(
     publication: Publication,
     typesetter: Typesetter,
     font_folder: Path,
+    words: Wording,
     *,
     one_sided: bool = False,
     created: str = "",
@@ -80,6 +83,7 @@ def render_pdf_html(
     context = {
         "publication": publication,
         "notice": publication.notice,
+        "words": words,
         "created": created,
         "grid": typesetter.grid,
         "typesetter": typesetter,
@@ -134,13 +138,19 @@ def _field_holding(publication: Publication, char: str) -> str | None:
     return None
 
 
-def render_summary_html(environment: jinja2.Environment, publication: Publication, created: str = "") -> str:
+def render_summary_html(
+    environment: jinja2.Environment, publication: Publication, words: Wording | None = None, created: str = ""
+) -> str:
+    """The summary's HTML subset; `words` default to the built-in vocabularies'."""
+    if words is None:
+        words = wording(publication, vocabulary_for(publication, BUILTIN))
     return render_template(
         environment,
         SUMMARY_TEMPLATE,
         {
             "publication": publication,
             "notice": publication.notice,
+            "words": words,
             "created": created,
         },
         _content_file(publication),

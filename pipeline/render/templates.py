@@ -25,6 +25,7 @@ from ..errors import GongwenError, Problem, TemplateError, Where, shown_path
 from ..typeset.numerals import chinese_date, chinese_number, chinese_period, hours_text
 from ..typeset.typesetter import Typesetter
 from .locate import template_origin, template_position
+from .wording import Wording
 
 
 class TemplateSandbox(ImmutableSandboxedEnvironment):
@@ -81,6 +82,7 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
         cn_number=chinese_number,
         version=__version__,
         signature=_signature,
+        contacts=_contacts,
         mark_size=_mark_size,
         mark_style=_mark_style,
     )
@@ -118,6 +120,15 @@ def _mark_style(context: Context, text: str) -> str:
 @jinja2.pass_context
 def _signature(context: Context, issuer: str, date: datetime.date) -> Markup:
     return _typesetter(context).signature(issuer, date)
+
+
+@jinja2.pass_context
+def _contacts(context: Context) -> str:
+    """The contacts paragraph written from the notice — team, period, every channel, hours — in the tour's words."""
+    words = context.get("words")
+    if not isinstance(words, Wording):
+        raise jinja2.UndefinedError("contacts() needs the publication's words")
+    return words.contacts
 
 
 def render_template(environment: jinja2.Environment, name: str, context: dict[str, Any], fallback: Where) -> str:

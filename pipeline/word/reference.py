@@ -31,6 +31,7 @@ from .fonts import WORD_FONT_NAMES
 from .structure import LIST_STYLES, TABLE_STYLE
 from .writer import (
     CHARACTER_TWIPS,
+    CHINESE_NAMES,
     EVEN_FOOTER_STYLE,
     FOOTER_STYLE,
     LINE_PITCH_TWIPS,
@@ -146,6 +147,18 @@ def _element(tag: str, **attributes: str) -> Any:
     return element
 
 
+def _stored_name(name: str) -> str:
+    """The name a style is stored under: Word's own styles in English (Word shows them translated), ours in
+    Chinese (Word shows a custom style's stored name)."""
+    return CHINESE_NAMES.get(name, name)
+
+
+def _add_aliases(element: Any, name: str) -> None:
+    """The English name as an alias of a style stored under its Chinese one, right after w:name."""
+    if name in CHINESE_NAMES:
+        element.find(qn("w:name")).addnext(_element("w:aliases", val=name))
+
+
 def _style_element(document: DocxDocument, spec: StyleSpec) -> Any:
     kind = WD_STYLE_TYPE.CHARACTER if spec.kind == "character" else WD_STYLE_TYPE.PARAGRAPH
     if spec.name == "Normal":
@@ -154,9 +167,10 @@ def _style_element(document: DocxDocument, spec: StyleSpec) -> Any:
             if child.tag != qn("w:name"):
                 element.remove(child)
     else:
-        element = document.styles.add_style(spec.name, kind, builtin=spec.builtin).element
+        element = document.styles.add_style(_stored_name(spec.name), kind, builtin=spec.builtin).element
         element.set(qn("w:styleId"), spec.name.replace(" ", ""))  # python-docx would write "footer"
-    # CT_Style is a sequence: name, basedOn, next, qFormat, pPr, rPr.
+    # CT_Style is a sequence: name, aliases, basedOn, next, qFormat, pPr, rPr.
+    _add_aliases(element, spec.name)
     if spec.based_on:
         element.append(_element("w:basedOn", val=document.styles[spec.based_on].style_id))
     if spec.next_style:
@@ -255,7 +269,9 @@ def _run_properties(spec: StyleSpec) -> Any:
 
 
 def _table_style(document: DocxDocument) -> None:
-    element = document.styles.add_style(TABLE_STYLE, WD_STYLE_TYPE.TABLE).element
+    element = document.styles.add_style(_stored_name(TABLE_STYLE), WD_STYLE_TYPE.TABLE).element
+    element.set(qn("w:styleId"), TABLE_STYLE.replace(" ", ""))
+    _add_aliases(element, TABLE_STYLE)
     element.append(_element("w:basedOn", val=document.styles["Normal Table"].style_id))
     element.append(OxmlElement("w:qFormat"))
     properties = OxmlElement("w:tblPr")

@@ -17,7 +17,9 @@ import io
 import math
 import unicodedata
 import zipfile
+from collections.abc import Mapping as TypingMapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
 from xml.sax.saxutils import quoteattr
 
@@ -36,7 +38,7 @@ from .structure import CLASS_STYLES, Block, Paragraph, Table, mapped_styles, sty
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
     from docx.section import _Footer
-    from docx.styles.style import BaseStyle, ParagraphStyle
+    from docx.styles.style import BaseStyle, CharacterStyle, ParagraphStyle
     from docx.text.paragraph import Paragraph as DocxParagraph
 
 _STYLE_TYPES = {
@@ -58,6 +60,21 @@ PAGE_NUMBER_INDENT_TWIPS = round(gbt9704.PAGE_NUMBER_SIZE * TWIPS_PER_POINT)
 
 FOOTER_STYLE = "Footer"  # odd pages: the number on the right
 EVEN_FOOTER_STYLE = "Footer Even"  # even pages: the number on the left
+
+# Word stores its built-in styles under English names and shows them translated; a custom style shows
+# the name it is stored under. So the custom styles are stored under Chinese names, with the English
+# names as aliases (w:aliases), and the writer finds a style by either: reference documents made
+# before the Chinese names, or edited since, keep working.
+CHINESE_NAMES: TypingMapping[str, str] = MappingProxyType(
+    {
+        "Note": "附注",
+        "Table Heading": "表头",
+        "Table Text": "表格文字",
+        "Footer Even": "偶数页页脚",
+        "Facts Table": "基本情况表",
+    }
+)
+_ENGLISH_NAMES = {chinese: english for english, chinese in CHINESE_NAMES.items()}
 SIGNATURE_STYLE = CLASS_STYLES["signature"]
 DATE_STYLE = CLASS_STYLES["date"]
 
@@ -149,11 +166,12 @@ def _insert_setting(settings: Any, element: Any) -> None:
         settings.insert(0, element)
 
 
-def _page_field_paragraph(paragraph: DocxParagraph, style: str) -> None:
+def _page_field_paragraph(paragraph: DocxParagraph, style: BaseStyle | None) -> None:
     """— PAGE — as a real field; the footer style places it."""
     for child in list(paragraph._p):
         paragraph._p.remove(child)
-    paragraph.style = style
+    if style is not None:
+        paragraph.style = cast("ParagraphStyle", style)
 
     def run(text: str | None = None, field: str | None = None, instruction: str | None = None) -> None:
         element = OxmlElement("w:r")
@@ -186,8 +204,10 @@ def apply_page_numbers(document: DocxDocument) -> None:
     for section in document.sections:
         section.footer.is_linked_to_previous = False
         section.even_page_footer.is_linked_to_previous = False
-        _page_field_paragraph(_only_paragraph(section.footer), FOOTER_STYLE)
-        _page_field_paragraph(_only_paragraph(section.even_page_footer), EVEN_FOOTER_STYLE)
+        _page_field_paragraph(_only_paragraph(section.footer), find_style(document, FOOTER_STYLE, "paragraph"))
+        _page_field_paragraph(
+            _only_paragraph(section.even_page_footer), find_style(document, EVEN_FOOTER_STYLE, "paragraph")
+        )
 
 
 def _only_paragraph(footer: _Footer) -> DocxParagraph:
@@ -205,7 +225,7 @@ def apply_font_names(document: DocxDocument, names: dict[str, str]) -> None:
         east_asia = names.get(role)
         if not east_asia and not latin:
             continue
-        style = _style_named(document, style_name)
+        style = find_style(document, style_name)
         if style is not None:
             set_run_fonts(style.element.get_or_add_rPr(), east_asia, latin)
     defaults = document.styles.element.find(qn("w:docDefaults"))
@@ -216,12 +236,33 @@ def apply_font_names(document: DocxDocument, names: dict[str, str]) -> None:
     write_font_table(document)
 
 
-def _style_named(document: DocxDocument, name: str) -> BaseStyle | None:
-    try:
-        style: BaseStyle = document.styles[name]  # python-docx's lookup by name is untyped
-        return style
-    except KeyError:
-        return None
+def style_aliases(style: BaseStyle) -> list[str]:
+    """The other names a style answers to (w:aliases, comma-separated)."""
+    aliases = style.element.find(qn("w:aliases"))
+    if aliases is None:
+        return []
+    return [name.strip() for name in (aliases.get(qn("w:val")) or "").split(",") if name.strip()]
+
+
+def find_style(document: DocxDocument, name: str, kind: str | None = None) -> BaseStyle | None:
+    """A style of `kind` (paragraph, character, table; any when None) by its name or an alias, in English or in
+    Chinese (Table Heading finds 表头 and the other way round); a style's name wins over another's alias."""
+    wanted_type = _STYLE_TYPES[kind] if kind else None
+    styles: list[BaseStyle] = [style for style in document.styles if wanted_type is None or style.type == wanted_type]
+    for candidate in dict.fromkeys((name, CHINESE_NAMES.get(name, name), _ENGLISH_NAMES.get(name, name))):
+        for style in styles:
+            if style.name == candidate:
+                return style
+        for style in styles:
+            if candidate in style_aliases(style):
+                return style
+    return None
+
+
+def _named(name: str) -> str:
+    """A style's name as messages give it: Table Heading (表头)."""
+    other = CHINESE_NAMES.get(name) or _ENGLISH_NAMES.get(name)
+    return f"{name!r} (or {other!r})" if other else repr(name)
 
 
 _FONT_ATTRIBUTES = tuple(qn(f"w:{slot}") for slot in ("ascii", "hAnsi", "eastAsia", "cs"))
@@ -262,14 +303,13 @@ def required_styles(blocks: list[Block]) -> list[tuple[str, str]]:
 
 def _check_styles(document: DocxDocument, blocks: list[Block], reference: str) -> None:
     problems: list[Problem] = []
-    names = {(style.name, style.type) for style in document.styles}
     for name, kind in required_styles(blocks):
-        if (name, _STYLE_TYPES[kind]) not in names:
+        if find_style(document, name, kind) is None:
             problems.append(
                 Problem(
                     Where(reference),
                     "",
-                    f"the reference document has no {kind} style named {name!r}; "
+                    f"the reference document has no {kind} style named {_named(name)}; "
                     "add it in Word (Styles pane) or start from a reference document made by `gongwen reference-doc`",
                 )
             )
@@ -323,18 +363,21 @@ def write_summary(
     return fixed_zip(buffer.getvalue())
 
 
-def _add_paragraph(container: DocxDocument, block: Paragraph) -> DocxParagraph:
-    paragraph = container.add_paragraph(style=block.style)
-    _fill(paragraph, block)
+def _add_paragraph(document: DocxDocument, block: Paragraph) -> DocxParagraph:
+    paragraph = document.add_paragraph(
+        style=cast("ParagraphStyle | None", find_style(document, block.style, "paragraph"))
+    )
+    _fill(document, paragraph, block)
     return paragraph
 
 
-def _fill(paragraph: DocxParagraph, block: Paragraph) -> None:
+def _fill(document: DocxDocument, paragraph: DocxParagraph, block: Paragraph) -> None:
     for run in block.runs:
         if run.line_break:
             paragraph.add_run().add_break()
         else:
-            paragraph.add_run(run.text, style=run.style)
+            style = find_style(document, run.style, "character") if run.style else None
+            paragraph.add_run(run.text, style=cast("CharacterStyle | None", style))
 
 
 def _restart_lists(document: DocxDocument, written: list[tuple[Paragraph, DocxParagraph]]) -> None:
@@ -366,7 +409,7 @@ def _restart_lists(document: DocxDocument, written: list[tuple[Paragraph, DocxPa
 
 def _style_numbering(document: DocxDocument, style_name: str) -> tuple[int, bool] | None:
     """(abstract numbering id, numbered rather than bulleted) of a list style, following basedOn."""
-    style = _style_named(document, style_name)
+    style = find_style(document, style_name, "paragraph")
     while style is not None:
         number_id = style.element.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}")
         if number_id is not None:
@@ -424,13 +467,13 @@ TABLE_CELL_MARGIN_TWIPS = 108
 def _add_table(document: DocxDocument, block: Table) -> None:
     columns = max((len(row) for row in block.rows), default=0)
     table = document.add_table(rows=len(block.rows), cols=columns)
-    table.style = block.style
+    table.style = find_style(document, block.style, "table")
     table.autofit = False
     for row_cells, row in zip(block.rows, table.rows, strict=False):
         for cell, target in zip(row_cells, row.cells, strict=False):
             paragraph = target.paragraphs[0]
-            paragraph.style = cell.paragraph.style
-            _fill(paragraph, cell.paragraph)
+            paragraph.style = cast("ParagraphStyle | None", find_style(document, cell.paragraph.style, "paragraph"))
+            _fill(document, paragraph, cell.paragraph)
     for column, width in zip(table.columns, column_widths(block), strict=False):
         column.width = width
         for cell in column.cells:

@@ -82,21 +82,27 @@ def resolved_faces() -> dict:
 
 def publication_data(path: Path, faces: dict) -> str:
     """The JSON the peer's templates read: the publication as gongwen prints it, the page, the fonts."""
-    from pipeline.content.model import load_publication
+    from pipeline.content.model import Generated, load_publication
+    from pipeline.content.vocabulary import BUILTIN, vocabulary_for
     from pipeline.render.documents import created_timestamp, prepare_text
+    from pipeline.render.wording import wording
     from pipeline.typeset import gbt9704
-    from pipeline.typeset.numerals import chinese_date, chinese_period, hours_text
+    from pipeline.typeset.numerals import chinese_date
 
     publication = load_publication(path)
     if publication.number or publication.has_end_block:
         raise PeerError(f"{path}: the peer's briefing has no 版头 or 版记; benchmark content must not use them")
     printed = prepare_text(publication)
-    notice = printed.notice
+    words = wording(printed, vocabulary_for(printed, BUILTIN))
+
+    def texts(paragraphs: tuple) -> list[str]:
+        return [words.contacts if isinstance(item, Generated) else item for item in paragraphs]
+
     sections = [
         {
             "heading": section.heading,
-            "paragraphs": list(section.paragraphs),
-            "parts": [{"heading": part.heading, "paragraphs": list(part.paragraphs)} for part in section.sections],
+            "paragraphs": texts(section.paragraphs),
+            "parts": [{"heading": part.heading, "paragraphs": texts(part.paragraphs)} for part in section.sections],
         }
         for section in printed.briefing.sections
     ]
@@ -108,24 +114,19 @@ def publication_data(path: Path, faces: dict) -> str:
         "note": printed.note,
         "date": chinese_date(printed.date),
         "sections": sections,
-        "notice": {
-            "title": notice.heading,
-            "team": notice.team,
-            "unit": notice.unit,
-            "kind": notice.kind or "巡视",
-            "period": chinese_period(notice.period),
-            "hours": hours_text(notice.hours),
-            "channels": [
-                {
-                    "name": channel.name,
-                    "value": channel.value,
-                    "hours": hours_text(channel.hours) if channel.hours else None,
-                }
-                for channel in notice.channels
-            ],
-            "scope": notice.scope,
-            "exclusions": notice.exclusions,
-            "closing": notice.closing,
+        "notice": {  # the sentences gongwen's notice prints, in the tour's words (pipeline/render/wording.py)
+            "title": words.title,
+            "opening": words.opening,
+            "channels": words.channels,
+            "channel_texts": list(words.channel_texts),
+            "listed": words.listed,
+            "hours": words.hours,
+            "hours_text": words.hours_text,
+            "scope": words.scope + words.exclusions,
+            "scope_first": words.scope_first,
+            "closing": words.closing,
+            "signer": words.signer,
+            "date": chinese_date(words.date),
         },
         "geometry": {
             "top_mm": gbt9704.TOP_MM,
