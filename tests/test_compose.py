@@ -186,6 +186,12 @@ def test_marks_give_up_half_a_cell_where_two_marks_meet_then_beside_brackets_and
     assert [text[i : i + 2] for i, flag in enumerate(bracket) if flag] == ["乙（", "）丁", "：戊"]
 
 
+def test_a_date_keeps_the_spacing_of_its_digits():
+    text = "巡察期间（2026年4月17日至5月31日）"
+    words = {text[start:end] for piece in pieces(text) for start, end in piece.words}
+    assert {"2026", "17", "31"} <= words
+
+
 def test_an_address_wider_than_a_line_breaks_after_its_dots_and_at_signs_never_inside_the_date_before_it():
     address = "qingxi-county-second-inspection-team-reports@jiwei.qingxixian.example.gov.cn"
     text = f"巡察期间（2026年4月7日至5月31日）设立电子邮箱：{address}，受理信访举报。"

@@ -44,6 +44,7 @@ _ATOMS = re.compile(
     re.DOTALL,
 )
 _WORDS = re.compile(_WORD)
+_DIGITS = re.compile(r"\d{2,}")
 _RANGE_DASHES = frozenset("—-～~")
 # Where a Latin run wider than a line may break: after these (an e-mail address, a web address, a path).
 _RUN_BREAK_AFTER = re.compile(r"[-./@_&?=#]+")
@@ -150,9 +151,14 @@ def _is_range_end(text: str, following: list[_Atom]) -> bool:
 
 
 def _words_of(text: str, atom: _Atom) -> tuple[tuple[int, int], ...]:
-    """The runs of `atom` that keep their own spacing: words and numbers of two characters or more."""
+    """The runs of `atom` that keep their own spacing: words and numbers of two characters or more, in dates too."""
     if atom.kind == "word":
         return ((atom.start, atom.end),) if atom.end - atom.start > 1 else ()
+    if atom.kind == "date":  # 2026年4月17日: 2026 and 17 keep their spacing, the characters take the line's
+        return tuple(
+            (match.start() + atom.start, match.end() + atom.start)
+            for match in _DIGITS.finditer(text[atom.start : atom.end])
+        )
     if atom.kind == "range":
         return tuple(
             (match.start() + atom.start, match.end() + atom.start)
