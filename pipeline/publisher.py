@@ -22,12 +22,13 @@ from .content.model import Publication
 from .errors import ContentError, Problem, TemplateError, Where, shown
 from .lazy import lazy_import
 from .output.folder import Artifact
-from .render.documents import created_timestamp, prepare_text, render_pdf_html, render_summary_html
+from .render.documents import created_timestamp, prepare_text, render_pdf_html, render_summary_html, where_written
 from .render.locate import find_in_templates, template_origin
 from .render.templates import template_environment
 from .typeset import gbt9704
+from .typeset.compose import STRETCH_LIMIT_EM
 from .typeset.fonts import ResolvedFace, resolve_fonts
-from .typeset.typesetter import Typesetter
+from .typeset.typesetter import LooseLine, Typesetter
 from .word.structure import read_structure
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class Publisher:
         self.pdf_variant = settings.pdf_variant
         self._engine: pdf_engine.PdfEngine | None = None
         self._frozen = False
+        self.warnings: list[Problem] = []  # of the last publication made: what it printed but should not have
 
     @property
     def engine(self) -> pdf_engine.PdfEngine:
@@ -71,6 +73,7 @@ class Publisher:
         """The wanted artifacts of one publication (all three by default), made in memory."""
         created = created_timestamp(publication, source_date_epoch())
         printed = prepare_text(publication)
+        self.warnings = []
         made = []
         try:
             for artifact in ARTIFACTS:
@@ -97,15 +100,37 @@ class Publisher:
         self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str
     ) -> pdf_engine.LaidOut:
         """One PDF document rendered and laid out, not yet written."""
+        return self._lay_out(template, publication, grid, created)[0]
+
+    def _lay_out(
+        self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str
+    ) -> tuple[pdf_engine.LaidOut, list[LooseLine]]:
+        """A PDF document laid out, and the lines its typesetting left looser than the stretch limit."""
         typesetter = Typesetter(self.faces, grid)
         fonts = Path(tempfile.mkdtemp(dir=scratch_folder()))  # the engine copies what it needs while laying out
         try:
             rendered = render_pdf_html(
                 self.environment, template, publication, typesetter, fonts, one_sided=self.one_sided, created=created
             )
-            return self.engine.layout(rendered, self.base_url)
+            return self.engine.layout(rendered, self.base_url), typesetter.loose_lines
         finally:
             shutil.rmtree(fonts, ignore_errors=True)
+
+    def _warn_loose(self, loose_lines: list[LooseLine], publication: Publication, template: str) -> None:
+        """A line spaced beyond the limit is not a failure: the build names it where its text was written."""
+        within = "notice." if template == NOTICE.template else ""
+        for line in loose_lines:
+            field, where = where_written(publication, line.text + line.following, within)
+            self.warnings.append(
+                Problem(
+                    where,
+                    field,
+                    f"{template.split('.')[0]}: a line is spaced {line.stretch:.2f} em between characters, more than "
+                    f"the {STRETCH_LIMIT_EM} em limit, and no other breaks avoid it: shorten or reword the text "
+                    "around a long number or address",
+                    line.text,
+                )
+            )
 
     def _write(self, laid_out: pdf_engine.LaidOut, publication: Publication, template: str) -> tuple[bytes, int]:
         data = self.engine.write(laid_out, self.pdf_variant)
@@ -128,13 +153,16 @@ class Publisher:
         return data, laid_out.pages
 
     def _pdf(self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str) -> tuple[bytes, int]:
-        return self._write(self.lay_out(template, publication, grid, created), publication, template)
+        laid_out, loose_lines = self._lay_out(template, publication, grid, created)
+        self._warn_loose(loose_lines, publication, template)
+        return self._write(laid_out, publication, template)
 
     def _notice(self, publication: Publication, created: str) -> tuple[bytes, int]:
         """The notice on one page: spacing tightens, then size, down to 14 pt; then a clear error."""
         for grid in gbt9704.NOTICE_FIT_STEPS:
-            laid_out = self.lay_out(NOTICE.template, publication, grid, created)
+            laid_out, loose_lines = self._lay_out(NOTICE.template, publication, grid, created)
             if laid_out.pages == 1:
+                self._warn_loose(loose_lines, publication, NOTICE.template)
                 return self._write(laid_out, publication, NOTICE.template)
         overflow = laid_out.overflow_characters()
         longest = max(

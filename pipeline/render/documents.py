@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import difflib
 import html
 import re
 from collections.abc import Callable
@@ -124,6 +125,37 @@ def _missing_problem(publication: Publication, role: str, char: str, typesetter:
         f"use another character or set fonts.{role} to a font that has it",
         char,
     )
+
+
+def where_written(publication: Publication, printed: str, within: str = "") -> tuple[str, Where]:
+    """The field whose text shares the longest run of characters with `printed` (text as printed, its
+    punctuation normalised), and where that run was typed; the content file when no field shares two.
+    Fields under `within` (notice.) are looked at first: a template prints them around its own words."""
+    normalise = publication.options.normalize_punctuation
+    texts = {
+        path: normalize_punctuation(text) if normalise else text
+        for path, node in publication.positions.items()
+        if isinstance(text := getattr(node, "text", None), str)
+    }
+    path, run = _longest_shared(printed, {key: text for key, text in texts.items() if key.startswith(within)})
+    if not path and within:
+        path, run = _longest_shared(printed, texts)
+    if not path:
+        return "", Where(publication.source.path)
+    where = publication.locate(path, run)
+    if where == publication.where(path):  # the run reads otherwise as typed (punctuation): its first character
+        where = publication.locate(path, run[0])
+    return path, where
+
+
+def _longest_shared(printed: str, texts: dict[str, str]) -> tuple[str, str]:
+    """(field, run) of the field sharing the longest run of two or more characters with `printed`."""
+    best = ("", "")
+    for path, text in texts.items():
+        match = difflib.SequenceMatcher(None, text, printed, autojunk=False).find_longest_match()
+        if match.size > max(len(best[1]), 1):
+            best = (path, text[match.a : match.a + match.size])
+    return best
 
 
 def _field_holding(publication: Publication, char: str) -> str | None:

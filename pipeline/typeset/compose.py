@@ -69,7 +69,7 @@ MOST_STRETCH_EM = 0.5
 """Loosest letter-spacing above the grid's when no breaks keep every line within the limit (each such line
 is reported)."""
 FALLBACK_STRETCH_EM = 4.0
-"""Loosest letter-spacing when a piece is wider than a line and the paragraph breaks inside it."""
+"""Loosest letter-spacing when even runs cut where an address may break leave no line within `MOST_STRETCH_EM`."""
 FULL_LINE_WEIGHT = 100.0
 """Cost of a full line per squared em of stray from the grid's spacing."""
 LAST_LINE_WEIGHT = 50.0
@@ -176,13 +176,12 @@ def pieces(text: str) -> list[Piece]:
             result.append(Piece(atom.start, atom.end, space=True))
             continue
         words = _words_of(text, atom)
-        previous = result[-1] if result else None
-        if (
-            previous is not None
-            and not previous.space
-            and (text[atom.start] in CLOSING or text[previous.end - 1] in OPENING)
-        ):
-            result[-1] = Piece(previous.start, atom.end, previous.words + words)
+        solid = len(result) - 1  # the last piece that is not a space: a space between changes no rule
+        while solid >= 0 and result[solid].space:
+            solid -= 1
+        previous = result[solid] if solid >= 0 else None
+        if previous is not None and (text[atom.start] in CLOSING or text[previous.end - 1] in OPENING):
+            result[solid:] = [Piece(previous.start, atom.end, previous.words + words)]
         else:
             result.append(Piece(atom.start, atom.end, words))
     return result
@@ -215,10 +214,11 @@ class Composer:
         result = breaker.lines(parts, _WITHIN_LIMIT)
         if result is None or result.cost >= LONELY_LAST_LINE_PENALTY:  # the relaxed attempt includes this one
             result = breaker.lines(parts, _RELAXED)
-        if result is None:  # a piece wider than a line: cut it where an address may break
-            result = breaker.lines(_split_runs(text, parts, advances, self.width), _SPLIT)
-        if result is None:  # a run that fits no line beside its neighbours: cut every run so
-            result = breaker.lines(_split_runs(text, parts, advances, 0.0), _SPLIT)
+        if result is None:  # a piece wider than a line, or a run that fits no line beside its neighbours:
+            wide = _split_runs(text, parts, advances, self.width)  # cut it where an address may break
+            every = _split_runs(text, parts, advances, 0.0)
+            attempts = ((wide, _RELAXED), (every, _RELAXED), (every, _LAST_RESORT))
+            result = next(filter(None, (breaker.lines(split, attempt) for split, attempt in attempts)), None)
         if result is None:
             result = breaker.lines([Piece(index, index + 1) for index in range(len(text))], _BETWEEN_CHARACTERS)
         assert result is not None, "broken between characters, any paragraph fits"
@@ -362,7 +362,7 @@ class _Pass:
 
 _WITHIN_LIMIT = _Pass(STRETCH_LIMIT_EM, compress=False)  # the breaks of old wherever they met the limit
 _RELAXED = _Pass(MOST_STRETCH_EM, compress=True)
-_SPLIT = _Pass(FALLBACK_STRETCH_EM, compress=True)
+_LAST_RESORT = _Pass(FALLBACK_STRETCH_EM, compress=True)
 _BETWEEN_CHARACTERS = _Pass(FALLBACK_STRETCH_EM, compress=False, lonely_rule=False)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from . import gbt9704
-from .compose import Composer
+from .compose import STRETCH_LIMIT_EM, Composer
 from .fonts import ROLES, ResolvedFace
 from .markup import lines_html, spacing_rules
 from .numerals import chinese_date
@@ -28,12 +28,23 @@ from .titles import balanced_lines
 _PAGE_NUMBER_TEXT = "— 0123456789 —"
 
 
+@dataclass(frozen=True)
+class LooseLine:
+    """A full line spaced more than the stretch limit between its characters: no breaks and no compressed
+    marks avoided it (a long unbreakable run after a short stretch of text). The build reports it."""
+
+    text: str
+    stretch: float  # ems added between characters beyond the grid's
+    following: str  # the next line, which begins with the run that could not join this one
+
+
 @dataclass
 class Typesetter:
     faces: dict[str, ResolvedFace]
     grid: gbt9704.TextGrid = gbt9704.STANDARD_GRID
     shapers: dict[str, Shaper] = field(default_factory=dict)
     spacings: set[int] = field(default_factory=set)  # letter-spacing values used, in thousandths of an em
+    loose_lines: list[LooseLine] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # Roles drawn with the same face (body and page numbers, with the stand-ins) share one
@@ -53,7 +64,14 @@ class Typesetter:
     def paragraph(self, text: str, role: str = "body", indent: float = 2) -> Markup:
         """A justified paragraph: every line but the last flush at both edges, the first indented."""
         composer = self.composer(role)
-        return lines_html(text, composer.lines(text, indent), composer.size, self.spacings)
+        lines = composer.lines(text, indent)
+        for line, following in zip(lines, lines[1:], strict=False):
+            stretch = line.stretch(composer.grid_spacing, composer.size)
+            if stretch > STRETCH_LIMIT_EM + 0.0005:
+                self.loose_lines.append(
+                    LooseLine(text[line.start : line.end], stretch, text[following.start : following.end])
+                )
+        return lines_html(text, lines, composer.size, self.spacings)
 
     def balanced(self, text: str, role: str = "title", size: float | None = None) -> Markup:
         """Centred lines of balanced length, for titles and subtitles."""
