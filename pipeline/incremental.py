@@ -1,14 +1,17 @@
 """The incremental build: a fingerprint of everything each artifact is made from, so an unchanged one is not made again.
 
 A PDF is made from its content file (and the folder's `_defaults.yaml`), the templates, the
-resolved font files, the settings that change pages and the tool's version; the Word summary from
-the content, the summary template, the reference document and the Word settings. The output
+resolved font files, the settings that change pages (`one_sided`, `pdf_variant`, `names`, the 简报's
+`bulletin` layout) and the tool's version; the Word summary from the content, the summary template,
+the reference document, the Word settings, `names` and the title's font file (the Word title breaks
+its lines where the PDF's title does). The output
 folder's manifest remembers each artifact's fingerprint. None of this imports the engines: a build
 that finds everything up to date starts neither WeasyPrint nor python-docx.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -64,7 +67,13 @@ class Fingerprints:
         epoch = source_date_epoch()
         fonts = sorted({(face.path, face.index, digests(face.path)) for face in faces.values()})
         roles = sorted((role, face.path, face.index) for role, face in faces.items())
-        pdf = _digest(__version__, pdf_templates, fonts, roles, settings.one_sided, settings.pdf_variant, epoch)
+        names = sorted(settings.names)  # words titles keep whole: where the PDF's and the Word title's lines break
+        bulletin = dataclasses.asdict(settings.bulletin)
+        pdf = _digest(
+            __version__, pdf_templates, fonts, roles, settings.one_sided, settings.pdf_variant, epoch, names, bulletin
+        )
+        # The Word title breaks where the PDF's does, measured with the PDF's title face.
+        title = faces["title"]
         word = _digest(
             __version__,
             word_templates,
@@ -72,6 +81,8 @@ class Fingerprints:
             settings.word_fonts.as_dict(),
             settings.one_sided,
             epoch,
+            names,
+            (title.path, title.index, digests(title.path)),
         )
         digests.save()
         return cls(pdf, word)
