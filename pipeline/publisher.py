@@ -15,14 +15,21 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .artifacts import ARTIFACTS, NOTICE, SUMMARY, ArtifactType
+from .artifacts import ARTIFACTS, BRIEFING, NOTICE, SUMMARY, ArtifactType
 from .cache import scratch_folder
 from .config import Configuration, builtin_templates, source_date_epoch
 from .content.model import Publication
 from .errors import ContentError, Problem, TemplateError, Where, shown
 from .lazy import lazy_import
 from .output.folder import Artifact
-from .render.documents import created_timestamp, prepare_text, render_pdf_html, render_summary_html, where_written
+from .render.documents import (
+    EndBlockPlacement,
+    created_timestamp,
+    prepare_text,
+    render_pdf_html,
+    render_summary_html,
+    where_written,
+)
 from .render.locate import find_in_templates, template_origin
 from .render.templates import template_environment
 from .typeset import gbt9704
@@ -37,6 +44,11 @@ if TYPE_CHECKING:
 else:
     pdf_engine = lazy_import("pipeline.pdf.engine")  # WeasyPrint (0.4 s): only where a PDF is made
     word_writer = lazy_import("pipeline.word.writer")  # python-docx (0.1 s): only where a summary is made
+
+
+# Ids the briefing template gives the end of the body and the 版记, to find the pages they fell on.
+BODY_END_ID = "gw-body-end"
+END_BLOCK_ID = "gw-end-block"
 
 
 class Publisher:
@@ -84,6 +96,8 @@ class Publisher:
                     made.append(Artifact(path, self._summary(printed, created)))
                 elif artifact is NOTICE:
                     made.append(Artifact(path, *self._notice(printed, created)))
+                elif artifact is BRIEFING:
+                    made.append(Artifact(path, *self._briefing(printed, created)))
                 else:
                     made.append(Artifact(path, *self._pdf(artifact.template, printed, gbt9704.STANDARD_GRID, created)))
         finally:
@@ -103,18 +117,44 @@ class Publisher:
         return self._lay_out(template, publication, grid, created)[0]
 
     def _lay_out(
-        self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str
+        self,
+        template: str,
+        publication: Publication,
+        grid: gbt9704.TextGrid,
+        created: str,
+        end_block: EndBlockPlacement | None = None,
     ) -> tuple[pdf_engine.LaidOut, list[LooseLine]]:
         """A PDF document laid out, and the lines its typesetting left looser than the stretch limit."""
-        typesetter = Typesetter(self.faces, grid)
+        typesetter = Typesetter(self.faces, grid, names=self.names(publication))
         fonts = Path(tempfile.mkdtemp(dir=scratch_folder()))  # the engine copies what it needs while laying out
         try:
             rendered = render_pdf_html(
-                self.environment, template, publication, typesetter, fonts, one_sided=self.one_sided, created=created
+                self.environment,
+                template,
+                publication,
+                typesetter,
+                fonts,
+                one_sided=self.one_sided,
+                created=created,
+                end_block=end_block,
+                bulletin=self.configuration.settings.bulletin,
             )
             return self.engine.layout(rendered, self.base_url), typesetter.loose_lines
         finally:
             shutil.rmtree(fonts, ignore_errors=True)
+
+    def _briefing(self, publication: Publication, created: str) -> tuple[bytes, int]:
+        """The briefing; in two-sided printing a 文件's 版记 on an even page, the last face (GB/T 9704 7.4.1):
+        when the first layout puts it on an odd page, it is laid out again starting the next even page."""
+        template = BRIEFING.template
+        laid_out, loose_lines = self._lay_out(template, publication, gbt9704.STANDARD_GRID, created)
+        end_page = laid_out.anchors.get(END_BLOCK_ID)
+        if end_page is not None and end_page % 2 == 1 and not self.one_sided and publication.masthead == "document":
+            body_end = laid_out.anchors.get(BODY_END_ID, end_page)
+            placement = EndBlockPlacement(verso=True, unnumbered=body_end % 2 == 0)
+            laid_out, loose_lines = self._lay_out(template, publication, gbt9704.STANDARD_GRID, created, placement)
+        self._warn_loose(loose_lines, publication, template)
+        return self._write(laid_out, publication, template)
 
     def _warn_loose(self, loose_lines: list[LooseLine], publication: Publication, template: str) -> None:
         """A line spaced beyond the limit is not a failure: the build names it where its text was written."""
@@ -131,6 +171,10 @@ class Publisher:
                     line.text,
                 )
             )
+
+    def names(self, publication: Publication) -> tuple[str, ...]:
+        """What titles never break inside: the names the publication gives and those the configuration lists."""
+        return publication.names + tuple(self.configuration.settings.names)
 
     def _write(self, laid_out: pdf_engine.LaidOut, publication: Publication, template: str) -> tuple[bytes, int]:
         data = self.engine.write(laid_out, self.pdf_variant)
@@ -180,7 +224,10 @@ class Publisher:
         )
 
     def _summary(self, publication: Publication, created: str) -> bytes:
-        markup = render_summary_html(self.environment, publication, created)
+        typesetter = Typesetter(self.faces, names=self.names(publication))
+        title_lines = typesetter.title_lines(publication.title)
+        to_lines = typesetter.organ_lines(publication.to, end="：") if publication.to else None
+        markup = render_summary_html(self.environment, publication, created, title_lines, to_lines)
         blocks = read_structure(markup, SUMMARY.template)
         moment = datetime.datetime.fromisoformat(created.replace("Z", "+00:00"))
         return word_writer.write_summary(

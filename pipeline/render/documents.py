@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TypeVar, cast
 import jinja2
 
 from ..artifacts import STYLESHEET_TEMPLATE, SUMMARY_TEMPLATE
+from ..config import BulletinLayout
 from ..content.model import Publication
 from ..content.records import Record, declared_fields
 from ..errors import ContentError, Problem, Where
@@ -59,6 +60,16 @@ class RenderedPdf:
     stylesheet: str
 
 
+@dataclass(frozen=True)
+class EndBlockPlacement:
+    """Where the 版记 goes. By default at the foot of the page where the body ends; `verso`: at the foot of
+    the next left-hand (even) page, GB/T 9704's last face in two-sided printing (7.4.1); `unnumbered`: the
+    body ended on an even page, so a blank page comes first, and neither carries a page number (7.5)."""
+
+    verso: bool = False
+    unnumbered: bool = False
+
+
 def created_timestamp(publication: Publication, source_date_epoch: int | None = None) -> str:
     """The documents' creation time: the content's date, or SOURCE_DATE_EPOCH when given."""
     if source_date_epoch is not None:
@@ -76,14 +87,22 @@ def render_pdf_html(
     *,
     one_sided: bool = False,
     created: str = "",
+    end_block: EndBlockPlacement | None = None,
+    bulletin: BulletinLayout | None = None,
 ) -> RenderedPdf:
-    """Render a PDF document's HTML, then its stylesheet with the fonts that HTML uses (written into `font_folder`)."""
+    """Render a PDF document's HTML, then its stylesheet with the fonts that HTML uses (written into `font_folder`).
+    `end_block` says where the 版记 goes (by default where the body ends), `bulletin` how a 简报's 报头 is laid
+    out (by default as the configuration's defaults say)."""
+    end_block = end_block or EndBlockPlacement()
+    bulletin = bulletin or BulletinLayout()
     context = {
         "publication": publication,
         "notice": publication.notice,
         "created": created,
         "grid": typesetter.grid,
         "typesetter": typesetter,
+        "end_block": end_block,
+        "g": gbt9704,
     }
     body = render_template(environment, template, context, _content_file(publication))
     missing = typesetter.missing()
@@ -104,6 +123,11 @@ def render_pdf_html(
             "one_sided": one_sided,
             "page_number_offset": typesetter.page_number_offset(),
             "em_box_inset": typesetter.em_box_inset,
+            "end_block": end_block,
+            "bulletin": bulletin,
+            "bulletin_name_size": typesetter.mark_size(publication.bulletin.name, bulletin.name_size)
+            if publication.bulletin
+            else bulletin.name_size,
         },
         _content_file(publication),
     )
@@ -166,7 +190,15 @@ def _field_holding(publication: Publication, char: str) -> str | None:
     return None
 
 
-def render_summary_html(environment: jinja2.Environment, publication: Publication, created: str = "") -> str:
+def render_summary_html(
+    environment: jinja2.Environment,
+    publication: Publication,
+    created: str = "",
+    title_lines: list[str] | None = None,
+    to_lines: list[str] | None = None,
+) -> str:
+    """The summary's HTML; `title_lines` and `to_lines` are the title and the 主送机关 broken as the briefing
+    breaks them (one line each by default)."""
     return render_template(
         environment,
         SUMMARY_TEMPLATE,
@@ -174,6 +206,8 @@ def render_summary_html(environment: jinja2.Environment, publication: Publicatio
             "publication": publication,
             "notice": publication.notice,
             "created": created,
+            "title_lines": title_lines or [publication.title],
+            "to_lines": to_lines or ["，".join(publication.to) + "："],
         },
         _content_file(publication),
     )

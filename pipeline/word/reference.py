@@ -110,6 +110,8 @@ STYLES = (
         next_style="Date",
     ),
     StyleSpec("Date", align="right", first_line_chars=0, right_chars=SIGNATURE_RIGHT_CHARS),
+    # 主送机关: flush left, wrapped lines too (GB/T 9704 7.3.2); Word shows it as 称呼.
+    StyleSpec("Salutation", align="left", first_line_chars=0, next_style="Normal"),
     StyleSpec("Note", builtin=False),
     StyleSpec("Table Heading", builtin=False, align="center", first_line_chars=0),
     StyleSpec("Table Text", builtin=False, align="left", first_line_chars=0),
