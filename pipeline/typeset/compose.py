@@ -215,9 +215,10 @@ class Composer:
         if result is None or result.cost >= LONELY_LAST_LINE_PENALTY:  # the relaxed attempt includes this one
             result = breaker.lines(parts, _RELAXED)
         if result is None:  # a piece wider than a line, or a run that fits no line beside its neighbours:
-            wide = _split_runs(text, parts, advances, self.width)  # cut it where an address may break
-            every = _split_runs(text, parts, advances, 0.0)
-            attempts = ((wide, _RELAXED), (every, _RELAXED), (every, _LAST_RESORT))
+            wide = _split_runs(text, parts, advances, self.width, self.width)  # cut where an address may break
+            every = _split_runs(text, parts, advances, 0.0, self.width)
+            apart = _split_runs(text, parts, advances, 0.0, 0.0)  # runs between their characters
+            attempts = ((wide, _RELAXED), (every, _RELAXED), (apart, _RELAXED), (every, _LAST_RESORT))
             result = next(filter(None, (breaker.lines(split, attempt) for split, attempt in attempts)), None)
         if result is None:
             result = breaker.lines([Piece(index, index + 1) for index in range(len(text))], _BETWEEN_CHARACTERS)
@@ -232,20 +233,41 @@ def real_characters(text: str) -> int:
     return sum(1 for char in text if char not in CLOSING and not char.isspace())
 
 
-def _split_runs(text: str, parts: list[Piece], advances: list[float], wider_than: float) -> list[Piece]:
-    """`parts` with each piece wider than `wider_than` cut where an address may break (after - . / @ _), each
-    cut keeping its own spacing; a cut still wider than a line is left for the last resort, between characters."""
+def _split_runs(text: str, parts: list[Piece], advances: list[float], wider_than: float, width: float) -> list[Piece]:
+    """`parts` with each run of Latin letters and digits wider than `wider_than` cut where an address may
+    break (after - . / @ _), each cut keeping its own spacing; a cut wider than `width` is cut between its
+    characters. Marks stay with the character they follow or precede."""
     result: list[Piece] = []
     for part in parts:
-        if part.space or sum(advances[part.start : part.end]) <= wider_than:
+        if part.space or not part.words or sum(advances[part.start : part.end]) <= wider_than:
             result.append(part)
             continue
         cuts = [part.start]
         cuts += [part.start + match.end() for match in _RUN_BREAK_AFTER.finditer(text[part.start : part.end])]
         cuts = sorted({cut for cut in cuts if cut < part.end}) + [part.end]
         for start, end in zip(cuts, cuts[1:], strict=False):
+            if sum(advances[start:end]) > width:
+                result.extend(Piece(index, index + 1) for index in range(start, end))
+                continue
             words = ((start, end),) if end - start > 1 and not any(char in _MARKS for char in text[start:end]) else ()
             result.append(Piece(start, end, words))
+    return _rejoined(text, result)
+
+
+def _rejoined(text: str, parts: list[Piece]) -> list[Piece]:
+    """Pieces joined again where a cut would let a line start with a closing mark or end with an opening one."""
+    result: list[Piece] = []
+    for part in parts:
+        previous = result[-1] if result else None
+        if (
+            previous is not None
+            and not previous.space
+            and not part.space
+            and (text[part.start] in CLOSING or text[previous.end - 1] in OPENING)
+        ):
+            result[-1] = Piece(previous.start, part.end, previous.words + part.words)
+        else:
+            result.append(part)
     return result
 
 
