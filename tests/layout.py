@@ -162,7 +162,7 @@ def check(
             report.bad_starts.append((line.page, line.text))
         if line.text[-1] in OPENING:
             report.bad_ends.append((line.page, line.text))
-        if line.x0 < left - tolerance or edge > right + tolerance or line.x1 > right + line.size:
+        if line.x0 < left - tolerance or edge > right + tolerance or line.x1 > right + line.size + tolerance:
             report.margin_errors.append(f"page {line.page}: line outside the type area: {line.text[:12]}…")
         if in_same_paragraph:
             report.right_gaps.append((line.page, line.text, round(right - edge, 3)))
