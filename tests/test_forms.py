@@ -477,3 +477,18 @@ def test_mistakes_in_the_forms_fields_are_located(tmp_path, change, expected):
     with pytest.raises(ContentError) as caught:
         check_content([source])
     assert any(expected in str(problem) for problem in caught.value.problems), caught.value.lines
+
+
+def test_the_layout_checker_counts_marks_compressed_to_half_a_cell(tmp_path):
+    phone = (
+        "巡视期间（3月11日—5月10日）设专门值班电话：0851-86891234，专门邮政信箱：贵阳市A001号邮政信箱，邮编：550001。"
+    )
+    source = write_content(tmp_path, "phone", LOOSE.replace("巡察组工作正常开展。", phone))
+    report = build([source], load_configuration(tmp_path, {"output": str(tmp_path / "dist")}))
+    assert report.problems == []
+    checked = check(tmp_path / "dist" / "phone" / "briefing.pdf")
+    assert checked.compressed_marks == 3  # （ ） ： of the first line, which holds the phone number
+    first = next(line for line in checked.body_lines if line.text.startswith("巡视期间"))
+    assert first.text.endswith("0851-86891234，")
+    [(_, _, added)] = [entry for entry in checked.stretches if entry[1] == first.text]
+    assert added <= 0  # squeezed a little, not stretched (the e-mail paragraph's line is the reported one)
