@@ -169,6 +169,7 @@ def _source_exists(source: str, configuration: Configuration) -> bool:
 @dataclass
 class BuildReport:
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # built all the same: a line spaced beyond the limit
     built: list[str] = field(default_factory=list)
     up_to_date: list[str] = field(default_factory=list)  # publications whose every artifact was current
     kept: list[Path] = field(default_factory=list)  # edited artifacts kept under .edited names by --force
@@ -274,6 +275,7 @@ def _write(
             events.failed(error.problems)
         return
     report.kept.extend(written.kept)
+    report.warnings.extend(outcome.warnings)
     report.built.append(outcome.publication_id)
     if events.built:
         events.built(outcome.publication_id, written)

@@ -214,6 +214,8 @@ class _Progress:
             self.bar.__exit__(None, None, None)
             for path in report.kept:
                 click.echo(f"kept the edited file as {shown_path(path)}")
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
         if self.quiet:
             return
         counts = [f"{len(report.built)} built"] if report.built else []

@@ -24,6 +24,7 @@ from .content.nodes import Mapping, Node, Scalar, Sequence
 from .content.records import Record, convert_record, field_reference, spec
 from .content.vocabulary import BUILTIN, Vocabulary, VocabularySetting, effective_vocabularies
 from .errors import ConfigurationError, Problem, Where, shown_path
+from .typeset import gbt9704
 
 
 def source_date_epoch() -> int | None:
@@ -98,6 +99,37 @@ class WordFontNames(Record):
 
 
 @dataclass(frozen=True)
+class BulletinLayout(Record):
+    """The 报头 of a 简报 (`masthead: bulletin`). No standard fixes it; the defaults follow common practice:
+    the 报头 takes about the top third of page one."""
+
+    rule_mm: float = spec(
+        "The rule under the 报头, its top this far below the top edge of page one (a third of A4: 99).", default=99.0
+    )
+    name_size: float = spec(
+        "The bulletin's name in points (小初: 36), red 小标宋, centred; smaller when it is too long for a line.",
+        default=36.0,
+    )
+    name_top_mm: float = spec("The name's characters start this far below the top of the type area.", default=20.0)
+    issue_gap_mm: float = spec("Between the name's characters and those of 第N期 below it.", default=5.0)
+    rule_width_mm: float = spec("Thickness of the rule under the 报头.", default=1.0)
+    rule_color: Literal["red", "black"] = spec("Colour of the rule under the 报头.", default="red")
+
+    def problems(self) -> Iterable[tuple[str, str, Any]]:
+        area = gbt9704.TOP_MM + gbt9704.TYPE_HEIGHT_MM / 2
+        if not gbt9704.TOP_MM + 30 <= self.rule_mm <= area:
+            yield "rule_mm", f"must be between {gbt9704.TOP_MM + 30} and {area:g} mm", self.rule_mm
+        if not 16 <= self.name_size <= 72:
+            yield "name_size", "must be between 16 and 72 points", self.name_size
+        if self.name_top_mm < 0:
+            yield "name_top_mm", "must not be negative", self.name_top_mm
+        if self.issue_gap_mm < 0:
+            yield "issue_gap_mm", "must not be negative", self.issue_gap_mm
+        if not 0.1 <= self.rule_width_mm <= 3:
+            yield "rule_width_mm", "must be between 0.1 and 3 mm", self.rule_width_mm
+
+
+@dataclass(frozen=True)
 class Settings(Record):
     """gongwen configuration."""
 
@@ -122,6 +154,12 @@ class Settings(Record):
         "or add one based on another; see Vocabularies.",
         default=(),
     )
+    names: tuple[str, ...] = spec(
+        "Names and words a title never breaks inside, beyond those a content file names (team, unit, issuer, "
+        "`to`, `copy_to`), e.g. 住房和城乡建设厅.",
+        default=(),
+    )
+    bulletin: BulletinLayout = spec("The 简报's 报头: positions and sizes.", default=BulletinLayout())
 
     def problems(self) -> Iterable[tuple[str, str, Any]]:
         if self.jobs is not None and self.jobs < 1:

@@ -1,9 +1,11 @@
 """The incremental build: a fingerprint of everything each artifact is made from, so an unchanged one is not made again.
 
 A PDF is made from its content file (and the folder's `_defaults.yaml`), the templates, the
-resolved font files, the settings that change pages, the vocabularies and the tool's version; the
-Word summary from the content, the summary template, the reference document, the Word settings and
-the vocabularies (the effective ones: built in, with the configuration's changes and additions). The output
+resolved font files, the settings that change pages (`one_sided`, `pdf_variant`, `names`, the 简报's
+`bulletin` layout), the vocabularies and the tool's version; the Word summary from the content, the
+summary template, the reference document, the Word settings, the vocabularies, `names` and the title's
+font file (the Word title breaks its lines where the PDF's title does). The vocabularies are the
+effective ones: built in, with the configuration's changes and additions. The output
 folder's manifest remembers each artifact's fingerprint. None of this imports the engines: a build
 that finds everything up to date starts neither WeasyPrint nor python-docx.
 """
@@ -75,9 +77,22 @@ class Fingerprints:
         epoch = source_date_epoch()
         fonts = sorted({(face.path, face.index, digests(face.path)) for face in faces.values()})
         roles = sorted((role, face.path, face.index) for role, face in faces.items())
+        names = sorted(settings.names)  # words titles keep whole: where the PDF's and the Word title's lines break
+        bulletin = dataclasses.asdict(settings.bulletin)
         pdf = _digest(
-            __version__, pdf_templates, fonts, roles, settings.one_sided, settings.pdf_variant, vocabularies, epoch
+            __version__,
+            pdf_templates,
+            fonts,
+            roles,
+            settings.one_sided,
+            settings.pdf_variant,
+            vocabularies,
+            epoch,
+            names,
+            bulletin,
         )
+        # The Word title breaks where the PDF's does, measured with the PDF's title face.
+        title = faces["title"]
         word = _digest(
             __version__,
             word_templates,
@@ -86,6 +101,8 @@ class Fingerprints:
             settings.one_sided,
             vocabularies,
             epoch,
+            names,
+            (title.path, title.index, digests(title.path)),
         )
         digests.save()
         return cls(pdf, word)

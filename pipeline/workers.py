@@ -11,7 +11,7 @@ import multiprocessing
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +43,7 @@ class Job:
 class Made:
     publication_id: str
     artifacts: list[Artifact]
+    warnings: list[Problem] = field(default_factory=list)  # made, but with something the user should look at
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ def _make_in_worker(path: Path, shown: str, wanted: tuple[ArtifactType, ...]) ->
     assert _worker_publisher is not None, "the pool's initializer sets the publisher up"
     try:
         publication = load_publication(path, shown)
-        return Made(publication.id, _worker_publisher.artifacts(publication, wanted))
+        artifacts = _worker_publisher.artifacts(publication, wanted)
+        return Made(publication.id, artifacts, _worker_publisher.warnings)
     except GongwenError as error:
         return Failed(error.problems)
     except OSError as error:
@@ -129,7 +131,8 @@ def _joined(outcomes: list[Outcome]) -> Outcome:
         (artifact for outcome in made for artifact in outcome.artifacts),
         key=lambda artifact: names.index(artifact.path.rsplit("/", 1)[1]),
     )
-    return Made(made[0].publication_id, artifacts)
+    warnings = list(dict.fromkeys(warning for outcome in made for warning in outcome.warnings))
+    return Made(made[0].publication_id, artifacts, warnings)
 
 
 def _make_here(jobs: list[Job], configuration: Configuration) -> Iterator[tuple[Job, Outcome]]:
@@ -141,7 +144,8 @@ def _make_here(jobs: list[Job], configuration: Configuration) -> Iterator[tuple[
         return
     for job in jobs:
         try:
-            yield job, Made(job.publication.id, maker.artifacts(job.publication, job.wanted))
+            artifacts = maker.artifacts(job.publication, job.wanted)
+            yield job, Made(job.publication.id, artifacts, maker.warnings)
         except GongwenError as error:
             yield job, Failed(error.problems)
         except OSError as error:

@@ -27,6 +27,17 @@ def _pages(path: str, stamp: float) -> list[list[dict]]:
         return [[dict(char) for char in page.chars] for page in pdf.pages]
 
 
+@lru_cache(maxsize=64)
+def _rules(path: str, stamp: float) -> list[list[dict]]:
+    with pdfplumber.open(path) as pdf:
+        return [[dict(rect) for rect in page.rects if rect["width"] > 400] for page in pdf.pages]
+
+
+def rules(path: Path) -> list[list[dict]]:
+    """Rectangles nearly as wide as the type area (the rules of 版头, 报头 and 版记) on every page, top to bottom."""
+    return [sorted(page, key=lambda rect: rect["top"]) for page in _rules(str(path), path.stat().st_mtime)]
+
+
 def chars(path: Path) -> list[list[dict]]:
     """Characters of every page, as pdfplumber reports them (x0, x1, top, bottom, size, fontname, text)."""
     return _pages(str(path), path.stat().st_mtime)

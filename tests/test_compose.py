@@ -78,10 +78,14 @@ def check_lines(text: str, lines: list[Line], indent: float, composer: Composer)
         natural = sum(shaper_widths[line.start : line.end])
         inside_words = sum(end - start - 1 for start, end in line.words)
         gaps = (line.end - line.start - 1) - inside_words - (1 if line.hanging else 0)
-        drawn = natural - (shaper_widths[line.end - 1] if line.hanging else 0) + gaps * line.spacing
+        compressed = len(line.compressed) * composer.size / 2
+        drawn = natural - (shaper_widths[line.end - 1] if line.hanging else 0) + gaps * line.spacing - compressed
+        assert not (line.compressed and line.hanging)
+        for gap in line.compressed:  # a compressed mark gives up its blank half: beside a mark, bracket or colon
+            assert text[gap] in compose._GLYPH_LEFT or text[gap + 1] in compose._GLYPH_RIGHT, shown
         if number < len(lines) - 1:
             assert drawn == pytest.approx(available, abs=compose.EPSILON), shown  # flush at both edges
-            assert line.spacing <= composer.grid_spacing + compose.MOST_STRETCH_EM * composer.size + 1e-9
+            assert line.spacing <= composer.grid_spacing + compose.FALLBACK_STRETCH_EM * composer.size + 1e-9
         else:
             assert drawn <= available + compose.EPSILON, shown
             assert line.spacing <= composer.grid_spacing + 1e-9  # a last line is never stretched
@@ -166,3 +170,92 @@ def test_any_paragraph_is_composed_by_the_rules(text, indent, size):
     lines = composer(size).lines(text, indent_cells=indent)
     assert lines
     check_lines(text, lines, indent, composer(size))
+
+
+# ---- the stretch limit, compressed marks, runs wider than a line ----
+
+
+def stretch_of(line: Line, size: float = gbt9704.BODY_SIZE) -> float:
+    return line.stretch(composer(size).grid_spacing, size)
+
+
+def test_a_line_before_a_phone_number_compresses_brackets_and_colon_rather_than_stretch():
+    text = (
+        "巡视期间（3月11日—5月10日）设专门值班电话：0851-86891234，专门邮政信箱：贵阳市A001号邮政信箱，邮编：550001。"
+    )
+    lines = composer().lines(text, indent_cells=2)
+    check_lines(text, lines, 2, composer())
+    first = texts_of(text, lines)[0]
+    assert "0851-86891234" in first  # before: 「巡 视 期 间 （…） 设 专 门 值 班 电 话：」 spaced 0.18 em
+    assert all(stretch_of(line) <= compose.STRETCH_LIMIT_EM for line in lines[:-1])
+    marks = [text[gap] + text[gap + 1] for gap in lines[0].compressed]
+    assert marks and all(pair[0] in "）：" or pair[1] == "（" for pair in marks), marks
+
+
+def test_marks_give_up_half_a_cell_where_two_marks_meet_then_beside_brackets_and_colons():
+    text = "甲）。乙（丙）丁：戊，“己”"
+    adjacent, bracket = compose.compressible_gaps(text)
+    assert [text[i : i + 2] for i, flag in enumerate(adjacent) if flag] == ["）。", "，“"]
+    assert [text[i : i + 2] for i, flag in enumerate(bracket) if flag] == ["乙（", "）丁", "：戊"]
+
+
+def test_a_date_keeps_the_spacing_of_its_digits():
+    text = "巡察期间（2026年4月17日至5月31日）"
+    words = {text[start:end] for piece in pieces(text) for start, end in piece.words}
+    assert {"2026", "17", "31"} <= words
+
+
+def test_an_address_wider_than_a_line_breaks_after_its_dots_and_at_signs_never_inside_the_date_before_it():
+    address = "qingxi-county-second-inspection-team-reports@jiwei.qingxixian.example.gov.cn"
+    text = f"巡察期间（2026年4月7日至5月31日）设立电子邮箱：{address}，受理信访举报。"
+    lines = composer().lines(text, indent_cells=2)
+    check_lines(text, lines, 2, composer())
+    shown = texts_of(text, lines)
+    assert "2026年4月7日至5月31日" in shown[0]  # not spread letter by letter as before
+    for line in lines:  # the address's parts keep their own spacing
+        for start, end in line.words:
+            assert end - start > 1
+    cuts = [line.end for line in lines[:-1] if lines[0].start <= text.index(address) < line.end < len(text)]
+    assert all(text[cut - 1] in "-.@" or cut <= text.index(address) for cut in cuts), shown
+
+
+def test_a_line_that_cannot_meet_the_limit_is_still_set_flush():
+    text = "为便于干部群众反映问题，巡察组设立电子邮箱：xcz-qingxi-county-dier-xunchazu@qingxixian.gov.cn。"
+    lines = composer().lines(text, indent_cells=2)
+    check_lines(text, lines, 2, composer())
+    assert stretch_of(lines[0]) > compose.STRETCH_LIMIT_EM  # the typesetter reports it
+
+
+@settings(max_examples=150, deadline=None)
+@given(PARAGRAPH, st.sampled_from([0, 2]), st.sampled_from([gbt9704.BODY_SIZE, 14.0]))
+def test_lines_break_between_pieces_unless_a_piece_is_wider_than_a_line(text, indent, size):
+    text = text.strip() or "巡"
+    lines = composer(size).lines(text, indent_cells=indent)
+    widths = composer(size).shaper.advances(text, size)
+    for line in lines[1:]:
+        holder = next(piece for piece in pieces(text) if piece.start <= line.start < piece.end)
+        run_break = text[line.start - 1] in "-./@_"  # a run that fits no line is cut where an address may break
+        wide = sum(widths[holder.start : holder.end]) > composer(size).width
+        assert holder.start == line.start or run_break or wide, texts_of(text, lines)
+
+
+@settings(max_examples=150, deadline=None)
+@given(PARAGRAPH, st.sampled_from([0, 2]), st.sampled_from([gbt9704.BODY_SIZE, 15.0, 14.0]))
+def test_marks_are_compressed_and_lines_left_loose_only_where_no_breaks_meet_the_limit(text, indent, size):
+    text = text.strip() or "巡"
+    chosen = composer(size).lines(text, indent_cells=indent)
+    breaker = compose._LineBreaker(
+        text,
+        composer(size).shaper.advances(text, size),
+        composer(size).width - indent * composer(size).cell,
+        composer(size).width,
+        size,
+        composer(size).grid_spacing,
+    )
+    within = breaker.lines(pieces(text), compose._WITHIN_LIMIT)
+    if within is not None and within.cost < compose.LONELY_LAST_LINE_PENALTY:
+        assert chosen == within.lines  # the breaks of old, every mark on its cell
+    if any(line.compressed for line in chosen) or any(
+        stretch_of(line, size) > compose.STRETCH_LIMIT_EM + 1e-9 for line in chosen[:-1]
+    ):
+        assert within is None or within.cost >= compose.LONELY_LAST_LINE_PENALTY

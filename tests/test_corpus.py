@@ -64,7 +64,8 @@ def test_the_corpus_covers_every_kind_and_level_and_names_its_sources():
     assert Counter(entry.tour for entry in ENTRIES).keys() == TOURS
     assert all(count >= 3 for count in Counter(entry.tour for entry in ENTRIES).values())
     assert {"central", "provincial", "city", "county"} <= {entry.level for entry in ENTRIES}
-    assert sum(entry.url is not None for entry in ENTRIES) >= len(ENTRIES) - 1  # xs02's page came without one
+    transcribed = [entry for entry in ENTRIES if not entry.source.startswith("constructed")]
+    assert sum(entry.url is not None for entry in transcribed) >= len(transcribed) - 1  # xs02's page came without one
     notices = [load_publication(entry.path).notice for entry in ENTRIES]
     assert any(notice.hours and len(notice.hours.ranges) > 1 and notice.hours.clock == 12 for notice in notices)
     assert any(notice.hours and any(span.label for span in notice.hours.ranges) for notice in notices)
@@ -78,9 +79,16 @@ def test_the_corpus_covers_every_kind_and_level_and_names_its_sources():
 def test_every_output_says_its_tours_word_and_no_other_kinds(corpus_dist, entry):
     publication = load_publication(entry.path)
     assert vocabulary_for(publication, BUILTIN).tour == entry.tour
+    places_contacts = any(
+        not isinstance(text, str)
+        for section in publication.briefing.sections
+        for part in (section, *section.sections)
+        for text in part.paragraphs
+    )
     for name, text in outputs(corpus_dist, entry).items():
         own = generated(text, publication)
-        assert entry.tour in own, f"{name}: gongwen's own words never say {entry.tour}"
+        if name != "briefing.pdf" or places_contacts:  # a briefing says only what its content typed, but contacts
+            assert entry.tour in own, f"{name}: gongwen's own words never say {entry.tour}"
         others = sorted(word for word in TOURS - {entry.tour} if word in own)
         assert others == [], f"{name} says {others} where the content did not: {own}"
 

@@ -123,8 +123,13 @@ CHANGES = {
     "a font file's bytes": (lambda inputs: grow(Path(inputs.faces["heading2"].path)), PDFS),
     "the faces of two roles, swapped": (lambda inputs: swap_faces(inputs, "body", "heading1"), PDFS),
     "the face's index in its collection": (
-        lambda inputs: inputs.faces.update(title=inputs.face("title", Path(inputs.faces["title"].path), 1)),
+        lambda inputs: inputs.faces.update(body=inputs.face("body", Path(inputs.faces["body"].path), 1)),
         PDFS,
+    ),
+    # The summary's title breaks where the PDF's does, measured with the PDF's title face.
+    "the title face's index in its collection": (
+        lambda inputs: inputs.faces.update(title=inputs.face("title", Path(inputs.faces["title"].path), 1)),
+        ALL,
     ),
 }
 

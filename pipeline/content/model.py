@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import math
 import re
 import typing
+import unicodedata
 from collections.abc import Iterable
 from collections.abc import Mapping as TypingMapping
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from .load import Source, read_with_defaults
 from .nodes import Mapping, Node, Scalar, Sequence
 from .records import Record, Time, convert_record, field_spec, json_schema, schema_for, spec
 
+BODY_CELLS = 28  # characters on a line of body text (GB/T 9704)
 _NUMBER_PATTERN = r"\S+〔[12][0-9]{3}〕[1-9][0-9]*号"
 
 ChannelType = Literal["phone", "mailbox", "email", "web", "visit", "box"]
@@ -279,6 +282,41 @@ class Notice(Record):
     )
 
 
+@dataclass(frozen=True)
+class Bulletin(Record):
+    """The 简报 form: its 报头 (name, issue, compiling organ) and the 报/送/发 lists of its 报尾."""
+
+    name: str = spec("The bulletin's name, printed large in red at the top of page one, e.g. 巡察工作简报.")
+    issue: int = spec("The issue's number, printed 第N期 under the name.")
+    compiled_by: str | None = spec(
+        "The compiling organ (编印单位), printed …编 at the left above the rule; default the issuer.", default=None
+    )
+    report_to: tuple[str, ...] = spec("报: the superior organs it is reported to, in the 报尾.", default=())
+    send_to: tuple[str, ...] = spec("送: organs of the same level it is sent to, in the 报尾.", default=())
+    distribute_to: tuple[str, ...] = spec("发: the subordinate organs it is issued to, in the 报尾.", default=())
+    copies: int | None = spec("Copies printed, at the right of the 报尾's last line: 共印N份.", default=None)
+
+    def problems(self) -> Iterable[tuple[str, str, Any]]:
+        if self.issue < 1:
+            yield "issue", "must be 1 or more", self.issue
+        if self.copies is not None and self.copies < 1:
+            yield "copies", "must be 1 or more", self.copies
+
+    @property
+    def rows(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The 报尾's rows, (label, organs), those with organs only."""
+        return tuple(
+            (label, organs)
+            for label, organs in (("报", self.report_to), ("送", self.send_to), ("发", self.distribute_to))
+            if organs
+        )
+
+
+def text_cells(text: str) -> float:
+    """Width in body characters: a Chinese character or full-width mark fills a cell, a digit or letter half."""
+    return sum(1 if unicodedata.east_asian_width(char) in "WF" else 0.5 for char in text)
+
+
 @dataclass(frozen=True, kw_only=True)
 class ContentFile(Record):
     """One publication: the content of a briefing, a summary and a notice."""
@@ -310,6 +348,10 @@ class ContentFile(Record):
         hint="must read like 中巡发〔2015〕3号: organ code, year in 〔〕, number without 第 or leading zeros",
     )
     note: str | None = spec("Note (附注), e.g. the original headline; printed in （）.", default=None)
+    to: tuple[str, ...] = spec(
+        "Main recipients (主送机关), printed below the title, flush left, separated by ，and followed by ：.",
+        default=(),
+    )
     copy_to: tuple[str, ...] = spec("Organs sent a copy (抄送机关), printed in the end block (版记).", default=())
     printed_by: str | None = spec(
         "Organ that prints and issues the document (印发机关), in the end block.", default=None
@@ -317,16 +359,58 @@ class ContentFile(Record):
     printed_on: datetime.date | None = spec(
         "Date of printing (印发日期), in the end block; goes with `printed_by`.", default=None
     )
+    masthead: Literal["document", "bulletin"] = spec(
+        "How the briefing opens: document, the issuing organ's mark (issuer + 文件) when `number` is given; "
+        "bulletin, a 简报's 报头 (see `bulletin`).",
+        default="document",
+    )
+    bulletin: Bulletin | None = spec("The 简报: required with `masthead: bulletin`.", default=None)
     options: Options = spec("Rendering switches.", default=Options())
 
     def problems(self) -> Iterable[tuple[str, str, Any]]:
         if (self.printed_by is None) != (self.printed_on is None):
             given, missing = ("printed_by", "printed_on") if self.printed_on is None else ("printed_on", "printed_by")
             yield missing, f"the end block prints 印发机关 and 印发日期 together: give {missing} with {given}", None
+        if self.masthead == "bulletin" and self.bulletin is None:
+            yield (
+                "bulletin",
+                "a 简报 (masthead: bulletin) needs its name and issue: bulletin: {name: …, issue: …}",
+                None,
+            )
+        if self.masthead != "bulletin" and self.bulletin is not None:
+            yield "bulletin", "printed only with masthead: bulletin; set it or remove bulletin", None
+        if self.masthead == "bulletin" and self.number is not None:
+            yield "number", "a 简报 has no 发文字号; its 报头 shows 第N期 (bulletin.issue) instead", self.number
+        if self.bulletin is not None:
+            yield from self._bulletin_line_problems(self.bulletin)
+
+    def _bulletin_line_problems(self, bulletin: Bulletin) -> Iterable[tuple[str, str, Any]]:
+        """The compiling organ and the date share one line of the 报头."""
+        organ = (bulletin.compiled_by or self.issuer) + "编"
+        date = f"{self.date.year}年{self.date.month}月{self.date.day}日"
+        over = text_cells(organ) + 1 + text_cells(date) - BODY_CELLS
+        if over > 0:
+            field = "bulletin.compiled_by" if bulletin.compiled_by else "issuer"
+            yield (
+                field,
+                f"the compiling organ and the date must share one line of the 报头: shorten it by {math.ceil(over)} "
+                "characters (or set bulletin.compiled_by to a shorter name)",
+                organ[:-1],
+            )
 
     @property
     def has_end_block(self) -> bool:
-        return bool(self.copy_to or self.printed_by)
+        return bool(self.copy_to or self.printed_by or (self.bulletin and (self.bulletin.rows or self.bulletin.copies)))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Names a title never breaks inside: the team, the unit, the issuer, the main recipients, the copies."""
+        bulletin: tuple[str | None, ...] = ()
+        if self.bulletin is not None:
+            rows = self.bulletin.report_to + self.bulletin.send_to + self.bulletin.distribute_to
+            bulletin = (self.bulletin.compiled_by, *rows)
+        named = (self.notice.team, self.notice.unit, self.issuer, *bulletin, *self.to, *self.copy_to)
+        return tuple(dict.fromkeys(name for name in named if name))
 
 
 @dataclass(frozen=True, kw_only=True)

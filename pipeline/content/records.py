@@ -6,8 +6,8 @@ field path (`notice.hours.ranges[0].start`); `json_schema` and `field_reference`
 records for editors and for the README. Content and configuration are both declared this way.
 
 A field's type is one of a few shapes — optional, a list, a choice of literals, a record, a
-scalar (text, whole number, true/false, date, time), or a scalar-or-record (a list item that is
-either a text or a mapping) — and what each scalar means is said once, in
+scalar (text, whole number, number, true/false, date, time), or a scalar-or-record (a list item
+that is either a text or a mapping) — and what each scalar means is said once, in
 `SCALARS`: how it is read, how a message names it, its JSON Schema and its name in the README.
 """
 
@@ -30,6 +30,7 @@ from .text import FORBIDDEN_CHARACTERS, FORMAT_CHARACTERS, clean_text
 _TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
+_NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -327,6 +328,13 @@ def _parse_int(converter: Converter, node: Scalar, path: str, field: FieldSpec) 
     return int(node.text)
 
 
+def _parse_number(converter: Converter, node: Scalar, path: str, field: FieldSpec) -> float | None:
+    if node.quoted or not _NUMBER.match(node.text):
+        converter.fail(node.where, path, "expected a number", node.text)
+        return None
+    return float(node.text)
+
+
 def _parse_bool(converter: Converter, node: Scalar, path: str, field: FieldSpec) -> bool | None:
     lowered = node.text.lower()
     if not node.quoted and lowered in ("true", "false"):
@@ -375,6 +383,7 @@ class ScalarKind:
 SCALARS: dict[Any, ScalarKind] = {
     str: ScalarKind(_parse_text, "text", "text", _text_schema),
     int: ScalarKind(_parse_int, "a whole number", "integer", lambda field: {"type": "integer"}),
+    float: ScalarKind(_parse_number, "a number", "number", lambda field: {"type": "number"}),
     bool: ScalarKind(_parse_bool, "true or false", "true/false", lambda field: {"type": "boolean"}),
     datetime.date: ScalarKind(
         _parse_date, "a date (YYYY-MM-DD)", "date", lambda field: {"type": "string", "format": "date"}

@@ -52,6 +52,7 @@ class LaidOut:
     pages: int
     messages: list[str]
     refused: list[str] = field(default_factory=list)
+    anchors: dict[str, int] = field(default_factory=dict)  # the page (from 1) of each element with an id
 
     def overflow_characters(self) -> int:
         """How many characters were laid out beyond the first page."""
@@ -184,7 +185,11 @@ class PdfEngine:
             )
             html = weasyprint.HTML(string=rendered.html, base_url=base_url.as_uri() + "/", url_fetcher=self.fetcher)
             document = html.render(stylesheets=[stylesheet], font_config=font_config)
-        return LaidOut(document, len(document.pages), capture.messages)
+        anchors: dict[str, int] = {}
+        for number, page in enumerate(document.pages, start=1):
+            for name in page.anchors:
+                anchors.setdefault(name, number)
+        return LaidOut(document, len(document.pages), capture.messages, anchors=anchors)
 
     def write(self, laid_out: LaidOut, variant: str | None = None) -> bytes:
         """The PDF's bytes; refused URLs (attachments are fetched only now) are kept apart from other messages."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import difflib
 import html
 import re
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, TypeVar, cast
 import jinja2
 
 from ..artifacts import STYLESHEET_TEMPLATE, SUMMARY_TEMPLATE
+from ..config import BulletinLayout
 from ..content.model import Publication
 from ..content.records import Record, declared_fields
 from ..content.vocabulary import BUILTIN, vocabulary_for
@@ -60,6 +62,16 @@ class RenderedPdf:
     stylesheet: str
 
 
+@dataclass(frozen=True)
+class EndBlockPlacement:
+    """Where the 版记 goes. By default at the foot of the page where the body ends; `verso`: at the foot of
+    the next left-hand (even) page, GB/T 9704's last face in two-sided printing (7.4.1); `unnumbered`: the
+    body ended on an even page, so a blank page comes first, and neither carries a page number (7.5)."""
+
+    verso: bool = False
+    unnumbered: bool = False
+
+
 def created_timestamp(publication: Publication, source_date_epoch: int | None = None) -> str:
     """The documents' creation time: the content's date, or SOURCE_DATE_EPOCH when given."""
     if source_date_epoch is not None:
@@ -78,8 +90,14 @@ def render_pdf_html(
     *,
     one_sided: bool = False,
     created: str = "",
+    end_block: EndBlockPlacement | None = None,
+    bulletin: BulletinLayout | None = None,
 ) -> RenderedPdf:
-    """Render a PDF document's HTML, then its stylesheet with the fonts that HTML uses (written into `font_folder`)."""
+    """Render a PDF document's HTML, then its stylesheet with the fonts that HTML uses (written into `font_folder`).
+    `end_block` says where the 版记 goes (by default where the body ends), `bulletin` how a 简报's 报头 is laid
+    out (by default as the configuration's defaults say)."""
+    end_block = end_block or EndBlockPlacement()
+    bulletin = bulletin or BulletinLayout()
     context = {
         "publication": publication,
         "notice": publication.notice,
@@ -87,6 +105,8 @@ def render_pdf_html(
         "created": created,
         "grid": typesetter.grid,
         "typesetter": typesetter,
+        "end_block": end_block,
+        "g": gbt9704,
     }
     body = render_template(environment, template, context, _content_file(publication))
     missing = typesetter.missing()
@@ -107,6 +127,11 @@ def render_pdf_html(
             "one_sided": one_sided,
             "page_number_offset": typesetter.page_number_offset(),
             "em_box_inset": typesetter.em_box_inset,
+            "end_block": end_block,
+            "bulletin": bulletin,
+            "bulletin_name_size": typesetter.mark_size(publication.bulletin.name, bulletin.name_size)
+            if publication.bulletin
+            else bulletin.name_size,
         },
         _content_file(publication),
     )
@@ -130,6 +155,37 @@ def _missing_problem(publication: Publication, role: str, char: str, typesetter:
     )
 
 
+def where_written(publication: Publication, printed: str, within: str = "") -> tuple[str, Where]:
+    """The field whose text shares the longest run of characters with `printed` (text as printed, its
+    punctuation normalised), and where that run was typed; the content file when no field shares two.
+    Fields under `within` (notice.) are looked at first: a template prints them around its own words."""
+    normalise = publication.options.normalize_punctuation
+    texts = {
+        path: normalize_punctuation(text) if normalise else text
+        for path, node in publication.positions.items()
+        if isinstance(text := getattr(node, "text", None), str)
+    }
+    path, run = _longest_shared(printed, {key: text for key, text in texts.items() if key.startswith(within)})
+    if not path and within:
+        path, run = _longest_shared(printed, texts)
+    if not path:
+        return "", Where(publication.source.path)
+    where = publication.locate(path, run)
+    if where == publication.where(path):  # the run reads otherwise as typed (punctuation): its first character
+        where = publication.locate(path, run[0])
+    return path, where
+
+
+def _longest_shared(printed: str, texts: dict[str, str]) -> tuple[str, str]:
+    """(field, run) of the field sharing the longest run of two or more characters with `printed`."""
+    best = ("", "")
+    for path, text in texts.items():
+        match = difflib.SequenceMatcher(None, text, printed, autojunk=False).find_longest_match()
+        if match.size > max(len(best[1]), 1):
+            best = (path, text[match.a : match.a + match.size])
+    return best
+
+
 def _field_holding(publication: Publication, char: str) -> str | None:
     for path, node in publication.positions.items():
         text = getattr(node, "text", None)
@@ -139,9 +195,15 @@ def _field_holding(publication: Publication, char: str) -> str | None:
 
 
 def render_summary_html(
-    environment: jinja2.Environment, publication: Publication, words: Wording | None = None, created: str = ""
+    environment: jinja2.Environment,
+    publication: Publication,
+    words: Wording | None = None,
+    created: str = "",
+    title_lines: list[str] | None = None,
+    to_lines: list[str] | None = None,
 ) -> str:
-    """The summary's HTML subset; `words` default to the built-in vocabularies'."""
+    """The summary's HTML subset; `words` default to the built-in vocabularies', `title_lines` and
+    `to_lines` are the title and the 主送机关 broken as the briefing breaks them (one line each by default)."""
     if words is None:
         words = wording(publication, vocabulary_for(publication, BUILTIN))
     return render_template(
@@ -152,6 +214,8 @@ def render_summary_html(
             "notice": publication.notice,
             "words": words,
             "created": created,
+            "title_lines": title_lines or [publication.title],
+            "to_lines": to_lines or ["，".join(publication.to) + "："],
         },
         _content_file(publication),
     )

@@ -10,6 +10,7 @@ template does not. Content is data: it is passed as values, never compiled as te
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,7 @@ def template_environment(override: Path | None = None) -> jinja2.Environment:
         contacts=_contacts,
         mark_size=_mark_size,
         mark_style=_mark_style,
+        organ_list=_organ_list,
     )
     return environment
 
@@ -115,6 +117,11 @@ def _mark_size(context: Context, text: str) -> float:
 @jinja2.pass_context
 def _mark_style(context: Context, text: str) -> str:
     return _typesetter(context).mark_style(text)
+
+
+@jinja2.pass_context
+def _organ_list(context: Context, organs: Sequence[str], label: str = "", **options: Any) -> Markup:
+    return _typesetter(context).organ_list(organs, label, **options)
 
 
 @jinja2.pass_context

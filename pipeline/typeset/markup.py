@@ -17,6 +17,7 @@ from .compose import Line
 # (`.s-13` is −13 thousandths of letter-spacing, `.r-13` as a right margin): an inline style on
 # every span costs the engine a fifth of its layout time.
 _NUDGE = 0.1
+_HALF_EM = 500  # thousandths
 
 
 def spacing_class(thousandths: int) -> str:
@@ -54,6 +55,8 @@ def _gap_thousandths(line: Line, size: float) -> list[int]:
     for order, index in enumerate(stretchable):
         gaps[index] = base + (1 if order < extra else 0)
     gaps[count - 1] = base  # after the last character: invisible, kept for a uniform span
+    for index in line.compressed:  # a mark compressed to half its cell: its blank half taken from the gap
+        gaps[index - line.start] -= _HALF_EM
     return gaps
 
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from markupsafe import Markup, escape
 
 from . import gbt9704
-from .compose import Composer
+from .compose import STRETCH_LIMIT_EM, Composer
 from .fonts import ROLES, ResolvedFace
 from .markup import lines_html, spacing_rules
 from .numerals import chinese_date
+from .organs import line_width, organ_lines
 from .shaping import EM_BOX_ASCENT, Shaper
 from .subset import FontFile, subset_face
 from .titles import balanced_lines
@@ -28,12 +30,24 @@ from .titles import balanced_lines
 _PAGE_NUMBER_TEXT = "— 0123456789 —"
 
 
+@dataclass(frozen=True)
+class LooseLine:
+    """A full line spaced more than the stretch limit between its characters: no breaks and no compressed
+    marks avoided it (a long unbreakable run after a short stretch of text). The build reports it."""
+
+    text: str
+    stretch: float  # ems added between characters beyond the grid's
+    following: str  # the next line, which begins with the run that could not join this one
+
+
 @dataclass
 class Typesetter:
     faces: dict[str, ResolvedFace]
     grid: gbt9704.TextGrid = gbt9704.STANDARD_GRID
     shapers: dict[str, Shaper] = field(default_factory=dict)
     spacings: set[int] = field(default_factory=set)  # letter-spacing values used, in thousandths of an em
+    loose_lines: list[LooseLine] = field(default_factory=list)
+    names: tuple[str, ...] = ()  # names and words titles never break inside
 
     def __post_init__(self) -> None:
         # Roles drawn with the same face (body and page numbers, with the stand-ins) share one
@@ -53,7 +67,14 @@ class Typesetter:
     def paragraph(self, text: str, role: str = "body", indent: float = 2) -> Markup:
         """A justified paragraph: every line but the last flush at both edges, the first indented."""
         composer = self.composer(role)
-        return lines_html(text, composer.lines(text, indent), composer.size, self.spacings)
+        lines = composer.lines(text, indent)
+        for line, following in zip(lines, lines[1:], strict=False):
+            stretch = line.stretch(composer.grid_spacing, composer.size)
+            if stretch > STRETCH_LIMIT_EM + 0.0005:
+                self.loose_lines.append(
+                    LooseLine(text[line.start : line.end], stretch, text[following.start : following.end])
+                )
+        return lines_html(text, lines, composer.size, self.spacings)
 
     def balanced(self, text: str, role: str = "title", size: float | None = None) -> Markup:
         """Centred lines of balanced length, for titles and subtitles."""
@@ -62,8 +83,55 @@ class Typesetter:
         spacing = f"{composer.grid_spacing:.3f}pt"
         return Markup("<br>").join(
             Markup(f'<span class="ln" style="letter-spacing:{spacing}">') + escape(line) + Markup("</span>")
-            for line in balanced_lines(text, composer)
+            for line in self.title_lines(text, role, size)
         )
+
+    def title_lines(self, text: str, role: str = "title", size: float | None = None) -> list[str]:
+        """A title's lines, as `balanced` sets them (the Word summary breaks its title there too)."""
+        size = size or (gbt9704.TITLE_SIZE if role == "title" else self.grid.size)
+        return balanced_lines(text, self.composer(role, size), names=self.names)
+
+    def organ_lines(self, organs: Sequence[str], end: str = "。") -> list[str]:
+        """Organs on full-width body lines, as a paragraph flush left holds them (主送机关)."""
+        composer = self.composer("body")
+        return organ_lines(organs, composer, first_width=gbt9704.TYPE_WIDTH, width=gbt9704.TYPE_WIDTH, end=end)
+
+    def organ_list(
+        self,
+        organs: Sequence[str],
+        label: str = "",
+        end: str = "。",
+        size: float | None = None,
+        inset: float = 0,
+        class_name: str = "organs",
+        right: str = "",
+    ) -> Markup:
+        """A paragraph listing organs (主送机关, 抄送, 报/送/发): `label` (抄送：) then the organs, each line
+        holding whole organs; wrapped lines start under the first organ, `inset` characters in from both
+        edges; `right` (共印60份) at the right of the last line, or on a line of its own when it does not fit."""
+        composer = self.composer("body", size)
+        cell = composer.cell
+        label_width = line_width(label, composer) + (composer.grid_spacing if label else 0)
+        width = gbt9704.TYPE_WIDTH - 2 * inset * cell - label_width
+        right_width = line_width(right, composer) + cell if right else 0.0
+        lines = organ_lines(organs, composer, first_width=width, width=width, end=end, last_reserve=right_width)
+        lines[0] = label + lines[0]
+        spacing = f"letter-spacing:{composer.grid_spacing:.3f}pt"
+        spans = [Markup(f'<span class="ln" style="{spacing}">') + escape(line) + Markup("</span>") for line in lines]
+        body = Markup("<br>").join(spans)
+        if right:
+            fits = line_width(lines[-1], composer) + right_width <= (width + label_width if len(lines) == 1 else width)
+            body += (
+                (Markup("") if fits else Markup("<br>"))
+                + Markup(f'<span class="right" style="{spacing}">')
+                + escape(right)
+                + Markup("</span>")
+            )
+        style = (
+            f"padding-left:{inset * cell + label_width:.3f}pt;padding-right:{inset * cell:.3f}pt;"
+            f"text-indent:{-label_width:.3f}pt"
+        )
+        return Markup(f'<p class="{escape(class_name)}" style="{style}">') + body + Markup("</p>")
 
     def signature(self, issuer: str, date: datetime.date) -> Markup:
         """署名 two cells in from the right; the date below it, starting two cells further right;
@@ -87,10 +155,11 @@ class Typesetter:
             f'<span class="ln" style="letter-spacing:{spacing:.3f}pt">{escape(date_text)}</span></p>'
         )
 
-    def mark_size(self, text: str) -> float:
-        """Size of the issuing organ's mark: 小初 (36 pt) when it fits on a line, smaller when it is long."""
+    def mark_size(self, text: str, largest: float = gbt9704.SIZE["小初"]) -> float:
+        """Size of the issuing organ's mark (or a 简报's name): `largest` (小初, 36 pt) when it fits on a line,
+        smaller when it is long."""
         natural = self.shapers["title"].width(text, 1.0)
-        return min(gbt9704.SIZE["小初"], gbt9704.TYPE_WIDTH / natural * 0.98)
+        return min(largest, gbt9704.TYPE_WIDTH / natural * 0.98)
 
     def mark_style(self, text: str) -> str:
         """Inline style of the mark: its size, and its em box pulled up to sit 35 mm below the type area's top."""

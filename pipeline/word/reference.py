@@ -77,6 +77,7 @@ class StyleSpec:
     numbering: int | None = None  # numId of the list style's numbering
     character_spacing: int | None = None
     body_typography: bool = False  # Normal's: full pages, hanging punctuation, no gaps between scripts
+    off_grid: bool = False  # lines at the exact pitch, not snapped to the grid (LibreOffice gives a 22 pt line two)
 
 
 NUMBERED_LIST_ID = 1
@@ -95,7 +96,15 @@ STYLES = (
         character_spacing=CHARACTER_SPACING_TWIPS,
         body_typography=True,
     ),
-    StyleSpec("Title", size=gbt9704.TITLE_SIZE, align="center", first_line_chars=0, after_lines=1, next_style="Normal"),
+    StyleSpec(
+        "Title",
+        size=gbt9704.TITLE_SIZE,
+        align="center",
+        first_line_chars=0,
+        after_lines=1,
+        next_style="Normal",
+        off_grid=True,  # a title of two lines keeps the PDF's pitch between them
+    ),
     StyleSpec("Heading 1", size=gbt9704.BODY_SIZE, outline=0, keep_next=True, next_style="Normal"),
     StyleSpec("Heading 2", size=gbt9704.BODY_SIZE, outline=1, keep_next=True, next_style="Normal"),
     StyleSpec("Heading 3", size=gbt9704.BODY_SIZE, outline=2, keep_next=True, next_style="Normal"),
@@ -111,6 +120,8 @@ STYLES = (
         next_style="Date",
     ),
     StyleSpec("Date", align="right", first_line_chars=0, right_chars=SIGNATURE_RIGHT_CHARS),
+    # 主送机关: flush left, wrapped lines too (GB/T 9704 7.3.2); Word shows it as 称呼.
+    StyleSpec("Salutation", align="left", first_line_chars=0, next_style="Normal"),
     StyleSpec("Note", builtin=False),
     StyleSpec("Table Heading", builtin=False, align="center", first_line_chars=0),
     StyleSpec("Table Text", builtin=False, align="left", first_line_chars=0),
@@ -220,7 +231,7 @@ def _flow_properties(spec: StyleSpec) -> list[Any]:
         # No extra gap where Chinese meets digits or Latin (2015年3月2日), as in the PDFs.
         elements.append(_element("w:autoSpaceDE", val="0"))
         elements.append(_element("w:autoSpaceDN", val="0"))
-    if spec.exact_pitch is False:
+    if spec.exact_pitch is False or spec.off_grid:
         elements.append(_element("w:snapToGrid", val="0"))
     return elements
 
