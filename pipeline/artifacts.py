@@ -15,7 +15,9 @@ NOTICE_TEMPLATE = "notice.html.j2"
 SUMMARY_TEMPLATE = "summary.html.j2"
 STYLESHEET_TEMPLATE = "gongwen.css.j2"
 WORD_TEMPLATES = (SUMMARY_TEMPLATE,)
-"""Templates that feed the Word summary only; every other template feeds the PDFs."""
+"""The templates the Word summary is rendered from; with those they include, extend or import, its template inputs."""
+PDF_TEMPLATES = (BRIEFING_TEMPLATE, NOTICE_TEMPLATE, STYLESHEET_TEMPLATE)
+"""The templates the PDFs are rendered from; with those they include, extend or import, their template inputs."""
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .artifacts import ARTIFACTS, WORD_TEMPLATES
+from .artifacts import ARTIFACTS, PDF_TEMPLATES, WORD_TEMPLATES
 from .cache import file_digests
 from .config import Configuration, source_date_epoch
 from .content import DEFAULTS_FILE
@@ -34,17 +35,66 @@ def _digest(*parts: object) -> str:
     ).hexdigest()
 
 
-def _effective_templates(folders: list[Path]) -> dict[str, str]:
-    """SHA-256 of each template the loader would use: for every name, the file of the first folder that has it."""
-    chosen: dict[str, str] = {}
-    for folder in folders:
+def _effective_templates(folders: list[Path]) -> dict[str, Path]:
+    """The file of each template name the loader would use: the first folder that has it; the last folder, the
+    built-in one, is also reachable as `builtin/<name>`."""
+    chosen: dict[str, Path] = {}
+    for number, folder in enumerate(folders):
         if not folder.is_dir():
             continue
         for path in sorted(folder.rglob("*")):
             name = path.relative_to(folder).as_posix()
-            if path.is_file() and "__pycache__" not in path.parts and name not in chosen:
-                chosen[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+            if not path.is_file() or "__pycache__" in path.parts or name.endswith(".docx"):
+                continue
+            chosen.setdefault(name, path)
+            if number == len(folders) - 1:
+                chosen.setdefault(f"{BUILTIN_PREFIX}{name}", path)
     return chosen
+
+
+BUILTIN_PREFIX = "builtin/"
+_REFERENCE = re.compile(r"{%[-+]?\s*(?:include|extends|import|from)\s+(.*?)\s*[-+]?%}", re.S)
+_CLAUSE = re.compile(r"\s+(?:ignore\s+missing|with\s+context|without\s+context|import\s+.*|as\s+\w+)\s*$", re.S)
+_LITERALS = re.compile(r"""\[?\s*(?:(["'])[^"']*\1\s*,?\s*)+\]?""")
+_NAME = re.compile(r"""(["'])([^"']*)\1""")
+
+
+def _templates_used(roots: tuple[str, ...], effective: dict[str, Path]) -> set[str] | None:
+    """The names `roots` render, following include, extends, import and from; None when one of them names a
+    template by an expression rather than a literal name, since then any template may be used."""
+    used: set[str] = set()
+    waiting = [name for name in roots if name in effective]
+    while waiting:
+        name = waiting.pop()
+        if name in used:
+            continue
+        used.add(name)
+        try:
+            source = effective[name].read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None  # the renderer will say what is wrong with it; meanwhile nothing is taken as unchanged
+        for argument in _REFERENCE.findall(source):
+            while _CLAUSE.search(argument):
+                argument = _CLAUSE.sub("", argument)
+            if not _LITERALS.fullmatch(argument.strip()):
+                return None
+            waiting.extend(found for _, found in _NAME.findall(argument) if found in effective)
+    return used
+
+
+def _template_inputs(effective: dict[str, Path]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(name, SHA-256) of the files each kind of artifact is made from. The summary: the templates it renders.
+    The PDFs: every file of the template folders (the engine fetches images and style sheets from them), less
+    the templates only the summary renders. When a template is named by an expression, all count for both."""
+    word = _templates_used(WORD_TEMPLATES, effective)
+    pdf = _templates_used(PDF_TEMPLATES, effective)
+    word_names = set(effective) if word is None else word
+    pdf_names = set(effective) if word is None or pdf is None else set(effective) - (word - pdf)
+
+    def digests(names: set[str]) -> list[tuple[str, str]]:
+        return [(name, hashlib.sha256(effective[name].read_bytes()).hexdigest()) for name in sorted(names)]
+
+    return digests(pdf_names), digests(word_names)
 
 
 def vocabulary_digests(vocabularies: Mapping[str, Vocabulary]) -> dict[str, str]:
@@ -68,12 +118,7 @@ class Fingerprints:
         vocabularies = vocabulary_digests(configuration.vocabularies())
         digests = file_digests()
         effective = _effective_templates(templates)
-        pdf_templates = sorted(
-            (name, digest)
-            for name, digest in effective.items()
-            if name not in WORD_TEMPLATES and not name.endswith(".docx")
-        )
-        word_templates = sorted((name, digest) for name, digest in effective.items() if name in WORD_TEMPLATES)
+        pdf_templates, word_templates = _template_inputs(effective)
         epoch = source_date_epoch()
         fonts = sorted({(face.path, face.index, digests(face.path)) for face in faces.values()})
         roles = sorted((role, face.path, face.index) for role, face in faces.items())

@@ -172,18 +172,31 @@ def test_nothing_changed_gives_the_same_fingerprints_in_another_folder_and_proce
     assert elsewhere.fingerprints() == fingerprints
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the summary's fingerprint covers summary.html.j2 only, not the templates it includes or extends: "
-    "a change to them leaves a stale summary.docx (a package fix)",
-)
 def test_a_template_the_summary_template_includes_is_one_of_the_summary_s_inputs(tmp_path, monkeypatch):
     inputs = Inputs(tmp_path, monkeypatch)
     override(inputs, "summary.html.j2", lambda text: text + '\n{% include "signature.j2" %}\n')
     (inputs.templates / "signature.j2").write_text("<p>联系人：张三</p>", encoding="utf-8")
     before = inputs.fingerprints()
     (inputs.templates / "signature.j2").write_text("<p>联系人：李四</p>", encoding="utf-8")
+    assert changed(before, inputs.fingerprints()) == {"summary.docx"}
+
+
+def test_a_template_named_by_an_expression_makes_every_template_an_input(tmp_path, monkeypatch):
+    inputs = Inputs(tmp_path, monkeypatch)
+    override(inputs, "summary.html.j2", lambda text: text + '\n{% include "sig" ~ "nature.j2" %}\n')
+    (inputs.templates / "signature.j2").write_text("<p>联系人：张三</p>", encoding="utf-8")
+    before = inputs.fingerprints()
+    (inputs.templates / "signature.j2").write_text("<p>联系人：李四</p>", encoding="utf-8")
     assert "summary.docx" in changed(before, inputs.fingerprints())
+
+
+def test_a_template_only_the_summary_includes_is_not_an_input_of_the_pdfs(tmp_path, monkeypatch):
+    inputs = Inputs(tmp_path, monkeypatch)
+    override(inputs, "summary.html.j2", lambda text: text + '\n{% from "macros.j2" import sign with context %}\n')
+    (inputs.templates / "macros.j2").write_text("{% macro sign() %}张三{% endmacro %}", encoding="utf-8")
+    before = inputs.fingerprints()
+    (inputs.templates / "macros.j2").write_text("{% macro sign() %}李四{% endmacro %}", encoding="utf-8")
+    assert changed(before, inputs.fingerprints()) == {"summary.docx"}
 
 
 def test_the_pdfs_share_a_fingerprint_and_the_summary_has_its_own(tmp_path, monkeypatch):
