@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlparse
 
 from ..errors import Problem, SetupError, Where
 from ..render.documents import RenderedPdf
+from . import lines
 
 try:
     import weasyprint
@@ -158,10 +159,12 @@ class PdfEngine:
                 )
             )
         _reuse_array_types(text_ffi.ffi)
+        lines.install()
         self.fetcher = LockedFetcher(tuple(root.resolve() for root in allowed_roots))
         self._font_config: FontConfiguration | None = None
         self._documents = 0
         self._logger = logging.getLogger("weasyprint")
+        self._lines_stylesheet = weasyprint.CSS(string=lines.STYLESHEET)
 
     def _fonts(self) -> FontConfiguration:
         """One font configuration for many documents: a new one per document costs ~0.25 MiB that is
@@ -184,7 +187,7 @@ class PdfEngine:
                 base_url=base_url.as_uri() + "/",
             )
             html = weasyprint.HTML(string=rendered.html, base_url=base_url.as_uri() + "/", url_fetcher=self.fetcher)
-            document = html.render(stylesheets=[stylesheet], font_config=font_config)
+            document = html.render(stylesheets=[stylesheet, self._lines_stylesheet], font_config=font_config)
         anchors: dict[str, int] = {}
         for number, page in enumerate(document.pages, start=1):
             for name in page.anchors:

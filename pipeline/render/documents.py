@@ -121,7 +121,7 @@ def render_pdf_html(
         {
             "fonts": fonts,
             "family": families,
-            "spacing_rules": typesetter.spacing_rules(),
+            "spacing_rules": "",  # lines carry their spacing (pipeline/typeset/markup.py); kept for old overrides
             "g": gbt9704,
             "grid": typesetter.grid,
             "one_sided": one_sided,

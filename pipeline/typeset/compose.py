@@ -16,8 +16,8 @@ too is a line left looser than the limit; the caller reports such lines.
 
 from __future__ import annotations
 
-import bisect
 import enum
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -91,8 +91,7 @@ EPSILON = 0.01
 """Points within which two widths count as equal."""
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
+class Piece(NamedTuple):
     """An unbreakable run of text: `start`/`end` index the paragraph; `words` are runs spaced as typed."""
 
     start: int
@@ -115,8 +114,7 @@ class Line:
         return (self.spacing - grid) / size
 
 
-@dataclass(frozen=True, slots=True)
-class _Atom:
+class _Atom(NamedTuple):
     start: int
     end: int
     kind: str  # date, word, space, double, char; or range: a number or date, a dash, a number or date
@@ -308,12 +306,13 @@ class _Measure:
 
     def __init__(self, parts: Sequence[Piece], advances: list[float], text: str):
         self.parts = parts
-        self.width_before = [0.0]
-        for advance in advances:
-            self.width_before.append(self.width_before[-1] + advance)
-        self.fixed_before = [0]  # gaps inside words (not stretched), before each piece
-        for part in parts:
-            self.fixed_before.append(self.fixed_before[-1] + sum(end - start - 1 for start, end in part.words))
+        self.text = text
+        self.width_before = list(itertools.accumulate(advances, initial=0.0))
+        self.starts = [part.start for part in parts]
+        self.ends = [part.end for part in parts]
+        # gaps inside words (not stretched), before each piece
+        fixed = (sum(end - start - 1 for start, end in part.words) if part.words else 0 for part in parts)
+        self.fixed_before = list(itertools.accumulate(fixed, initial=0))
         count = len(parts)
         self.first_solid = [count] * (count + 1)  # first piece at or after i that is not a space
         for index in range(count - 1, -1, -1):
@@ -321,50 +320,73 @@ class _Measure:
         self.last_solid = [-1] * (count + 1)  # last piece before j that is not a space
         for index in range(1, count + 1):
             self.last_solid[index] = index - 1 if not parts[index - 1].space else self.last_solid[index - 1]
-        self.adjacent, self.bracket = compressible_gaps(text)
-        self.adjacent_before = _prefix_sums(self.adjacent)
-        self.bracket_before = _prefix_sums(self.bracket)
+        self._compression: tuple[list[int], list[int], list[int], list[int]] | None = None
+        self._real_before: list[int] | None = None
+
+    def real_characters(self, start: int, end: int) -> int:
+        """`real_characters` of the text's characters start..end-1."""
+        if self._real_before is None:
+            real = (char not in CLOSING and not char.isspace() for char in self.text)
+            self._real_before = list(itertools.accumulate(real, initial=0))
+        return self._real_before[end] - self._real_before[start]
 
     def span(self, first: int, stop: int) -> _Span:
         """Pieces first..stop-1 as a line."""
         solid_first, solid_last = self.first_solid[first], self.last_solid[stop]
         if solid_first > solid_last:
             return _Span(0, 0, 0.0, 0)
-        start, end = self.parts[solid_first].start, self.parts[solid_last].end
+        start, end = self.starts[solid_first], self.ends[solid_last]
         fixed = self.fixed_before[solid_last + 1] - self.fixed_before[solid_first]
         return _Span(start, end, self.width_before[end] - self.width_before[start], (end - start - 1) - fixed)
 
     def words(self, first: int, stop: int) -> tuple[tuple[int, int], ...]:
         return tuple(word for part in self.parts[first:stop] for word in part.words)
 
+    def _compressible_gaps(self) -> tuple[list[int], list[int], list[int], list[int]]:
+        """(adjacent, bracket, and their prefix sums), made when a line first needs them."""
+        if self._compression is None:
+            adjacent, bracket = compressible_gaps(self.text)
+            self._compression = (adjacent, bracket, _prefix_sums(adjacent), _prefix_sums(bracket))
+        return self._compression
+
     def compressible(self, span: _Span) -> tuple[int, int]:
         """Half-ems a line may give up: (where marks meet, beside brackets and colons), gaps inside the line only."""
+        _, _, adjacent_before, bracket_before = self._compressible_gaps()
         last_gap = span.end - 1
         return (
-            self.adjacent_before[last_gap] - self.adjacent_before[span.start],
-            self.bracket_before[last_gap] - self.bracket_before[span.start],
+            adjacent_before[last_gap] - adjacent_before[span.start],
+            bracket_before[last_gap] - bracket_before[span.start],
         )
 
     def compressed(self, span: _Span, count: int) -> tuple[int, ...]:
         """The first `count` gaps to compress in a line: those where marks meet, then those beside brackets."""
+        adjacent, bracket, _, _ = self._compressible_gaps()
         gaps = range(span.start, span.end - 1)
-        chosen = [gap for gap in gaps if self.adjacent[gap]][:count]
-        chosen += [gap for gap in gaps if self.bracket[gap]][: count - len(chosen)]
+        chosen = [gap for gap in gaps if adjacent[gap]][:count]
+        chosen += [gap for gap in gaps if bracket[gap]][: count - len(chosen)]
         return tuple(sorted(chosen))
+
+    def lowest_end(self, first: int, available: float, most_stretch: float, from_end: int) -> int:
+        """The first line end from piece `first`, at or after `from_end`, that the loosest spacing brings to the
+        measure; len(parts) + 1 when there is none. Widths grow with the end and shrink with the start (advances
+        and the loosest spacing are not negative), so a caller moving forward may pass the last answer on."""
+        count = len(self.parts)
+        before, ends = self.width_before, self.ends
+        start_char = self.starts[first]
+        base = before[start_char]
+        end_index = max(from_end, first + 1)
+        while end_index <= count:
+            end_char = ends[end_index - 1]
+            if before[end_char] - base + (end_char - start_char) * most_stretch >= available:
+                break
+            end_index += 1
+        return end_index
 
     def candidate_ends(self, first: int, available: float, most_stretch: float) -> Sequence[int]:
         """Line ends worth trying from piece `first`: none so short that even the loosest spacing
-        leaves it short of the measure (found by bisection), then on until the caller stops; the
-        paragraph's end is always a candidate."""
+        leaves it short of the measure, then on until the caller stops; the paragraph's end is always a candidate."""
         count = len(self.parts)
-        start_char = self.parts[first].start
-        before = self.width_before
-
-        def long_enough(end_index: int) -> bool:
-            end_char = self.parts[end_index - 1].end
-            return before[end_char] - before[start_char] + (end_char - start_char) * most_stretch >= available
-
-        lowest = bisect.bisect_left(range(first + 1, count + 1), True, key=long_enough) + first + 1
+        lowest = self.lowest_end(first, available, most_stretch, first + 1)
         if lowest > count:
             return (count,)
         return range(lowest, count + 1)
@@ -402,20 +424,6 @@ class _Fit(NamedTuple):
     compressed: int = 0  # marks compressed to half their cell
 
 
-@dataclass(frozen=True, slots=True)
-class _Breakpoint:
-    """The cheapest way found to break before a piece: the total cost, where its line starts and how it is set."""
-
-    cost: float
-    line_start: int
-    spacing: float
-    hanging: bool
-    compressed: int = 0
-
-
-_START = _Breakpoint(0.0, 0, 0.0, False)
-
-
 class _Composed(NamedTuple):
     cost: float
     lines: list[Line]
@@ -442,39 +450,132 @@ class _LineBreaker:
     size: float
     grid: float
 
-    def lines(self, parts: Sequence[Piece], attempt: _Pass) -> _Composed | None:
-        """The paragraph's lines and their cost, or None when no breaks between `parts` fit this attempt's limits."""
+    def lines(self, parts: Sequence[Piece], attempt: _Pass) -> _Composed | None:  # noqa: C901, PLR0912, PLR0915
+        """The paragraph's lines and their cost, or None when no breaks between `parts` fit this attempt's limits.
+
+        The loop below is `_full_line` and `_last_line` written out over plain lists (the same arithmetic in the
+        same order, so the same choices to the last bit): it runs for every candidate line of every paragraph."""
         count = len(parts)
-        measure = _Measure(parts, self.advances, self.text)
-        most_stretch = self.grid + attempt.most_stretch_em * self.size
-        best: list[_Breakpoint | None] = [None] * (count + 1)
-        best[0] = _START
+        measure = self._measure(parts)
+        grid, size, text, advances = self.grid, self.size, self.text, self.advances
+        most_stretch = grid + attempt.most_stretch_em * size
+        most_shrink = self.most_shrink
+        over_limit = self.limit + 1e-9
+        width_before, fixed_before = measure.width_before, measure.fixed_before
+        first_solid, last_solid, starts, ends = measure.first_solid, measure.last_solid, measure.starts, measure.ends
+        lonely_rule, compress = attempt.lonely_rule, attempt.compress
+        monotone = most_stretch >= 0 and (not advances or min(advances) >= 0)
+        # The cheapest way found to break before each piece: total cost, where its line starts, how it is set.
+        costs: list[float | None] = [None] * (count + 1)
+        costs[0] = 0.0
+        line_starts = [0] * (count + 1)
+        spacings = [0.0] * (count + 1)
+        hangings = [False] * (count + 1)
+        compressions = [0] * (count + 1)
+        pointer = 1
         for start_index in range(count):
-            reached = best[start_index]
+            reached = costs[start_index]
             if reached is None:
                 continue
-            available = self.first_width if start_index == 0 else self.width
-            for end_index in measure.candidate_ends(start_index, available, most_stretch):
-                span = measure.span(start_index, end_index)
-                if span.end == span.start:
+            if start_index == 0:
+                available = self.first_width
+                lowest = measure.lowest_end(0, available, most_stretch, 1)
+            else:
+                available = self.width
+                pointer = measure.lowest_end(start_index, available, most_stretch, pointer if monotone else 1)
+                lowest = pointer
+            solid_first = first_solid[start_index]
+            for end_index in range(lowest, count + 1) if lowest <= count else (count,):
+                solid_last = last_solid[end_index]
+                if solid_first > solid_last:
                     continue
-                if end_index == count:
-                    fit = self._last_line(span, available, lonely=attempt.lonely_rule and start_index > 0)
-                else:
-                    fit = self._full_line(span, available, most_stretch, attempt, measure)
-                if fit is _Unfit.TOO_LONG:
-                    break
-                if fit is _Unfit.TOO_SHORT:
+                start, end = starts[solid_first], ends[solid_last]
+                if end == start:
                     continue
-                known = best[end_index]
-                if known is None or reached.cost + fit.cost < known.cost:
-                    best[end_index] = _Breakpoint(
-                        reached.cost + fit.cost, start_index, fit.spacing, fit.hanging, fit.compressed
-                    )
-        found = best[count]
-        if found is None:
+                natural = width_before[end] - width_before[start]
+                gaps = (end - start - 1) - (fixed_before[solid_last + 1] - fixed_before[solid_first])
+                hanging = False
+                compressed = 0
+                if end_index == count:  # the last line: at the grid's spacing when it fits, else squeezed
+                    if natural + max(gaps, 0) * grid <= available + EPSILON:
+                        spacing, cost = grid, 0.0
+                    else:
+                        spacing = (available - natural) / gaps if gaps > 0 else -math.inf
+                        if spacing < most_shrink:
+                            break
+                        cost = LAST_LINE_WEIGHT * ((spacing - grid) / size) ** 2
+                    if (
+                        lonely_rule
+                        and start_index > 0
+                        and measure.real_characters(start, end) < LONELY_LAST_LINE_CHARACTERS
+                    ):
+                        cost += LONELY_LAST_LINE_PENALTY
+                else:  # a full line, flush at both edges, perhaps with its last mark hanging
+                    found = False
+                    if gaps > 0:
+                        spacing = (available - natural) / gaps
+                        if most_shrink <= spacing <= most_stretch:
+                            cost = FULL_LINE_WEIGHT * ((spacing - grid) / size) ** 2
+                            if spacing > over_limit:
+                                excess = (spacing - self.limit) / size
+                                cost += OVER_LIMIT_PENALTY * (1 + (excess / STRETCH_LIMIT_EM) ** 2)
+                            found = True
+                    last = end - 1
+                    hangs = text[last] in HANGING
+                    if hangs and gaps > 1:
+                        hung = (available - (natural - advances[last])) / (gaps - 1)
+                        if most_shrink <= hung <= most_stretch:
+                            hung_cost = FULL_LINE_WEIGHT * ((hung - grid) / size) ** 2
+                            if hung > over_limit:
+                                excess = (hung - self.limit) / size
+                                hung_cost += OVER_LIMIT_PENALTY * (1 + (excess / STRETCH_LIMIT_EM) ** 2)
+                            hung_cost += HANG_PENALTY
+                            # min() of the two fits as tuples: the hanging one wins a tie only by tighter spacing
+                            if not found or hung_cost < cost or (hung_cost == cost and hung < spacing):
+                                spacing, cost, hanging = hung, hung_cost, True
+                            found = True
+                    if not found:
+                        inside = natural - advances[last] if hangs else natural
+                        if inside <= available - max(gaps - 1, 0) * most_shrink + EPSILON:
+                            continue  # too short
+                        if not (compress and gaps > 0):
+                            break  # too long: longer lines only get tighter
+                        fit = self._compressed_line(_Span(start, end, natural, gaps), available, measure)
+                        if fit is _Unfit.TOO_LONG:
+                            break
+                        assert fit is not _Unfit.TOO_SHORT
+                        cost, spacing, compressed = fit.cost, fit.spacing, fit.compressed
+                total = reached + cost
+                known = costs[end_index]
+                if known is None or total < known:
+                    costs[end_index] = total
+                    line_starts[end_index] = start_index
+                    spacings[end_index] = spacing
+                    hangings[end_index] = hanging
+                    compressions[end_index] = compressed
+        found_cost = costs[count]
+        if found_cost is None:
             return None
-        return _Composed(found.cost, self._trace(best, measure))
+        lines = []
+        index = count
+        while index > 0:  # back along the chosen breaks
+            first = line_starts[index]
+            span = measure.span(first, index)
+            squeezed = measure.compressed(span, compressions[index]) if compressions[index] else ()
+            words = measure.words(first, index)
+            lines.append(Line(span.start, span.end, spacings[index], words, hangings[index], squeezed))
+            index = first
+        lines.reverse()
+        return _Composed(found_cost, lines)
+
+    def _measure(self, parts: Sequence[Piece]) -> _Measure:
+        """The prefix sums of `parts`, made once for the attempts that break the same pieces."""
+        cached = self.__dict__.get("_measured")
+        if cached is not None and cached[0] is parts:
+            return cached[1]
+        measure = _Measure(parts, self.advances, self.text)
+        self.__dict__["_measured"] = (parts, measure)
+        return measure
 
     @property
     def most_shrink(self) -> float:
@@ -544,26 +645,3 @@ class _LineBreaker:
         from_adjacent = min(needed, adjacent)
         penalty = from_adjacent * COMPRESS_ADJACENT_PENALTY + (needed - from_adjacent) * COMPRESS_BRACKET_PENALTY
         return _Fit(self._cost(spacing) + penalty, spacing, False, needed)
-
-    @staticmethod
-    def _trace(best: list[_Breakpoint | None], measure: _Measure) -> list[Line]:
-        lines = []
-        index = len(best) - 1
-        while index > 0:
-            point = best[index]
-            assert point is not None, "every line start on the chosen path was reached"
-            span = measure.span(point.line_start, index)
-            compressed = measure.compressed(span, point.compressed) if point.compressed else ()
-            lines.append(
-                Line(
-                    span.start,
-                    span.end,
-                    point.spacing,
-                    measure.words(point.line_start, index),
-                    point.hanging,
-                    compressed,
-                )
-            )
-            index = point.line_start
-        lines.reverse()
-        return lines

@@ -1,45 +1,43 @@
-"""Stage 2, typeset: composed lines as HTML — a span per line whose letter-spacing makes it flush, the stylesheet
-classes behind them."""
+"""Stage 2, typeset: composed lines as HTML — one element per paragraph holding its text, and an attribute giving
+each line's extent and the space after each of its characters, which the PDF engine lays out as given
+(`pipeline/pdf/lines.py`).
+
+    <span class="gw-lines" data-gw-lines="0:27:-13x9 -14x18;27:40:-13x13">…the paragraph's text…</span>
+
+Each line is `start:end:gaps`: the characters `start` to `end` of the element's text (characters between two
+lines, a space at a break, are not drawn), then the space after each of them in thousandths of an em, beyond
+the glyph's own advance, run-length coded (`-13x9` is nine times −13). The last value is the space after
+the line's last character: it counts in the line's width, as CSS letter-spacing does, and moves no glyph.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
 from .compose import Line
 
-# The PDF engine writes the space between glyphs in whole thousandths of an em, dropping the
-# fraction (weasyprint/draw/text.py: `int(kerning)`). Spacing is therefore chosen in whole
-# thousandths, a fraction of one added to each so the drop lands on the intended value, and the
-# line's remainder spread as one extra thousandth over its first gaps. The line then ends where
-# the layout says, within a thousandth of an em. The values are classes of the stylesheet
-# (`.s-13` is −13 thousandths of letter-spacing, `.r-13` as a right margin): an inline style on
-# every span costs the engine a fifth of its layout time.
-_NUDGE = 0.1
+LINES_CLASS = "gw-lines"
+LINES_ATTRIBUTE = "data-gw-lines"
 _HALF_EM = 500  # thousandths
 
 
-def spacing_class(thousandths: int) -> str:
-    return f"s{thousandths}" if thousandths >= 0 else f"sm{-thousandths}"
+@dataclass(frozen=True, slots=True)
+class ComposedLine:
+    """One line of a composed element: its characters in the element's text, and the space after each."""
 
-
-def margin_class(thousandths: int) -> str:
-    return f"r{thousandths}" if thousandths >= 0 else f"rm{-thousandths}"
-
-
-def spacing_rules(used: set[int]) -> str:
-    """The stylesheet rules for the spacing classes a document used."""
-    rules = []
-    for value in sorted(used):
-        nudged = value + (_NUDGE if value > 0 else -_NUDGE if value < 0 else 0)
-        rules.append(f".{spacing_class(value)} {{ letter-spacing: {nudged / 1000:.5f}em; }}")
-        rules.append(f".{margin_class(value)} {{ margin-right: {value / 1000:.5f}em; }}")
-    return "\n".join(rules)
+    start: int
+    end: int
+    gaps: tuple[float, ...]  # thousandths of an em after each character, the last one included
 
 
 def _gap_thousandths(line: Line, size: float) -> list[int]:
-    """Spacing after each character of the line, in whole thousandths of an em (0 inside words)."""
+    """Spacing after each character of the line, in whole thousandths of an em (0 inside words): the line's
+    spacing floored to a thousandth, and its remainder spread as one extra thousandth over the first gaps, so
+    that the line ends at the edge within a thousandth of an em."""
     count = line.end - line.start
     inside = [False] * count
     for word_start, word_end in line.words:
@@ -54,43 +52,64 @@ def _gap_thousandths(line: Line, size: float) -> list[int]:
     gaps = [0] * count
     for order, index in enumerate(stretchable):
         gaps[index] = base + (1 if order < extra else 0)
-    gaps[count - 1] = base  # after the last character: invisible, kept for a uniform span
+    gaps[count - 1] = base  # after the last character: in the line's width only
     for index in line.compressed:  # a mark compressed to half its cell: its blank half taken from the gap
         gaps[index - line.start] -= _HALF_EM
     return gaps
 
 
-def lines_html(text: str, lines: list[Line], size: float, used: set[int]) -> Markup:
-    """Each line as a span whose spacing makes it flush, joined by <br>; words keep their own
-    spacing. The spacing values are added to `used`, for `spacing_rules`."""
-    out = []
+def lines_html(text: str, lines: Sequence[Line], size: float) -> Markup:
+    """A composed paragraph: its text in one element whose attribute places every line and character."""
+    records = [ComposedLine(line.start, line.end, tuple(_gap_thousandths(line, size))) for line in lines]
+    return composed_html(text, records)
+
+
+def uniform_lines_html(lines: Sequence[str], gap: float) -> Markup:
+    """Lines set with the same space after every character (titles, signatures, lists of organs), in
+    thousandths of an em, as one element."""
+    records = []
+    start = 0
     for line in lines:
-        gaps = _gap_thousandths(line, size)
-        line_value = max(set(gaps), key=gaps.count)
-        used.add(line_value)
-        words = dict(line.words)
-        chunks = []
-        index = line.start
-        while index < line.end:
-            if index in words:
-                end = words[index]
-                after = gaps[end - 1 - line.start]
-                used.add(after)
-                classes = f"w {margin_class(after)}" if end < line.end else "w"
-                chunks.append(Markup(f'<span class="{classes}">') + escape(text[index:end]) + Markup("</span>"))
-                index = end
-                continue
-            value = gaps[index - line.start]
-            end = index + 1
-            while end < line.end and end not in words and gaps[end - line.start] == value:
-                end += 1
-            piece = escape(text[index:end])
-            if value != line_value:
-                used.add(value)
-                piece = Markup(f'<span class="{spacing_class(value)}">') + piece + Markup("</span>")
-            chunks.append(piece)
-            index = end
-        out.append(
-            Markup(f'<span class="ln {spacing_class(line_value)}">') + Markup("").join(chunks) + Markup("</span>")
-        )
-    return Markup("<br>").join(out)
+        records.append(ComposedLine(start, start + len(line), (gap,) * len(line)))
+        start += len(line)
+    return composed_html("".join(lines), records)
+
+
+def composed_html(text: str, lines: Sequence[ComposedLine]) -> Markup:
+    record = ";".join(f"{line.start}:{line.end}:{_run_lengths(line.gaps)}" for line in lines if line.end > line.start)
+    return Markup(f'<span class="{LINES_CLASS}" {LINES_ATTRIBUTE}="{record}">') + escape(text) + Markup("</span>")
+
+
+def _run_lengths(values: Sequence[float]) -> str:
+    runs: list[list[float]] = []
+    for value in values:
+        if runs and runs[-1][0] == value:
+            runs[-1][1] += 1
+        else:
+            runs.append([value, 1])
+    return " ".join(_number(value) if count == 1 else f"{_number(value)}x{int(count)}" for value, count in runs)
+
+
+def _number(value: float) -> str:
+    if value == int(value):
+        return str(int(value))
+    return f"{value:.4f}".rstrip("0")
+
+
+def read_lines(record: str) -> list[ComposedLine]:
+    """The lines an attribute written by `composed_html` describes; [] when it is not one."""
+    lines = []
+    try:
+        for part in record.split(";"):
+            start, end, runs = part.split(":")
+            gaps: list[float] = []
+            for run in runs.split():
+                value, _, count = run.partition("x")
+                gaps.extend([float(value)] * (int(count) if count else 1))
+            line = ComposedLine(int(start), int(end), tuple(gaps))
+            if len(gaps) != line.end - line.start or line.start < (lines[-1].end if lines else 0):
+                return []
+            lines.append(line)
+    except ValueError:
+        return []
+    return lines

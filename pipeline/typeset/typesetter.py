@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from . import gbt9704
 from .compose import STRETCH_LIMIT_EM, Composer
 from .fonts import ROLES, ResolvedFace
-from .markup import lines_html, spacing_rules
+from .markup import lines_html, uniform_lines_html
 from .numerals import chinese_date
 from .organs import line_width, organ_lines
 from .shaping import EM_BOX_ASCENT, Shaper
@@ -45,7 +45,6 @@ class Typesetter:
     faces: dict[str, ResolvedFace]
     grid: gbt9704.TextGrid = gbt9704.STANDARD_GRID
     shapers: dict[str, Shaper] = field(default_factory=dict)
-    spacings: set[int] = field(default_factory=set)  # letter-spacing values used, in thousandths of an em
     loose_lines: list[LooseLine] = field(default_factory=list)
     names: tuple[str, ...] = ()  # names and words titles never break inside
 
@@ -74,17 +73,13 @@ class Typesetter:
                 self.loose_lines.append(
                     LooseLine(text[line.start : line.end], stretch, text[following.start : following.end])
                 )
-        return lines_html(text, lines, composer.size, self.spacings)
+        return lines_html(text, lines, composer.size)
 
     def balanced(self, text: str, role: str = "title", size: float | None = None) -> Markup:
         """Centred lines of balanced length, for titles and subtitles."""
         size = size or (gbt9704.TITLE_SIZE if role == "title" else self.grid.size)
         composer = self.composer(role, size)
-        spacing = f"{composer.grid_spacing:.3f}pt"
-        return Markup("<br>").join(
-            Markup(f'<span class="ln" style="letter-spacing:{spacing}">') + escape(line) + Markup("</span>")
-            for line in self.title_lines(text, role, size)
-        )
+        return uniform_lines_html(self.title_lines(text, role, size), _grid_gap(composer))
 
     def title_lines(self, text: str, role: str = "title", size: float | None = None) -> list[str]:
         """A title's lines, as `balanced` sets them (the Word summary breaks its title there too)."""
@@ -116,15 +111,14 @@ class Typesetter:
         right_width = line_width(right, composer) + cell if right else 0.0
         lines = organ_lines(organs, composer, first_width=width, width=width, end=end, last_reserve=right_width)
         lines[0] = label + lines[0]
-        spacing = f"letter-spacing:{composer.grid_spacing:.3f}pt"
-        spans = [Markup(f'<span class="ln" style="{spacing}">') + escape(line) + Markup("</span>") for line in lines]
-        body = Markup("<br>").join(spans)
+        gap = _grid_gap(composer)
+        body = uniform_lines_html(lines, gap)
         if right:
             fits = line_width(lines[-1], composer) + right_width <= (width + label_width if len(lines) == 1 else width)
             body += (
                 (Markup("") if fits else Markup("<br>"))
-                + Markup(f'<span class="right" style="{spacing}">')
-                + escape(right)
+                + Markup('<span class="right">')
+                + uniform_lines_html([right], gap)
                 + Markup("</span>")
             )
         style = (
@@ -148,11 +142,13 @@ class Typesetter:
         if date_width > issuer_width:  # the longer date keeps two cells to the right edge instead
             date_left = right - date_width
             issuer_left = date_left - 2 * cell
-        return Markup(
-            f'<p class="signature" style="padding-left:{issuer_left:.3f}pt">'
-            f'<span class="ln" style="letter-spacing:{spacing:.3f}pt">{escape(issuer)}</span></p>'
-            f'<p class="date" style="padding-left:{date_left:.3f}pt">'
-            f'<span class="ln" style="letter-spacing:{spacing:.3f}pt">{escape(date_text)}</span></p>'
+        gap = _grid_gap(composer)
+        return (
+            Markup(f'<p class="signature" style="padding-left:{issuer_left:.3f}pt">')
+            + uniform_lines_html([issuer], gap)
+            + Markup(f'</p><p class="date" style="padding-left:{date_left:.3f}pt">')
+            + uniform_lines_html([date_text], gap)
+            + Markup("</p>")
         )
 
     def mark_size(self, text: str, largest: float = gbt9704.SIZE["小初"]) -> float:
@@ -167,10 +163,6 @@ class Typesetter:
         return f"font-size:{size:.2f}pt;margin-top:{-self.em_box_inset('title', size):.3f}pt"
 
     # ---- after the document is rendered ----
-
-    def spacing_rules(self) -> str:
-        """Stylesheet rules for the spacing classes the document's lines use."""
-        return spacing_rules(self.spacings)
 
     def missing(self) -> dict[str, list[str]]:
         """Characters a face could not draw, by the first role drawn with that face."""
@@ -219,3 +211,8 @@ class Typesetter:
     def page_number_offset(self) -> float:
         """Padding above the page number's line so that its em box starts 7 mm below the type area."""
         return gbt9704.PAGE_NUMBER_GAP_MM * gbt9704.MM - self.em_box_inset("page_number", gbt9704.PAGE_NUMBER_SIZE)
+
+
+def _grid_gap(composer: Composer) -> float:
+    """The grid's spacing between characters, in thousandths of an em."""
+    return composer.grid_spacing / composer.size * 1000

@@ -21,7 +21,6 @@ status 0 when everything is the same or invisibly different, 1 otherwise.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import json
 import os
@@ -222,50 +221,98 @@ def compare(reference: Path, new: Path) -> int:
     return 1 if failures else 0
 
 
+# Figures of the layout checker that count lines, cells, marks and pages: they must be equal. Its positional
+# figures (right-edge gaps, the widest gap of each line) move with the glyphs and are reported as such.
+DISCRETE_FIGURES = (
+    "pages",
+    "lines_per_full_page",
+    "full_line_cells",
+    "bad_starts",
+    "bad_ends",
+    "lonely_last_lines",
+    "margin_errors",
+    "page_number_errors",
+    "hanging_lines",
+    "compressed_marks",
+    "end_block_page",
+    "unnumbered_pages",
+)
+MOST_GLYPH_SHIFT = 0.25  # points: the most a glyph may move and still count as invisibly moved (1 px at 300 dpi)
+
+
 def _invisible(before: Path, after: Path) -> list[str]:
-    """What differs visibly between two PDFs of the same document (empty when nothing does)."""
+    """What differs visibly between two PDFs of the same document (empty when nothing does); what differs
+    invisibly is printed."""
     import layout
 
     problems = []
     one_sided = json.loads((before.parent / "overrides.json").read_text(encoding="utf-8")).get("one_sided", False)
     is_notice = before.name == "notice.pdf"
-    reports = [
-        _report_figures(layout.check(path, one_sided=one_sided, page_numbers=not is_notice)) for path in (before, after)
+    reports = [layout.check(path, one_sided=one_sided, page_numbers=not is_notice) for path in (before, after)]
+    for name in DISCRETE_FIGURES:
+        if getattr(reports[0], name) != getattr(reports[1], name):
+            problems.append(f"layout checker: {name} {getattr(reports[0], name)} != {getattr(reports[1], name)}")
+    lines = [
+        [(line.page, round(line.baseline, 2), _solid(line.text)) for line in report.body_lines] for report in reports
     ]
-    if reports[0] != reports[1]:
-        keys = [key for key in reports[0] if reports[0][key] != reports[1][key]]
-        problems.append(f"layout checker figures differ: {keys}")
-    texts = [
-        subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
-        for path in (before, after)
-    ]
+    if lines[0] != lines[1]:
+        problems.append("layout checker: the body's lines differ in text, page or baseline")
+    gaps = [max((abs(gap) for _, _, gap in report.right_gaps), default=0.0) for report in reports]
+    worst = [report.worst_line[2] for report in reports]
+    shift, shifted = _glyph_shift(before, after)
+    if shift > MOST_GLYPH_SHIFT:
+        problems.append(f"a glyph moved {shift:.3f} pt")
+    texts = [_solid(_pdftotext(path)) for path in (before, after)]
     if texts[0] != texts[1]:
-        problems.append("extracted text differs")
+        problems.append("extracted text differs (white space aside)")
     trees = [_tag_tree(path) for path in (before, after)]
     if trees[0] != trees[1]:
         problems.append(f"tag trees differ: {trees[0][:200]} / {trees[1][:200]}")
+    pixels = []
     for resolution in RESOLUTIONS:
-        difference = _pixels_differ(before, after, resolution)
-        if difference:
-            problems.append(f"at {resolution} dpi: {difference}")
+        changed, beyond = _pixels_differ(before, after, resolution)
+        pixels.append(f"{changed} at {resolution} dpi")
+        if beyond:
+            problems.append(f"at {resolution} dpi: {beyond}")
+    print(
+        f"  {before.parent.name}/{before.name}: {shifted} glyphs moved, at most {shift:.3f} pt; widest right-edge gap "
+        f"{gaps[0]:.3f} → {gaps[1]:.3f} pt; worst line {worst[0]:.4f} → {worst[1]:.4f} em; pixels changed "
+        f"{', '.join(pixels)}, none beyond a pixel's move"
+        if not problems
+        else f"  {before.parent.name}/{before.name}: {len(problems)} differences"
+    )
     return problems
 
 
-def _report_figures(report: Any) -> dict[str, Any]:
-    figures = dataclasses.asdict(report)
-    figures["body_lines"] = [
-        (
-            line["page"],
-            line["text"],
-            round(line["x0"], 3),
-            round(line["x1"], 3),
-            round(line["baseline"], 3),
-            [(text, round(x0, 3), round(x1, 3)) for text, x0, x1 in line["glyphs"]],
-        )
-        for line in figures["body_lines"]
-    ]
-    figures["addressee_lines"] = [(line["text"], round(line["x0"], 3)) for line in figures["addressee_lines"]]
-    return figures
+def _solid(text: str) -> str:
+    return "".join(text.split())
+
+
+def _pdftotext(path: Path) -> str:
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def _glyph_shift(before: Path, after: Path) -> tuple[float, int]:
+    """The most any drawn character moved (in points), and how many moved more than a thousandth of a point;
+    characters are matched in reading order, white space aside."""
+    from pdfread import chars
+
+    pages = [chars(path) for path in (before, after)]
+    if len(pages[0]) != len(pages[1]):
+        return float("inf"), 0
+    most, moved = 0.0, 0
+    for first, second in zip(*pages, strict=True):
+        drawn = [
+            sorted((char for char in page if char["text"].strip()), key=lambda char: (round(char["top"]), char["x0"]))
+            for page in (first, second)
+        ]
+        if [char["text"] for char in drawn[0]] != [char["text"] for char in drawn[1]]:
+            return float("inf"), 0
+        for one, other in zip(*drawn, strict=True):
+            distance = max(abs(one["x0"] - other["x0"]), abs(one["top"] - other["top"]))
+            most = max(most, distance)
+            moved += distance > 0.001
+    return most, moved
 
 
 def _tag_tree(path: Path) -> str:
@@ -315,8 +362,11 @@ def _tag_tree(path: Path) -> str:
     return json.dumps(walk(root["/StructTreeRoot"], None), ensure_ascii=False)
 
 
-def _pixels_differ(before: Path, after: Path, resolution: int) -> str:
-    from PIL import Image, ImageChops
+def _pixels_differ(before: Path, after: Path, resolution: int) -> tuple[int, str]:
+    """How many pixels differ between the pages rendered at `resolution`, and where a difference is more than
+    a move of one pixel explains: each pixel of one image must lie between the lightest and the darkest pixel
+    of the other image around it (3 × 3), within a few levels of grey."""
+    from PIL import Image, ImageChops, ImageFilter
 
     with tempfile.TemporaryDirectory() as folder:
         images = []
@@ -326,16 +376,24 @@ def _pixels_differ(before: Path, after: Path, resolution: int) -> str:
             )
             images.append(sorted(Path(folder).glob(f"{label}-*.png")))
         if len(images[0]) != len(images[1]):
-            return f"{len(images[0])} pages before, {len(images[1])} now"
-        found = []
+            return 0, f"{len(images[0])} pages before, {len(images[1])} now"
+        changed, found = 0, []
         for page, (first, second) in enumerate(zip(*images, strict=True), start=1):
-            with Image.open(first) as one, Image.open(second) as other:
-                difference = ImageChops.difference(one, other)
-                box = difference.getbbox()
-                if box is not None:
-                    changed = sum(1 for value in difference.getdata() if value)
-                    found.append(f"page {page}: {changed} pixels differ (most by {max(difference.getdata())}) in {box}")
-        return "; ".join(found)
+            with Image.open(first) as one_file, Image.open(second) as other_file:
+                one, other = one_file.convert("L"), other_file.convert("L")
+                histogram = ImageChops.difference(one, other).histogram()
+                changed += sum(histogram[1:])
+                beyond = 0
+                for this, that in ((one, other), (other, one)):
+                    lightest, darkest = that.filter(ImageFilter.MaxFilter(3)), that.filter(ImageFilter.MinFilter(3))
+                    for excess in (ImageChops.subtract(darkest, this), ImageChops.subtract(this, lightest)):
+                        beyond += sum(excess.histogram()[PIXEL_TOLERANCE + 1 :])
+                if beyond:
+                    found.append(f"page {page}: {beyond} pixels differ more than a move of one pixel explains")
+        return changed, "; ".join(found)
+
+
+PIXEL_TOLERANCE = 8  # levels of grey (of 255) a pixel may lie beyond its neighbourhood: rasteriser rounding
 
 
 # ---- a revision against this checkout ----
