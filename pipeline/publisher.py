@@ -8,10 +8,14 @@ python-docx, Jinja2, HarfBuzz): it is loaded only when a publication is to be ma
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import gc
+import hashlib
 import shutil
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,13 +26,13 @@ from .content.model import Publication
 from .errors import ContentError, Problem, TemplateError, Where, shown
 from .lazy import lazy_import
 from .output.folder import Artifact
-from .render.documents import created_timestamp, prepare_text, render_pdf_html, render_summary_html
+from .render.documents import RenderedPdf, created_timestamp, prepare_text, render_pdf_html, render_summary_html
 from .render.locate import find_in_templates, template_origin
 from .render.templates import template_environment
 from .typeset import gbt9704
 from .typeset.fonts import ResolvedFace, resolve_fonts
 from .typeset.typesetter import Typesetter
-from .word.structure import read_structure
+from .word.structure import Block, read_structure
 
 if TYPE_CHECKING:
     from .pdf import engine as pdf_engine
@@ -38,10 +42,26 @@ else:
     word_writer = lazy_import("pipeline.word.writer")  # python-docx (0.1 s): only where a summary is made
 
 
-class Publisher:
-    """Everything needed to make artifacts, set up once per process: fonts, templates, the PDF engine."""
+@dataclass(frozen=True)
+class _Kept:
+    """A PDF made before, with the digest of the rendered document it was laid out from."""
 
-    def __init__(self, configuration: Configuration):
+    document: str
+    data: bytes
+    pages: int
+
+
+class Publisher:
+    """Everything needed to make artifacts, set up once per process: fonts, templates, the PDF engine.
+
+    With `keep_last`, a resident publisher (the live preview) keeps each publication's last PDF of
+    each template with a digest of the rendered document (HTML, stylesheet and the faces cut for
+    it) it was laid out from; when the same document comes back, the kept PDF is given again
+    without laying it out. A change to files the templates fetch (images in the template folder)
+    is not in that digest: make a new publisher when the templates change.
+    """
+
+    def __init__(self, configuration: Configuration, *, keep_last: bool = False):
         self.configuration = configuration
         settings = configuration.settings
         self.faces: dict[str, ResolvedFace] = resolve_fonts(settings.fonts.as_dict(), configuration.where())
@@ -53,6 +73,7 @@ class Publisher:
         self.pdf_variant = settings.pdf_variant
         self._engine: pdf_engine.PdfEngine | None = None
         self._frozen = False
+        self._kept: dict[tuple[str, str], _Kept] | None = {} if keep_last else None
 
     @property
     def engine(self) -> pdf_engine.PdfEngine:
@@ -97,15 +118,41 @@ class Publisher:
         self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str
     ) -> pdf_engine.LaidOut:
         """One PDF document rendered and laid out, not yet written."""
+        with self._rendered(template, publication, grid, created) as (rendered, _):
+            return self.engine.layout(rendered, self.base_url)
+
+    @contextlib.contextmanager
+    def _rendered(
+        self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str
+    ) -> Iterator[tuple[RenderedPdf, str]]:
+        """One PDF document's HTML and stylesheet, with the faces cut for it kept while the block runs, and its
+        digest when PDFs are kept (else "")."""
         typesetter = Typesetter(self.faces, grid)
         fonts = Path(tempfile.mkdtemp(dir=scratch_folder()))  # the engine copies what it needs while laying out
         try:
             rendered = render_pdf_html(
                 self.environment, template, publication, typesetter, fonts, one_sided=self.one_sided, created=created
             )
-            return self.engine.layout(rendered, self.base_url)
+            yield rendered, self._document_digest(rendered, fonts) if self._kept is not None else ""
         finally:
             shutil.rmtree(fonts, ignore_errors=True)
+
+    @staticmethod
+    def _document_digest(rendered: RenderedPdf, fonts: Path) -> str:
+        """What the engine is given: the HTML, the stylesheet less the name of its font folder, and the faces."""
+        digest = hashlib.sha256(rendered.html.encode("utf-8"))
+        digest.update(b"\0" + rendered.stylesheet.replace(str(fonts), "").encode("utf-8"))
+        for face in sorted(fonts.iterdir()):
+            digest.update(b"\0" + face.name.encode("utf-8") + b"\0" + face.read_bytes())
+        return digest.hexdigest()
+
+    def _kept_pdf(self, publication: Publication, template: str, document: str) -> tuple[bytes, int] | None:
+        kept = self._kept.get((publication.id, template)) if self._kept is not None else None
+        return (kept.data, kept.pages) if kept is not None and kept.document == document else None
+
+    def _keep(self, publication: Publication, template: str, document: str, made: tuple[bytes, int]) -> None:
+        if self._kept is not None:
+            self._kept[publication.id, template] = _Kept(document, *made)
 
     def _write(self, laid_out: pdf_engine.LaidOut, publication: Publication, template: str) -> tuple[bytes, int]:
         data = self.engine.write(laid_out, self.pdf_variant)
@@ -128,14 +175,29 @@ class Publisher:
         return data, laid_out.pages
 
     def _pdf(self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str) -> tuple[bytes, int]:
-        return self._write(self.lay_out(template, publication, grid, created), publication, template)
+        with self._rendered(template, publication, grid, created) as (rendered, document):
+            kept = self._kept_pdf(publication, template, document)
+            if kept is not None:
+                return kept
+            laid_out = self.engine.layout(rendered, self.base_url)
+        made = self._write(laid_out, publication, template)
+        self._keep(publication, template, document, made)
+        return made
 
     def _notice(self, publication: Publication, created: str) -> tuple[bytes, int]:
         """The notice on one page: spacing tightens, then size, down to 14 pt; then a clear error."""
+        first = ""  # the digest of the document at the first step names the notice, whichever step fits
         for grid in gbt9704.NOTICE_FIT_STEPS:
-            laid_out = self.lay_out(NOTICE.template, publication, grid, created)
+            with self._rendered(NOTICE.template, publication, grid, created) as (rendered, document):
+                first = first or document
+                kept = self._kept_pdf(publication, NOTICE.template, first)
+                if kept is not None:
+                    return kept
+                laid_out = self.engine.layout(rendered, self.base_url)
             if laid_out.pages == 1:
-                return self._write(laid_out, publication, NOTICE.template)
+                made = self._write(laid_out, publication, NOTICE.template)
+                self._keep(publication, NOTICE.template, first, made)
+                return made
         overflow = laid_out.overflow_characters()
         longest = max(
             ("notice.scope", "notice.exclusions", "notice.title"), key=lambda name: len(_field_text(publication, name))
@@ -151,9 +213,15 @@ class Publisher:
             )
         )
 
+    def summary_blocks(self, publication: Publication) -> list[Block]:
+        """The summary's paragraphs and tables with their named styles, as the Word writer receives them."""
+        return self._summary_blocks(prepare_text(publication), created_timestamp(publication, source_date_epoch()))
+
+    def _summary_blocks(self, publication: Publication, created: str) -> list[Block]:
+        return read_structure(render_summary_html(self.environment, publication, created), SUMMARY.template)
+
     def _summary(self, publication: Publication, created: str) -> bytes:
-        markup = render_summary_html(self.environment, publication, created)
-        blocks = read_structure(markup, SUMMARY.template)
+        blocks = self._summary_blocks(publication, created)
         moment = datetime.datetime.fromisoformat(created.replace("Z", "+00:00"))
         return word_writer.write_summary(
             blocks,
