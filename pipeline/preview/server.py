@@ -148,7 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(HTTPStatus.OK, _index(preview).encode("utf-8"), "text/html; charset=utf-8", head, page=True)
             case ["static", name] if name in STATIC_FILES:
                 self._send(HTTPStatus.OK, (_STATIC / name).read_bytes(), STATIC_FILES[name], head)
-            case ["p", key]:
+            case ["p", key] if key and preview.view(key) is not None:
                 self._redirect(f"/{self.server.token}/p/{quote(key, safe='')}/")
             case ["p", key, ""] if (view := preview.view(key)) is not None:
                 self._send(HTTPStatus.OK, _page(view.title, view.source), "text/html; charset=utf-8", head, page=True)

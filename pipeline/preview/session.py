@@ -118,7 +118,7 @@ class Preview:
         self._watch = FileWatch()
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._discover()
+        self._add(discover(self._paths))  # a path that does not exist stops the command here
         self._discovered = time.monotonic()
         self._watch.look(self._watched())
         if self._entries:
@@ -192,9 +192,11 @@ class Preview:
 
     def _discover(self) -> None:
         try:
-            files = discover(self._paths)
+            self._add(discover(self._paths))
         except GongwenError:
             return  # a folder or file that went away: its page says so when it is made
+
+    def _add(self, files: list[Path]) -> None:
         with self._lock:
             for path in files:
                 if path in self._keys:
