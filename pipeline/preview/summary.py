@@ -239,7 +239,8 @@ def _table_rule(css_class: str, style: _Style) -> str:
     border = "1px solid #000" if style.bordered else "none"
     return (
         f".summary table.{css_class} {{ border-collapse: collapse; table-layout: fixed; }}\n"
-        f".summary table.{css_class} > tbody > tr > * {{ border: {border}; padding: 0 5.4pt; vertical-align: middle; }}"
+        f".summary table.{css_class} > tbody > tr > * "
+        f"{{ border: {border}; padding: 0 5.4pt; vertical-align: middle; font-weight: normal; }}"
     )
 
 

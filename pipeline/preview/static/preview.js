@@ -48,7 +48,16 @@
       summary.innerHTML = view.summary; // made by the server from escaped text
       summaryShown = view.summary;
     }
+    fitSummary();
   }
+
+  // The summary is laid out at its page's width, then scaled to its column.
+  function fitSummary() {
+    summary.style.zoom = "1";
+    const natural = summary.offsetWidth;
+    if (natural > 0) summary.style.zoom = String(summary.parentElement.clientWidth / natural);
+  }
+  new ResizeObserver(fitSummary).observe(summary.parentElement);
 
   function showFiles(view) {
     const links = view.files.map((name) => {
