@@ -341,13 +341,18 @@ def test_events_stream_the_views(private):
 
 
 def test_page_images_are_pngs_of_every_page(seed_dist):
-    images = page_images((seed_dist / "genertec-2015" / "briefing.pdf").read_bytes())
-    assert len(images) == 5
+    pdf = (seed_dist / "genertec-2015" / "briefing.pdf").read_bytes()
+    images = page_images(pdf)
+    assert len(images) == 5 and len({image.name for image in images}) == 5
     for image in images:
-        picture = Image.open(io.BytesIO(image))
+        picture = Image.open(io.BytesIO(image.png))
         picture.load()
         assert picture.mode == "RGB" and picture.width == round(595.28 * PAGE_SCALE)
-    assert Image.open(io.BytesIO(images[0])).getextrema() != ((255, 255),) * 3  # not blank
+    assert Image.open(io.BytesIO(images[0].png)).getextrema() != ((255, 255),) * 3  # not blank
+    known = {image.name: b"drawn before" for image in images[:2]}
+    again = page_images(pdf, known)
+    assert [image.name for image in again] == [image.name for image in images]
+    assert [image.png for image in again[:2]] == [b"drawn before"] * 2 and again[2].png == images[2].png
 
 
 def test_the_watch_sees_writes_renames_over_new_and_removed_files(tmp_path):

@@ -2,13 +2,17 @@
 
 pdfium (pypdfium2) draws each page; the PNG is written here with the standard library: filter
 "none" and the fastest zlib level, about five times quicker than Pillow's adaptive filters for the
-same size within 10 %, which is what a live preview needs.
+same size within 10 %, which is what a live preview needs. Each image is named by a digest of its
+pixels; a page whose pixels were drawn before (the pages an edit did not reach) is not encoded again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import struct
 import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pypdfium2
 
@@ -21,8 +25,17 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_COLOUR_TYPES = {1: 0, 3: 2, 4: 6}  # channels → PNG colour type: grey, RGB, RGBA
 
 
-def page_images(pdf: bytes, scale: float = PAGE_SCALE) -> tuple[bytes, ...]:
-    """Every page of `pdf` as a PNG image."""
+@dataclass(frozen=True)
+class PageImage:
+    """One page as a PNG, named by a digest of its pixels (`….png`)."""
+
+    name: str
+    png: bytes
+
+
+def page_images(pdf: bytes, known: Mapping[str, bytes] | None = None, scale: float = PAGE_SCALE) -> list[PageImage]:
+    """Every page of `pdf` as a PNG image; `known` maps names to the PNGs of pages drawn before."""
+    known = known or {}
     document = pypdfium2.PdfDocument(pdf)
     try:
         images = []
@@ -31,28 +44,32 @@ def page_images(pdf: bytes, scale: float = PAGE_SCALE) -> tuple[bytes, ...]:
             try:
                 bitmap = page.render(scale=scale, rev_byteorder=True)  # RGB, not pdfium's native BGR
                 try:
-                    pixels = memoryview(bitmap.buffer)
-                    images.append(_png(pixels, bitmap.width, bitmap.height, bitmap.stride, bitmap.n_channels))
+                    width, height, channels = bitmap.width, bitmap.height, bitmap.n_channels
+                    rows = _rows(memoryview(bitmap.buffer), width * channels, height, bitmap.stride)
                 finally:
                     bitmap.close()
             finally:
                 page.close()
-        return tuple(images)
+            name = hashlib.blake2b(rows, digest_size=12).hexdigest() + ".png"
+            png = known.get(name) or _png(rows, width, height, channels)
+            images.append(PageImage(name, png))
+        return images
     finally:
         document.close()
 
 
-def _png(pixels: memoryview, width: int, height: int, stride: int, channels: int) -> bytes:
-    """A PNG of 8-bit rows `stride` bytes apart, each `width` pixels of `channels` bytes."""
+def _rows(pixels: memoryview, row: int, height: int, stride: int) -> bytes:
+    """The pixels as PNG's rows: each of `row` bytes (out of `stride`), preceded by its filter type, 0 (none)."""
     view = pixels.cast("B")
-    row = width * channels
-    # Each row is preceded by its filter type, 0 (none).
-    raw = b"".join(b"\0" + view[top : top + row] for top in range(0, height * stride, stride))
+    return b"".join(b"\0" + view[top : top + row] for top in range(0, height * stride, stride))
+
+
+def _png(rows: bytes, width: int, height: int, channels: int) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, _PNG_COLOUR_TYPES[channels], 0, 0, 0)
     return (
         _PNG_SIGNATURE
         + _chunk(b"IHDR", header)
-        + _chunk(b"IDAT", zlib.compress(raw, _ZLIB_LEVEL))
+        + _chunk(b"IDAT", zlib.compress(rows, _ZLIB_LEVEL))
         + _chunk(b"IEND", b"")
     )
 

@@ -294,10 +294,10 @@ class Preview:
         digest = hashlib.sha256(data).hexdigest()
         if entry.drawn.get(artifact.name) == digest:
             return  # the same PDF: the same pages
-        images = raster.page_images(data)
-        names = tuple(_blob_name(image, ".png") for image in images)
-        entry.blobs.update(zip(names, images, strict=True))
-        entry.pages[artifact.name] = names
+        drawn_before = {name: entry.blobs[name] for name in entry.pages.get(artifact.name, ()) if name in entry.blobs}
+        images = raster.page_images(data, drawn_before)
+        entry.blobs.update((image.name, image.png) for image in images)
+        entry.pages[artifact.name] = tuple(image.name for image in images)
         entry.drawn[artifact.name] = digest
 
     def _stand_ins(self, maker: publishing.Publisher) -> dict[str, str]:
