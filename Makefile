@@ -21,11 +21,15 @@ TEST_PACKAGES := poppler-utils libreoffice-writer-nogui fonts-liberation2 faketi
 BENCH_PACKAGES := time
 BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: build test lint bench system-packages test-packages reference-doc schema clean
+.PHONY: build test lint bench preview system-packages test-packages reference-doc schema clean
 
 # `make build BUILD_ARGS="--shard 2/4"` passes options through.
 build: $(STAMP)
 	$(BIN)/gongwen build $(BUILD_ARGS)
+
+# `make preview PREVIEW_ARGS="--open"`: the live preview of content/ (see README.md, Live preview).
+preview: $(STAMP)
+	$(BIN)/gongwen preview $(PREVIEW_ARGS)
 
 test: $(STAMP) test-packages $(ACTIONLINT)
 	$(BIN)/python -m pytest

@@ -1,6 +1,6 @@
 """Preview stage, watching: which of a set of files changed since the last look, by polling.
 
-Polling the size, modification time and inode of a dozen files every 0.1 s costs next to
+Polling the size, modification time and inode of a dozen files every 0.05 s costs next to
 nothing and behaves the same everywhere: on Linux, macOS and Windows, on network and container
 mounts, and with editors that save by writing a new file and renaming it over the old one (which
 leaves an inotify watch on a file that no longer exists). A folder stands for every file under it.
@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-POLL_SECONDS = 0.1
-"""How often the files are looked at: a save is seen 0.05 s later on average, at a few hundred stat calls a second."""
+POLL_SECONDS = 0.05
+"""How often the files are looked at: a save is seen 25 ms later on average, for a few hundred stat calls a second."""
 
 SETTLE_SECONDS = 0.03
 """After a change, how long the files must stay as they are before they are read: an editor that writes a

@@ -54,6 +54,7 @@ class PreviewFigures:
     resident_after_first_mib: float = 0.0
     resident_after_edits_mib: float = 0.0
     edits_for_memory: int = 0
+    resident_every_20_edits_mib: list[float] = field(default_factory=list)  # does it level off?
 
 
 def resident_mib(pid: int) -> float:
@@ -168,6 +169,8 @@ def measure(edits: int, memory_edits: int, scratch: Path, cache: Path) -> Previe
                 (figures.notice_seconds if artifact == "notice.pdf" else figures.briefing_seconds).append(seconds)
             view = shown if _settled(shown) else client.until(_settled, STEP_SECONDS)
             figures.edits_for_memory = number + 1
+            if figures.edits_for_memory % 20 == 0:
+                figures.resident_every_20_edits_mib.append(round(resident_mib(process.pid), 1))
         figures.resident_after_edits_mib = resident_mib(process.pid)
         client.close()
         if (project / "out").exists():
