@@ -6,7 +6,7 @@ when a view names new page images for the edited document, fetches them. The tim
 the moment the edited file is closed to the moment the last new image has arrived. After each edit
 the client waits for the preview to settle (every artifact made) before the next one, so each edit
 is measured alone. Memory is the process's resident set (VmRSS) after the first render and after
-the last edit.
+the last edit, each read at rest (a moment after the preview has finished its make).
 
 Run alone: `.venv/bin/python tests/benchmarks/preview.py [--edits N] [--memory-edits N]`; `make bench`
 includes these rows.
@@ -35,6 +35,7 @@ SEED = ROOT / "content" / "genertec-2015.yaml"
 GONGWEN = Path(sys.executable).with_name("gongwen")
 START_SECONDS = 120  # the first render starts the engines
 STEP_SECONDS = 30  # one edit, at most
+AT_REST_SECONDS = 0.3  # memory is read this long after a make, once the preview has tidied up after it
 KIB_PER_MIB = 1024
 
 # What an edit changes: notice.scope (the notice and the summary) or a briefing paragraph.
@@ -62,6 +63,11 @@ def resident_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / KIB_PER_MIB
     raise PreviewBenchmarkError("no VmRSS in /proc (not Linux?)")
+
+
+def resident_at_rest(pid: int) -> float:
+    time.sleep(AT_REST_SECONDS)
+    return resident_mib(pid)
 
 
 class Client:
@@ -148,7 +154,7 @@ def measure(edits: int, memory_edits: int, scratch: Path, cache: Path) -> Previe
             for name in names:
                 client.fetch(name)
         figures.first_view_seconds = time.monotonic() - started
-        figures.resident_after_first_mib = resident_mib(process.pid)
+        figures.resident_after_first_mib = resident_at_rest(process.pid)
 
         original = content.read_text(encoding="utf-8")
         marks = {NOTICE_TEXT: "", BRIEFING_TEXT: ""}  # the latest words added after each anchor: lengths stay put
@@ -170,8 +176,8 @@ def measure(edits: int, memory_edits: int, scratch: Path, cache: Path) -> Previe
             view = shown if _settled(shown) else client.until(_settled, STEP_SECONDS)
             figures.edits_for_memory = number + 1
             if figures.edits_for_memory % 20 == 0:
-                figures.resident_every_20_edits_mib.append(round(resident_mib(process.pid), 1))
-        figures.resident_after_edits_mib = resident_mib(process.pid)
+                figures.resident_every_20_edits_mib.append(round(resident_at_rest(process.pid), 1))
+        figures.resident_after_edits_mib = resident_at_rest(process.pid)
         client.close()
         if (project / "out").exists():
             raise PreviewBenchmarkError("the preview wrote into the output folder")
