@@ -11,6 +11,7 @@ import json
 import signal
 import sys
 import threading
+import webbrowser
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -306,7 +307,7 @@ def preview(
     click.echo("only this machine can open it; " + ("writes into the output folder" if write else "writes nothing"))
     click.echo("press Ctrl-C to stop")
     if open_browser:
-        click.launch(server.url)
+        webbrowser.open(server.url)  # in a session of its own: Ctrl-C here does not reach the browser
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve_forever()

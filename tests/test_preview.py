@@ -436,6 +436,30 @@ def test_the_command_serves_stops_cleanly_and_starts_no_process(project, stop):
             process.wait()
 
 
+def test_open_starts_the_browser_at_the_printed_url(project, tmp_path):
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\nprintf %s "$1" > {opened}\n', encoding="utf-8")
+    browser.chmod(0o755)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "preview", "--open", "--port", "0", "content/seed.yaml"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BROWSER": str(browser)},
+    )
+    try:
+        url = process.stdout.readline().split(" at ", 1)[1].strip()
+        deadline = time.monotonic() + 30
+        while not opened.exists() or not opened.read_text():
+            assert time.monotonic() < deadline, "the browser was not started"
+            time.sleep(0.1)
+        assert opened.read_text() == url
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+
+
 def test_a_missing_path_is_one_line_and_exit_status_1(project):
     result = run_cli("preview", "--port", "0", "content/missing.yaml", cwd=project)
     assert result.returncode == 1
