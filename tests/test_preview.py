@@ -460,6 +460,16 @@ def test_open_starts_the_browser_at_the_printed_url(project, tmp_path):
         process.wait(timeout=10)
 
 
+def test_a_port_in_use_is_one_line_and_exit_status_1(project):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("preview", "--port", str(port), "content/seed.yaml", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"127.0.0.1:{port}: cannot listen: ") and "--port" in result.stderr
+
+
 def test_a_missing_path_is_one_line_and_exit_status_1(project):
     result = run_cli("preview", "--port", "0", "content/missing.yaml", cwd=project)
     assert result.returncode == 1
