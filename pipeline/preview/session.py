@@ -307,23 +307,29 @@ class Preview:
     def _show(
         self, entry: _Entry, artifact: ArtifactType, data: bytes, maker: publishing.Publisher, publication: Publication
     ) -> None:
-        """Turn a made artifact into what the page shows: page images for a PDF, styled HTML for the summary."""
-        entry.made[artifact.name] = data
+        """Turn a made artifact into what the page shows: page images for a PDF, styled HTML for the summary.
+        The work is done outside the lock; what the server reads is changed under it."""
         if artifact is SUMMARY:
             view = summary.summary_view(data, maker.summary_blocks(publication), self._stand_ins(maker))
             css = view.css.encode("utf-8")
-            entry.summary = view.html
-            entry.summary_css = _blob_name(css, ".css")
-            entry.blobs[entry.summary_css] = css
+            with self._lock:
+                entry.made[artifact.name] = data
+                entry.summary = view.html
+                entry.summary_css = _blob_name(css, ".css")
+                entry.blobs[entry.summary_css] = css
             return
         digest = hashlib.sha256(data).hexdigest()
-        if entry.drawn.get(artifact.name) == digest:
-            return  # the same PDF: the same pages
-        drawn_before = {name: entry.blobs[name] for name in entry.pages.get(artifact.name, ()) if name in entry.blobs}
+        with self._lock:
+            entry.made[artifact.name] = data
+            if entry.drawn.get(artifact.name) == digest:
+                return  # the same PDF: the same pages
+            shown = entry.pages.get(artifact.name, ())
+            drawn_before = {name: entry.blobs[name] for name in shown if name in entry.blobs}
         images = raster.page_images(data, drawn_before)
-        entry.blobs.update((image.name, image.png) for image in images)
-        entry.pages[artifact.name] = tuple(image.name for image in images)
-        entry.drawn[artifact.name] = digest
+        with self._lock:
+            entry.blobs.update((image.name, image.png) for image in images)
+            entry.pages[artifact.name] = tuple(image.name for image in images)
+            entry.drawn[artifact.name] = digest
 
     def _stand_ins(self, maker: publishing.Publisher) -> dict[str, str]:
         """Word face name → the PostScript name of the PDF's face for the same role, shown where the Word face is
