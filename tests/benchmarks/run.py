@@ -34,6 +34,7 @@ ROOT = HERE.parents[1]
 sys.path[:0] = [str(HERE), str(ROOT / "tests")]
 
 import peer  # noqa: E402
+import preview  # noqa: E402
 from measure import BenchmarkError, Timed, machine, run_timed  # noqa: E402
 from pdfread import embedded_faces, page_count  # noqa: E402
 from stress import stress_content  # noqa: E402
@@ -55,6 +56,8 @@ class Settings:
     batch_repeat: int  # runs of each batch row
     small: int  # publications in the small batch
     large: int  # publications in the large batch
+    preview_edits: int = 7  # timed edits of each document in the live preview
+    preview_memory_edits: int = 200  # edits in all, for the preview's memory
 
 
 def parse(argv: list[str] | None) -> tuple[Settings, Path]:
@@ -72,7 +75,7 @@ def parse(argv: list[str] | None) -> tuple[Settings, Path]:
     )
     args = parser.parse_args(argv)
     if args.quick:
-        return Settings(1, 1, 5, 20), args.json
+        return Settings(1, 1, 5, 20, preview_edits=1, preview_memory_edits=10), args.json
     if min(args.repeat, args.batch_repeat, args.small) < 1 or args.large <= args.small:
         parser.error("repeats and batch sizes must be positive, and --large larger than --small")
     return Settings(args.repeat, args.batch_repeat, args.small, args.large), args.json
@@ -258,6 +261,7 @@ class Bench:
         ]
         self.seed_data = self.peer_data(SEED, data_folder)
         ours, theirs = self.seed_rows()
+        self.preview_rows()
         self.size_rows(ours, theirs)
         self.batch_rows()
         self.edit_rows()
@@ -324,6 +328,60 @@ class Bench:
             fixed=cold.value / sum(row.value for row in as_process.values()),
         )
         return ours, theirs
+
+    def preview_rows(self) -> None:
+        """`gongwen preview` on the seed: from a saved edit to its new page images, beside the cold build."""
+        settings = self.settings
+        progress(
+            f"gongwen preview: {settings.preview_edits} edits of each document, {settings.preview_memory_edits} in all"
+        )
+        try:
+            figures = preview.measure(
+                settings.preview_edits, settings.preview_memory_edits, self.folder("preview"), self.folder("cache")
+            )
+        except preview.PreviewBenchmarkError as error:
+            raise BenchmarkError(f"gongwen preview: {error}") from None
+        section = "gongwen preview: a saved edit of the seed, shown in the page"
+        cold = next(row for row in self.rows if row.key == "cold_build")
+        self.row(section, "preview_cold_build", "cold build, 3 artifacts (from above)", "s", fixed=cold.value)
+        self.row(
+            section,
+            "preview_first_view",
+            "first page shown, fresh process (images fetched)",
+            "s",
+            samples=[figures.first_view_seconds],
+        )
+        self.row(
+            section,
+            "preview_edit_notice",
+            "edit of the notice → its new page image in the page",
+            "s",
+            samples=figures.notice_seconds,
+            target=at_most(0.5),
+        )
+        self.row(
+            section,
+            "preview_edit_briefing",
+            "edit of the briefing → its new page images in the page",
+            "s",
+            samples=figures.briefing_seconds,
+            target=at_most(1.0),
+        )
+        self.row(
+            section,
+            "preview_memory_first",
+            "resident memory after the first page",
+            "MiB",
+            samples=[figures.resident_after_first_mib],
+        )
+        self.row(
+            section,
+            "preview_memory_growth",
+            f"resident memory growth over {figures.edits_for_memory} edits",
+            "MiB",
+            samples=[figures.resident_after_edits_mib - figures.resident_after_first_mib],
+            target=at_most(30),
+        )
 
     def size_rows(self, ours: Path, theirs: Path) -> None:
         for document in (BRIEFING, NOTICE):
