@@ -70,7 +70,7 @@ reference-doc: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/gongwen schema -o pipeline/content-schema.json
-	$(BIN)/python -c 'import re, pathlib; from pipeline.model import field_reference_markdown as tables; \
+	$(BIN)/python -c 'import re, pathlib; from pipeline.fields import field_reference_markdown as tables; \
 	readme = pathlib.Path("README.md"); start, end = "<!-- fields:start -->\n", "<!-- fields:end -->"; \
 	text = readme.read_text(encoding="utf-8"); head, rest = text.split(start); \
 	readme.write_text(head + start + tables() + end + rest.split(end, 1)[1], encoding="utf-8")'

@@ -62,6 +62,9 @@ PdfVariant = Literal[
 ]
 PDF_VARIANTS: tuple[str, ...] = typing.get_args(PdfVariant)
 
+# The fixed-layout formats of the briefing and the notice (pipeline/artifacts.py, FIXED_LAYOUT_FORMATS).
+FixedLayoutFormat = Literal["pdf", "ofd"]
+
 
 @dataclass(frozen=True)
 class FontChoices(Record):
@@ -114,12 +117,18 @@ class Settings(Record):
         "Write the PDFs as this archival or accessible variant, e.g. pdf/a-3b or pdf/ua-1; default a plain PDF 1.7.",
         default=None,
     )
+    formats: tuple[FixedLayoutFormat, ...] = spec(
+        "Formats of the briefing and the notice: pdf, ofd (GB/T 33190, from the same layout) or both.",
+        default=("pdf",),
+    )
     fonts: FontChoices = spec("PDF fonts by role.", default=FontChoices())
     word_fonts: WordFontNames = spec("Font names in the Word summary's styles.", default=WordFontNames())
 
     def problems(self) -> Iterable[tuple[str, str, Any]]:
         if self.jobs is not None and self.jobs < 1:
             yield "jobs", "must be 1 or more", self.jobs
+        if not self.formats:
+            yield "formats", "must name at least one format (pdf, ofd)", list(self.formats)
 
 
 @dataclass(frozen=True)

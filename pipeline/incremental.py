@@ -1,8 +1,10 @@
 """The incremental build: a fingerprint of everything each artifact is made from, so an unchanged one is not made again.
 
 A PDF is made from its content file (and the folder's `_defaults.yaml`), the templates, the
-resolved font files, the settings that change pages and the tool's version; the Word summary from
-the content, the summary template, the reference document and the Word settings. The output
+resolved font files, the settings that change pages and the tool's version; an OFD from all that
+is a PDF's, less the PDF variant, plus the OFD writer's own source and the `formats` setting; the
+Word summary from the content, the summary template, the reference document and the Word settings.
+Only the artifacts of the configured formats are planned. The output
 folder's manifest remembers each artifact's fingerprint. None of this imports the engines: a build
 that finds everything up to date starts neither WeasyPrint nor python-docx.
 """
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .artifacts import ARTIFACTS, WORD_TEMPLATES
+from .artifacts import WORD_TEMPLATES, ArtifactType, artifacts_for
 from .cache import file_digests
 from .config import Configuration, source_date_epoch
 from .content import DEFAULTS_FILE
@@ -41,12 +43,28 @@ def _effective_templates(folders: list[Path]) -> dict[str, str]:
     return chosen
 
 
+OFD_WRITER_SOURCES = ("ofd", "pdf/boxes.py", "pdf/pages.py")
+"""The OFD writer's modules, relative to the package: a change to them makes the OFDs again, and only them."""
+
+
+def _ofd_writer_digest() -> str:
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in OFD_WRITER_SOURCES:
+        path = package / name
+        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class Fingerprints:
-    """The inputs every publication of a build shares, digested once per build."""
+    """The inputs every publication of a build shares, digested once per build, and the artifacts it makes."""
 
     pdf: str
     word: str
+    ofd: str = ""
+    artifacts: tuple[ArtifactType, ...] = ()
 
     @classmethod
     def of(
@@ -65,6 +83,10 @@ class Fingerprints:
         fonts = sorted({(face.path, face.index, digests(face.path)) for face in faces.values()})
         roles = sorted((role, face.path, face.index) for role, face in faces.items())
         pdf = _digest(__version__, pdf_templates, fonts, roles, settings.one_sided, settings.pdf_variant, epoch)
+        formats = sorted(set(settings.formats))
+        ofd = _digest(
+            __version__, pdf_templates, fonts, roles, settings.one_sided, epoch, formats, _ofd_writer_digest()
+        )
         word = _digest(
             __version__,
             word_templates,
@@ -74,12 +96,12 @@ class Fingerprints:
             epoch,
         )
         digests.save()
-        return cls(pdf, word)
+        return cls(pdf, word, ofd, artifacts_for(tuple(formats)))
 
     def inputs(self, content: str) -> dict[str, str]:
-        """Each artifact's fingerprint, given the content's."""
-        shared = {"pdf": self.pdf, "word": self.word}
-        return {artifact.name: _digest(shared[artifact.inputs], content) for artifact in ARTIFACTS}
+        """The fingerprint of each artifact the build makes, given the content's."""
+        shared = {"pdf": self.pdf, "word": self.word, "ofd": self.ofd}
+        return {artifact.name: _digest(shared[artifact.inputs], content) for artifact in self.artifacts}
 
 
 def content_digest(path: Path) -> str:

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .artifacts import ARTIFACTS, NOTICE, SUMMARY, ArtifactType
+from .artifacts import ARTIFACTS, NOTICE_TEMPLATE, SUMMARY, ArtifactType
 from .cache import scratch_folder
 from .config import Configuration, builtin_templates, source_date_epoch
 from .content.model import Publication
@@ -31,11 +31,13 @@ from .typeset.typesetter import Typesetter
 from .word.structure import read_structure
 
 if TYPE_CHECKING:
+    from .ofd import publication as ofd_publication
     from .pdf import engine as pdf_engine
     from .word import writer as word_writer
 else:
     pdf_engine = lazy_import("pipeline.pdf.engine")  # WeasyPrint (0.4 s): only where a PDF is made
     word_writer = lazy_import("pipeline.word.writer")  # python-docx (0.1 s): only where a summary is made
+    ofd_publication = lazy_import("pipeline.ofd.publication")  # only where an OFD is made
 
 
 class Publisher:
@@ -68,21 +70,27 @@ class Publisher:
         return self.template_override or builtin_templates()
 
     def artifacts(self, publication: Publication, wanted: tuple[ArtifactType, ...] = ARTIFACTS) -> list[Artifact]:
-        """The wanted artifacts of one publication (all three by default), made in memory."""
+        """The wanted artifacts of one publication (all by default), made in memory. The briefing and
+        the notice are laid out once each, and every format wanted is written from that layout."""
         created = created_timestamp(publication, source_date_epoch())
         printed = prepare_text(publication)
-        made = []
+        made: dict[ArtifactType, Artifact] = {}
         try:
             for artifact in ARTIFACTS:
-                if artifact not in wanted:
+                if artifact not in wanted or artifact in made:
                     continue
-                path = f"{publication.id}/{artifact.name}"
                 if artifact is SUMMARY:
-                    made.append(Artifact(path, self._summary(printed, created)))
-                elif artifact is NOTICE:
-                    made.append(Artifact(path, *self._notice(printed, created)))
+                    made[artifact] = Artifact(f"{publication.id}/{artifact.name}", self._summary(printed, created))
+                    continue
+                formats = tuple(other for other in ARTIFACTS if other in wanted and other.template == artifact.template)
+                if artifact.template == NOTICE_TEMPLATE:
+                    laid_out = self._notice(printed, created)
                 else:
-                    made.append(Artifact(path, *self._pdf(artifact.template, printed, gbt9704.STANDARD_GRID, created)))
+                    laid_out = self.lay_out(artifact.template, printed, gbt9704.STANDARD_GRID, created)
+                for kind, (data, pages) in self._written(
+                    laid_out, printed, artifact.template, formats, created
+                ).items():
+                    made[kind] = Artifact(f"{publication.id}/{kind.name}", data, pages)
         finally:
             # A laid-out document holds its fonts in reference cycles: a batch worker grows without a
             # collection. After the first publication, what the engines set up once is frozen out of
@@ -91,7 +99,7 @@ class Publisher:
             if not self._frozen:
                 gc.freeze()
                 self._frozen = True
-        return made
+        return [made[artifact] for artifact in ARTIFACTS if artifact in made]
 
     def lay_out(
         self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str
@@ -107,8 +115,38 @@ class Publisher:
         finally:
             shutil.rmtree(fonts, ignore_errors=True)
 
+    def _written(
+        self,
+        laid_out: pdf_engine.LaidOut,
+        publication: Publication,
+        template: str,
+        formats: tuple[ArtifactType, ...],
+        created: str,
+    ) -> dict[ArtifactType, tuple[bytes, int]]:
+        """One laid-out document in each wanted format: the OFD is read from the pages before the PDF
+        engine writes (and lets go of) them."""
+        written: dict[ArtifactType, tuple[bytes, int]] = {}
+        ofd = next((kind for kind in formats if kind.inputs == "ofd"), None)
+        pdf = next((kind for kind in formats if kind.inputs == "pdf"), None)
+        if ofd is not None:
+            assert laid_out.document is not None, "read before the PDF is written"
+            data = ofd_publication.write(
+                laid_out.document, publication, template, created, Where(publication.source.path)
+            )
+            written[ofd] = (data, laid_out.pages)
+        if pdf is not None:
+            written[pdf] = self._write(laid_out, publication, template)
+        else:
+            self.engine.settle(laid_out)
+            self._check(laid_out, publication, template)
+        return written
+
     def _write(self, laid_out: pdf_engine.LaidOut, publication: Publication, template: str) -> tuple[bytes, int]:
         data = self.engine.write(laid_out, self.pdf_variant)
+        self._check(laid_out, publication, template)
+        return data, laid_out.pages
+
+    def _check(self, laid_out: pdf_engine.LaidOut, publication: Publication, template: str) -> None:
         # A refused URL fails the build: the PDF would lack what the template meant to put in it.
         problems = [
             Problem(
@@ -125,17 +163,13 @@ class Publisher:
         ]
         if problems:
             raise TemplateError(problems)
-        return data, laid_out.pages
 
-    def _pdf(self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str) -> tuple[bytes, int]:
-        return self._write(self.lay_out(template, publication, grid, created), publication, template)
-
-    def _notice(self, publication: Publication, created: str) -> tuple[bytes, int]:
-        """The notice on one page: spacing tightens, then size, down to 14 pt; then a clear error."""
+    def _notice(self, publication: Publication, created: str) -> pdf_engine.LaidOut:
+        """The notice laid out on one page: spacing tightens, then size, down to 14 pt; then a clear error."""
         for grid in gbt9704.NOTICE_FIT_STEPS:
-            laid_out = self.lay_out(NOTICE.template, publication, grid, created)
+            laid_out = self.lay_out(NOTICE_TEMPLATE, publication, grid, created)
             if laid_out.pages == 1:
-                return self._write(laid_out, publication, NOTICE.template)
+                return laid_out
         overflow = laid_out.overflow_characters()
         longest = max(
             ("notice.scope", "notice.exclusions", "notice.title"), key=lambda name: len(_field_text(publication, name))
