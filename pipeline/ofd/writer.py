@@ -66,6 +66,7 @@ def write_ofd(document: LaidOutDocument, metadata: Metadata, fields: Fields) -> 
 
     entries: dict[str, bytes] = {}
     nominal = {key: _nominal_glyphs(program.data) for key, program in document.fonts.items()}
+    weights = {key: program.weight for key, program in document.fonts.items()}
     resources = []
     font_files: dict[str, bytes] = {}
     used = font_programs.drawn(document)
@@ -82,7 +83,7 @@ def write_ofd(document: LaidOutDocument, metadata: Metadata, fields: Fields) -> 
         location = f"Pages/Page_{index}/Content.xml"
         pages.append((page_ids[index], location))
         entries[f"Doc_0/{location}"] = xml.content_xml(
-            page, layer_ids[index], object_ids[index], fonts, nominal
+            page, layer_ids[index], object_ids[index], fonts, nominal, weights
         ).encode()
 
     found = document_parts(document, fields)
