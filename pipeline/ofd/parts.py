@@ -39,7 +39,7 @@ DESCENT = 0.35
 (readers may clip to `Boundary`)."""
 
 NORMAL_WEIGHT = 400
-"""`TextObject/@Weight`'s default; other weights are written, so readers that draw with installed faces pick the bold."""
+"""`TextObject/@Weight`'s default; other weights are written: readers drawing with installed faces pick the bold."""
 
 _HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
