@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .artifacts import ARTIFACTS, NOTICE_TEMPLATE, SUMMARY, ArtifactType
+from .artifacts import ARTIFACTS, NOTICE_TEMPLATE, SUMMARY, ArtifactType, artifacts_for
 from .cache import scratch_folder
 from .config import Configuration, builtin_templates, source_date_epoch
 from .content.model import Publication
@@ -69,9 +69,12 @@ class Publisher:
     def base_url(self) -> Path:
         return self.template_override or builtin_templates()
 
-    def artifacts(self, publication: Publication, wanted: tuple[ArtifactType, ...] = ARTIFACTS) -> list[Artifact]:
-        """The wanted artifacts of one publication (all by default), made in memory. The briefing and
-        the notice are laid out once each, and every format wanted is written from that layout."""
+    def artifacts(self, publication: Publication, wanted: tuple[ArtifactType, ...] | None = None) -> list[Artifact]:
+        """The wanted artifacts of one publication (by default those of the configured formats), made in
+        memory. The briefing and the notice are laid out once each, and every format wanted is written
+        from that layout."""
+        if wanted is None:
+            wanted = artifacts_for(self.configuration.settings.formats)
         created = created_timestamp(publication, source_date_epoch())
         printed = prepare_text(publication)
         made: dict[ArtifactType, Artifact] = {}
