@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from . import __version__
+from .artifacts import FIXED_LAYOUT_FORMATS
 from .build import BuildEvents, Shard, default_jobs
 from .build import build as build_all
 from .build import check as check_all
@@ -110,6 +111,14 @@ def main() -> None:
     help="Write the PDFs as this archival (PDF/A) or accessible (PDF/UA) variant; default a plain PDF.",
 )
 @click.option(
+    "--format",
+    "formats",
+    type=click.Choice(FIXED_LAYOUT_FORMATS),
+    multiple=True,
+    help="Write the briefing and the notice as pdf, ofd (GB/T 33190) or both (repeat the option); "
+    "default: `formats` in the configuration, else pdf.",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Rebuild everything, up to date or not; artifacts edited since they were built are kept as NAME.edited.EXT.",
@@ -138,13 +147,15 @@ def build(
     reference_doc: Path | None,
     one_sided: bool | None,
     pdf_variant: str | None,
+    formats: tuple[str, ...],
     force: bool,
     jobs: int | None,
     shard: str | None,
     quiet: bool,
     config_file: Path | None,
 ) -> None:
-    """Build briefing.pdf, summary.docx and notice.pdf for each content file.
+    """Build briefing.pdf, summary.docx and notice.pdf for each content file (with --format ofd,
+    briefing.ofd and notice.ofd from the same layout).
 
     PATHS are content files or folders (default: `content` from the configuration). Each
     publication goes to OUTPUT/<id>/; OUTPUT/manifest.json and OUTPUT/SHA256SUMS list them all.
@@ -166,6 +177,7 @@ def build(
         reference_doc=str(reference_doc) if reference_doc else None,
         one_sided=one_sided,
         pdf_variant=pdf_variant,
+        formats=tuple(dict.fromkeys(formats)),
         jobs=jobs,
     )
     targets = list(paths) or configuration.content_paths()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .artifacts import ARTIFACTS, BRIEFING, NOTICE, SUMMARY, ArtifactType
+from .artifacts import ARTIFACTS, BRIEFING, NOTICE, SUMMARY, ArtifactType, artifacts_for
 from .cache import scratch_folder
 from .config import Configuration, builtin_templates, source_date_epoch
 from .content.model import Publication
@@ -46,11 +46,16 @@ from .typeset.typesetter import LooseLine, Typesetter
 from .word.structure import Block, read_structure
 
 if TYPE_CHECKING:
+    from .ofd import publication as ofd_publication
     from .pdf import engine as pdf_engine
     from .word import writer as word_writer
 else:
     pdf_engine = lazy_import("pipeline.pdf.engine")  # WeasyPrint (0.4 s): only where a PDF is made
     word_writer = lazy_import("pipeline.word.writer")  # python-docx (0.1 s): only where a summary is made
+    ofd_publication = lazy_import("pipeline.ofd.publication")  # only where an OFD is made
+
+Made = dict[ArtifactType, tuple[bytes, int]]
+"""One laid-out document in each wanted format: bytes and page count by artifact."""
 
 
 # Ids the briefing template gives the end of the body and the 版记, to find the pages they fell on.
@@ -60,11 +65,11 @@ END_BLOCK_ID = "gw-end-block"
 
 @dataclass(frozen=True)
 class _Kept:
-    """A PDF made before, with the digest of the rendered document it was laid out from, and its warnings."""
+    """A document made before in some formats, with the digest of the rendered document it was laid out
+    from, and its warnings."""
 
     document: str
-    data: bytes
-    pages: int
+    made: Made
     warnings: tuple[Problem, ...]
 
 
@@ -116,25 +121,27 @@ class Publisher:
     def base_url(self) -> Path:
         return self.template_override or builtin_templates()
 
-    def artifacts(self, publication: Publication, wanted: tuple[ArtifactType, ...] = ARTIFACTS) -> list[Artifact]:
-        """The wanted artifacts of one publication (all three by default), made in memory."""
+    def artifacts(self, publication: Publication, wanted: tuple[ArtifactType, ...] | None = None) -> list[Artifact]:
+        """The wanted artifacts of one publication (by default those of the configured formats), made in
+        memory. The briefing and the notice are laid out once each, and every format wanted is written
+        from that layout."""
+        if wanted is None:
+            wanted = artifacts_for(self.configuration.settings.formats)
         created = created_timestamp(publication, source_date_epoch())
         printed = prepare_text(publication)
         self.warnings = []
-        made = []
+        made: dict[ArtifactType, Artifact] = {}
         try:
             for artifact in ARTIFACTS:
-                if artifact not in wanted:
+                if artifact not in wanted or artifact in made:
                     continue
-                path = f"{publication.id}/{artifact.name}"
                 if artifact is SUMMARY:
-                    made.append(Artifact(path, self._summary(printed, created)))
-                elif artifact is NOTICE:
-                    made.append(Artifact(path, *self._notice(printed, created)))
-                elif artifact is BRIEFING:
-                    made.append(Artifact(path, *self._briefing(printed, created)))
-                else:
-                    made.append(Artifact(path, *self._pdf(artifact.template, printed, gbt9704.STANDARD_GRID, created)))
+                    made[artifact] = Artifact(f"{publication.id}/{artifact.name}", self._summary(printed, created))
+                    continue
+                # Each laid-out document is written in every wanted format of its template at once.
+                formats = tuple(other for other in ARTIFACTS if other in wanted and other.template == artifact.template)
+                for kind, (data, pages) in self._document(artifact.template, printed, created, formats).items():
+                    made[kind] = Artifact(f"{publication.id}/{kind.name}", data, pages)
         finally:
             # A laid-out document holds its fonts in reference cycles: a batch worker grows without a
             # collection. After the first publication, what the engines set up once is frozen out of
@@ -143,7 +150,16 @@ class Publisher:
             if not self._frozen:
                 gc.freeze()
                 self._frozen = True
-        return made
+        return [made[artifact] for artifact in ARTIFACTS if artifact in made]
+
+    def _document(
+        self, template: str, publication: Publication, created: str, formats: tuple[ArtifactType, ...]
+    ) -> Made:
+        if template == NOTICE.template:
+            return self._notice(publication, created, formats)
+        if template == BRIEFING.template:
+            return self._briefing(publication, created, formats)
+        return self._pdf(template, publication, gbt9704.STANDARD_GRID, created, formats)
 
     def words(self, publication: Publication) -> Wording:
         """The publication's sentences in its tour's words (`publication` as it will be printed)."""
@@ -206,13 +222,15 @@ class Publisher:
             digest.update(b"\0" + face.name.encode("utf-8") + b"\0" + face.read_bytes())
         return digest.hexdigest()
 
-    def _kept_pdf(self, publication: Publication, template: str, document: str) -> tuple[bytes, int] | None:
-        """The PDF kept for `document`, when the same document was laid out last time."""
+    def _kept_document(
+        self, publication: Publication, template: str, document: str, formats: tuple[ArtifactType, ...]
+    ) -> Made | None:
+        """The formats kept for `document`, when the same document was made in them last time."""
         kept = self._kept.get((publication.id, template)) if self._kept is not None else None
-        if kept is None or kept.document != document:
+        if kept is None or kept.document != document or not set(formats) <= set(kept.made):
             return None
         self.warnings.extend(kept.warnings)
-        return kept.data, kept.pages
+        return {kind: kept.made[kind] for kind in formats}
 
     def _finish(
         self,
@@ -221,21 +239,55 @@ class Publisher:
         publication: Publication,
         template: str,
         document: str,
-    ) -> tuple[bytes, int]:
-        """The PDF's bytes, with the warnings of its loose lines; kept when the publisher keeps PDFs."""
+        formats: tuple[ArtifactType, ...],
+        created: str,
+    ) -> Made:
+        """The document in each wanted format, with the warnings of its loose lines; kept when the publisher
+        keeps documents."""
         before = len(self.warnings)
         self._warn_loose(loose_lines, publication, template)
-        made = self._write(laid_out, publication, template)
+        made = self._written(laid_out, publication, template, formats, created)
         if self._kept is not None:
-            self._kept[publication.id, template] = _Kept(document, *made, tuple(self.warnings[before:]))
+            self._kept[publication.id, template] = _Kept(document, made, tuple(self.warnings[before:]))
         return made
 
-    def _briefing(self, publication: Publication, created: str) -> tuple[bytes, int]:
+    def _written(
+        self,
+        laid_out: pdf_engine.LaidOut,
+        publication: Publication,
+        template: str,
+        formats: tuple[ArtifactType, ...],
+        created: str,
+    ) -> Made:
+        """One laid-out document in each wanted format: the OFD is read from the pages before the PDF
+        engine writes (and lets go of) them."""
+        written: Made = {}
+        ofd = next((kind for kind in formats if kind.inputs == "ofd"), None)
+        pdf = next((kind for kind in formats if kind.inputs == "pdf"), None)
+        if ofd is not None:
+            assert laid_out.document is not None, "read before the PDF is written"
+            data = ofd_publication.write(
+                laid_out.document,
+                publication,
+                self.words(publication),
+                template,
+                created,
+                Where(publication.source.path),
+            )
+            written[ofd] = (data, laid_out.pages)
+        if pdf is not None:
+            written[pdf] = self._write(laid_out, publication, template)
+        else:
+            self.engine.settle(laid_out)
+            self._check(laid_out, publication, template)
+        return written
+
+    def _briefing(self, publication: Publication, created: str, formats: tuple[ArtifactType, ...]) -> Made:
         """The briefing; in two-sided printing a 文件's 版记 on an even page, the last face (GB/T 9704 7.4.1):
         when the first layout puts it on an odd page, it is laid out again starting the next even page."""
         template = BRIEFING.template
         with self._rendered(template, publication, gbt9704.STANDARD_GRID, created) as first:
-            kept = self._kept_pdf(publication, template, first.digest)
+            kept = self._kept_document(publication, template, first.digest, formats)
             if kept is not None:
                 return kept
             laid_out, loose_lines = self.engine.layout(first.pdf, self.base_url), first.loose_lines
@@ -244,7 +296,7 @@ class Publisher:
             body_end = laid_out.anchors.get(BODY_END_ID, end_page)
             placement = EndBlockPlacement(verso=True, unnumbered=body_end % 2 == 0)
             laid_out, loose_lines = self._lay_out(template, publication, gbt9704.STANDARD_GRID, created, placement)
-        return self._finish(laid_out, loose_lines, publication, template, first.digest)
+        return self._finish(laid_out, loose_lines, publication, template, first.digest, formats, created)
 
     def _warn_loose(self, loose_lines: list[LooseLine], publication: Publication, template: str) -> None:
         """A line spaced beyond the limit is not a failure: the build names it where its text was written."""
@@ -268,7 +320,11 @@ class Publisher:
 
     def _write(self, laid_out: pdf_engine.LaidOut, publication: Publication, template: str) -> tuple[bytes, int]:
         data = self.engine.write(laid_out, self.pdf_variant)
-        # A refused URL fails the build: the PDF would lack what the template meant to put in it.
+        self._check(laid_out, publication, template)
+        return data, laid_out.pages
+
+    def _check(self, laid_out: pdf_engine.LaidOut, publication: Publication, template: str) -> None:
+        # A refused URL fails the build: the document would lack what the template meant to put in it.
         problems = [
             Problem(
                 find_in_templates(self.environment, url) or Where(template_origin(self.environment, template)),
@@ -284,28 +340,36 @@ class Publisher:
         ]
         if problems:
             raise TemplateError(problems)
-        return data, laid_out.pages
 
-    def _pdf(self, template: str, publication: Publication, grid: gbt9704.TextGrid, created: str) -> tuple[bytes, int]:
+    def _pdf(
+        self,
+        template: str,
+        publication: Publication,
+        grid: gbt9704.TextGrid,
+        created: str,
+        formats: tuple[ArtifactType, ...],
+    ) -> Made:
         with self._rendered(template, publication, grid, created) as document:
-            kept = self._kept_pdf(publication, template, document.digest)
+            kept = self._kept_document(publication, template, document.digest, formats)
             if kept is not None:
                 return kept
             laid_out = self.engine.layout(document.pdf, self.base_url)
-        return self._finish(laid_out, document.loose_lines, publication, template, document.digest)
+        return self._finish(laid_out, document.loose_lines, publication, template, document.digest, formats, created)
 
-    def _notice(self, publication: Publication, created: str) -> tuple[bytes, int]:
+    def _notice(self, publication: Publication, created: str, formats: tuple[ArtifactType, ...]) -> Made:
         """The notice on one page: spacing tightens, then size, down to 14 pt; then a clear error."""
         first = ""  # the digest of the document at the first step names the notice, whichever step fits
         for grid in gbt9704.NOTICE_FIT_STEPS:
             with self._rendered(NOTICE.template, publication, grid, created) as document:
                 first = first or document.digest
-                kept = self._kept_pdf(publication, NOTICE.template, first)
+                kept = self._kept_document(publication, NOTICE.template, first, formats)
                 if kept is not None:
                     return kept
                 laid_out = self.engine.layout(document.pdf, self.base_url)
             if laid_out.pages == 1:
-                return self._finish(laid_out, document.loose_lines, publication, NOTICE.template, first)
+                return self._finish(
+                    laid_out, document.loose_lines, publication, NOTICE.template, first, formats, created
+                )
         overflow = laid_out.overflow_characters()
         longest = max(
             ("notice.scope", "notice.exclusions", "notice.opening", "notice.unit", "notice.title"),

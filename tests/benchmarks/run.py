@@ -100,7 +100,11 @@ def compile_bytecode() -> None:
 def build_options() -> set[str]:
     """The options this gongwen's `build` accepts, of those the benchmark uses."""
     shown = subprocess.run([str(GONGWEN), "build", "--help"], capture_output=True, text=True, check=True).stdout
-    return {option for option in ("--jobs", "--force") if re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", shown)}
+    return {
+        option
+        for option in ("--jobs", "--force", "--format")
+        if re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", shown)
+    }
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -263,6 +267,7 @@ class Bench:
         ours, theirs = self.seed_rows()
         self.preview_rows()
         self.size_rows(ours, theirs)
+        self.ofd_rows()
         self.batch_rows()
         self.edit_rows()
         return self.rows
@@ -408,6 +413,44 @@ class Bench:
         self.row(
             section, "typst_pages_briefing", "briefing pages: Typst", "pages", samples=[page_count(theirs / BRIEFING)]
         )
+
+    def ofd_rows(self) -> None:
+        """The cost of OFD beside the PDF (issue 17): cold builds of the seed with and without it, made
+        alternately so a busy machine slows both alike, and the OFDs' sizes against the PDFs'."""
+        if "--format" not in self.options:
+            return
+        section = "gongwen: OFD beside the PDF (the seed, issue 17)"
+        plain = self.row(section, "ofd_cold_pdf", "cold build, PDF only (fresh process, empty cache)", "s")
+        both = self.row(section, "ofd_cold_both", "cold build, --format pdf --format ofd", "s")
+        for run in range(self.settings.repeat):
+            progress(f"cold build of the seed with and without OFD {run + 1}/{self.settings.repeat}")
+            for row, formats in ((plain, ["pdf"]), (both, ["pdf", "ofd"])):
+                cache, output = self.folder("cache-ofd"), self.folder("dist-ofd")
+                command = self.build_command([SEED], output) + [arg for name in formats for arg in ("--format", name)]
+                row.samples.append(run_timed(command, cwd=ROOT, env=self.environment(cache)).seconds)
+                check_build(output, [SEED_ID])
+        self.row(
+            section,
+            "ofd_added",
+            "time OFD adds to a PDF-only build",
+            "%",
+            fixed=(both.value / plain.value - 1) * 100,
+            target=at_most(20),
+        )
+        ours = output / SEED_ID
+        for document in ("briefing", "notice"):
+            ofd, pdf = ours / f"{document}.ofd", ours / f"{document}.pdf"
+            if not ofd.is_file():
+                raise BenchmarkError(f"gongwen wrote no {ofd}")
+            self.row(section, f"ofd_size_{document}", f"{document}.ofd", "KB", samples=[ofd.stat().st_size / KB])
+            self.row(
+                section,
+                f"ofd_size_ratio_{document}",
+                f"{document}.ofd / {document}.pdf",
+                "×",
+                fixed=ofd.stat().st_size / pdf.stat().st_size,
+                target=at_most(1.2),
+            )
 
     def same_fonts(self, ours: Path, theirs: Path) -> None:
         """Both engines must have drawn with the same faces, or the comparison means nothing."""
