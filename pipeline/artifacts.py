@@ -1,5 +1,6 @@
 """What a publication is made into: the one list of artifacts, with the template each is rendered
-from and the kind of inputs (PDF or Word) that decide when it is stale."""
+from and the kind of inputs (PDF, OFD or Word) that decide when it is stale. The briefing and the
+notice are laid out once and written in each fixed-layout format the configuration asks for."""
 
 from __future__ import annotations
 
@@ -26,16 +27,26 @@ class ArtifactType:
 
     name: str
     template: str
-    inputs: Literal["pdf", "word"]
+    inputs: Literal["pdf", "ofd", "word"]
 
 
 BRIEFING = ArtifactType("briefing.pdf", BRIEFING_TEMPLATE, "pdf")
 SUMMARY = ArtifactType("summary.docx", SUMMARY_TEMPLATE, "word")
 NOTICE = ArtifactType("notice.pdf", NOTICE_TEMPLATE, "pdf")
-ARTIFACTS = (BRIEFING, SUMMARY, NOTICE)
+BRIEFING_OFD = ArtifactType("briefing.ofd", BRIEFING_TEMPLATE, "ofd")
+NOTICE_OFD = ArtifactType("notice.ofd", NOTICE_TEMPLATE, "ofd")
+ARTIFACTS = (BRIEFING, SUMMARY, NOTICE, BRIEFING_OFD, NOTICE_OFD)
 """In the order they are reported and recorded."""
 ARTIFACT_NAMES = tuple(artifact.name for artifact in ARTIFACTS)
+
+FIXED_LAYOUT_FORMATS = ("pdf", "ofd")
+"""The formats the briefing and the notice can be written in (`formats` in the configuration)."""
 
 
 def artifact_named(name: str) -> ArtifactType:
     return next(artifact for artifact in ARTIFACTS if artifact.name == name)
+
+
+def artifacts_for(formats: tuple[str, ...]) -> tuple[ArtifactType, ...]:
+    """The artifacts a build makes: the summary, and the briefing and the notice in each of `formats`."""
+    return tuple(artifact for artifact in ARTIFACTS if artifact.inputs == "word" or artifact.inputs in formats)

@@ -228,8 +228,9 @@ def build(
         "tool": "gongwen",
         "version": __version__,
         "pdf_variant": settings.pdf_variant,
+        "formats": sorted(set(settings.formats)),
         "fonts": font_inventory(faces),
-        "shared_inputs": {"pdf": fingerprints.pdf, "word": fingerprints.word},
+        "shared_inputs": {"pdf": fingerprints.pdf, "word": fingerprints.word, "ofd": fingerprints.ofd},
         "vocabularies": vocabulary_digests(vocabularies),
     }
     output = OutputFolder(
@@ -315,7 +316,7 @@ def _plan(
             )
             continue
         publication_id, fresh = (None, set()) if force else output.up_to_date(source, inputs)
-        wanted = tuple(artifact for artifact in ARTIFACTS if artifact.name not in fresh)
+        wanted = tuple(artifact for artifact in ARTIFACTS if artifact.name in inputs and artifact.name not in fresh)
         if wanted:
             stale.append(_Stale(path, source, inputs, wanted))
         else:

@@ -8,7 +8,10 @@ Exit codes: 0 success; 1 content, configuration, template or output problems, on
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
+import webbrowser
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from . import __version__
+from .artifacts import FIXED_LAYOUT_FORMATS
 from .build import BuildEvents, Shard, default_jobs
 from .build import build as build_all
 from .build import check as check_all
@@ -35,12 +39,16 @@ if TYPE_CHECKING:
     from .content import model
     from .errors import Problem
     from .output.folder import Written
+    from .preview import server as preview_server
+    from .preview import session as preview_session
     from .word import reference
 else:
     # What only one command needs loads with it: python-docx (0.1 s) for `reference-doc`, the model for `schema`.
     fields = lazy_import("pipeline.fields")
     model = lazy_import("pipeline.content.model")
     reference = lazy_import("pipeline.word.reference")
+    preview_server = lazy_import("pipeline.preview.server")
+    preview_session = lazy_import("pipeline.preview.session")
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
@@ -103,6 +111,14 @@ def main() -> None:
     help="Write the PDFs as this archival (PDF/A) or accessible (PDF/UA) variant; default a plain PDF.",
 )
 @click.option(
+    "--format",
+    "formats",
+    type=click.Choice(FIXED_LAYOUT_FORMATS),
+    multiple=True,
+    help="Write the briefing and the notice as pdf, ofd (GB/T 33190) or both (repeat the option); "
+    "default: `formats` in the configuration, else pdf.",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Rebuild everything, up to date or not; artifacts edited since they were built are kept as NAME.edited.EXT.",
@@ -131,13 +147,15 @@ def build(
     reference_doc: Path | None,
     one_sided: bool | None,
     pdf_variant: str | None,
+    formats: tuple[str, ...],
     force: bool,
     jobs: int | None,
     shard: str | None,
     quiet: bool,
     config_file: Path | None,
 ) -> None:
-    """Build briefing.pdf, summary.docx and notice.pdf for each content file.
+    """Build briefing.pdf, summary.docx and notice.pdf for each content file (with --format ofd,
+    briefing.ofd and notice.ofd from the same layout).
 
     PATHS are content files or folders (default: `content` from the configuration). Each
     publication goes to OUTPUT/<id>/; OUTPUT/manifest.json and OUTPUT/SHA256SUMS list them all.
@@ -159,6 +177,7 @@ def build(
         reference_doc=str(reference_doc) if reference_doc else None,
         one_sided=one_sided,
         pdf_variant=pdf_variant,
+        formats=tuple(dict.fromkeys(formats)),
         jobs=jobs,
     )
     targets = list(paths) or configuration.content_paths()
@@ -235,6 +254,91 @@ def check(paths: tuple[Path, ...], config_file: Path | None) -> None:
     configuration = _configuration(paths, config_file)
     publications = check_all(list(paths) or configuration.content_paths(), configuration.vocabularies())
     click.echo(f"{len(publications)} publication{'s' if len(publications) != 1 else ''} OK")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--port",
+    type=click.IntRange(min=0, max=65535),
+    default=None,
+    help="Port on 127.0.0.1 (default: 9704, or a free one when 9704 is taken; 0: a free one).",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the default browser.")
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Also write each good render into the output folder, as `gongwen build` does (default: write nothing).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder for --write (default: dist, or `output` in the configuration).",
+)
+@click.option(
+    "--templates",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of template overrides, looked up before the built-in templates.",
+)
+@click.option(
+    "--reference-doc",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Word reference document whose named styles the summary uses.",
+)
+@config_option
+def preview(
+    paths: tuple[Path, ...],
+    port: int | None,
+    open_browser: bool,
+    write: bool,
+    output: Path | None,
+    templates: Path | None,
+    reference_doc: Path | None,
+    config_file: Path | None,
+) -> None:
+    """Show the publications in the browser, and follow every save.
+
+    Serves one page per content file under PATHS (default: `content` from the configuration)
+    with the notice's and the briefing's pages as laid out and the summary as styled HTML, on
+    127.0.0.1 only, behind a random token in the printed URL. The content files, their
+    _defaults.yaml, the templates, the reference document and the configuration are watched;
+    the page updates itself, and shows problems as `gongwen build` prints them beside the last
+    good render. Nothing is written unless --write. Ctrl-C stops it.
+    """
+
+    def configure() -> Configuration:
+        return _configuration(
+            paths,
+            config_file,
+            output=str(output) if output else None,
+            templates=str(templates) if templates else None,
+            reference_doc=str(reference_doc) if reference_doc else None,
+        )
+
+    session = preview_session.Preview(list(paths), configure, write=write)
+    server = preview_server.PreviewServer(session, port)
+    maker = threading.Thread(target=session.run, name="preview", daemon=True)
+    maker.start()
+    count = len(session.publications())
+    click.echo(f"previewing {count} publication{'s' if count != 1 else ''} at {server.url}")
+    click.echo("only this machine can open it; " + ("writes into the output folder" if write else "writes nothing"))
+    click.echo("press Ctrl-C to stop")
+    if open_browser:
+        webbrowser.open(server.url)  # in a session of its own: Ctrl-C here does not reach the browser
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        server.close()
+        maker.join(timeout=5)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM stops the preview as Ctrl-C does."""
+    raise KeyboardInterrupt
 
 
 @main.command("config")

@@ -64,6 +64,9 @@ PdfVariant = Literal[
 ]
 PDF_VARIANTS: tuple[str, ...] = typing.get_args(PdfVariant)
 
+# The fixed-layout formats of the briefing and the notice (pipeline/artifacts.py, FIXED_LAYOUT_FORMATS).
+FixedLayoutFormat = Literal["pdf", "ofd"]
+
 
 @dataclass(frozen=True)
 class FontChoices(Record):
@@ -147,6 +150,10 @@ class Settings(Record):
         "Write the PDFs as this archival or accessible variant, e.g. pdf/a-3b or pdf/ua-1; default a plain PDF 1.7.",
         default=None,
     )
+    formats: tuple[FixedLayoutFormat, ...] = spec(
+        "Formats of the briefing and the notice: pdf, ofd (GB/T 33190, from the same layout) or both.",
+        default=("pdf",),
+    )
     fonts: FontChoices = spec("PDF fonts by role.", default=FontChoices())
     word_fonts: WordFontNames = spec("Font names in the Word summary's styles.", default=WordFontNames())
     vocabularies: tuple[VocabularySetting, ...] = spec(
@@ -177,6 +184,8 @@ class Settings(Record):
                     None,
                 )
             known.add(vocabulary.name)
+        if not self.formats:
+            yield "formats", "must name at least one format (pdf, ofd)", list(self.formats)
 
 
 @dataclass(frozen=True)

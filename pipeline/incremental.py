@@ -2,10 +2,12 @@
 
 A PDF is made from its content file (and the folder's `_defaults.yaml`), the templates, the
 resolved font files, the settings that change pages (`one_sided`, `pdf_variant`, `names`, the 简报's
-`bulletin` layout), the vocabularies and the tool's version; the Word summary from the content, the
-summary template, the reference document, the Word settings, the vocabularies, `names` and the title's
-font file (the Word title breaks its lines where the PDF's title does). The vocabularies are the
-effective ones: built in, with the configuration's changes and additions. The output
+`bulletin` layout), the vocabularies and the tool's version; an OFD from all that is a PDF's, less
+the PDF variant, plus the OFD writer's own source and the `formats` setting; the Word summary from
+the content, the summary template, the reference document, the Word settings, the vocabularies,
+`names` and the title's font file (the Word title breaks its lines where the PDF's title does). The
+vocabularies are the effective ones: built in, with the configuration's changes and additions. Only
+the artifacts of the configured formats are planned. The output
 folder's manifest remembers each artifact's fingerprint. None of this imports the engines: a build
 that finds everything up to date starts neither WeasyPrint nor python-docx.
 """
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .artifacts import ARTIFACTS, PDF_TEMPLATES, WORD_TEMPLATES
+from .artifacts import PDF_TEMPLATES, WORD_TEMPLATES, ArtifactType, artifacts_for
 from .cache import file_digests
 from .config import Configuration, source_date_epoch
 from .content import DEFAULTS_FILE
@@ -103,12 +105,28 @@ def vocabulary_digests(vocabularies: Mapping[str, Vocabulary]) -> dict[str, str]
     return {name: _digest(dataclasses.asdict(vocabulary))[:16] for name, vocabulary in vocabularies.items()}
 
 
+OFD_WRITER_SOURCES = ("ofd", "pdf/boxes.py", "pdf/pages.py")
+"""The OFD writer's modules, relative to the package: a change to them makes the OFDs again, and only them."""
+
+
+def _ofd_writer_digest() -> str:
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in OFD_WRITER_SOURCES:
+        path = package / name
+        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class Fingerprints:
-    """The inputs every publication of a build shares, digested once per build."""
+    """The inputs every publication of a build shares, digested once per build, and the artifacts it makes."""
 
     pdf: str
     word: str
+    ofd: str = ""
+    artifacts: tuple[ArtifactType, ...] = ()
 
     @classmethod
     def of(
@@ -124,18 +142,10 @@ class Fingerprints:
         roles = sorted((role, face.path, face.index) for role, face in faces.items())
         names = sorted(settings.names)  # words titles keep whole: where the PDF's and the Word title's lines break
         bulletin = dataclasses.asdict(settings.bulletin)
-        pdf = _digest(
-            __version__,
-            pdf_templates,
-            fonts,
-            roles,
-            settings.one_sided,
-            settings.pdf_variant,
-            vocabularies,
-            epoch,
-            names,
-            bulletin,
-        )
+        pages = (pdf_templates, fonts, roles, settings.one_sided, vocabularies, epoch, names, bulletin)
+        pdf = _digest(__version__, *pages, settings.pdf_variant)
+        formats = sorted(set(settings.formats))
+        ofd = _digest(__version__, *pages, formats, _ofd_writer_digest())
         # The Word title breaks where the PDF's does, measured with the PDF's title face.
         title = faces["title"]
         word = _digest(
@@ -150,12 +160,12 @@ class Fingerprints:
             (title.path, title.index, digests(title.path)),
         )
         digests.save()
-        return cls(pdf, word)
+        return cls(pdf, word, ofd, artifacts_for(tuple(formats)))
 
     def inputs(self, content: str) -> dict[str, str]:
-        """Each artifact's fingerprint, given the content's."""
-        shared = {"pdf": self.pdf, "word": self.word}
-        return {artifact.name: _digest(shared[artifact.inputs], content) for artifact in ARTIFACTS}
+        """The fingerprint of each artifact the build makes, given the content's."""
+        shared = {"pdf": self.pdf, "word": self.word, "ofd": self.ofd}
+        return {artifact.name: _digest(shared[artifact.inputs], content) for artifact in self.artifacts}
 
 
 def content_digest(path: Path) -> str:

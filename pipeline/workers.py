@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .artifacts import ARTIFACTS, BRIEFING, ArtifactType
+from .artifacts import ARTIFACTS, BRIEFING_TEMPLATE, ArtifactType
 from .config import Configuration
 from .content.model import Publication, load_publication
 from .errors import GongwenError, Problem, Where, shown_path
@@ -108,14 +108,15 @@ def make_all(jobs: list[Job], configuration: Configuration, workers: int) -> Ite
 
 def _parts(jobs: list[Job], workers: int) -> list[tuple[Job, tuple[ArtifactType, ...]]]:
     """The work for the pool. With fewer publications than workers (one edited file, a single cold
-    build), a publication's artifacts are split between workers: the briefing in one, the notice
-    and the summary in another, each worker starting its own engine at the same time."""
+    build), a publication's artifacts are split between workers: the briefing (in each format, from
+    one layout) in one, the notice and the summary in another, each worker starting its own engine
+    at the same time."""
     if len(jobs) >= workers:
         return [(job, job.wanted) for job in jobs]
     parts: list[tuple[Job, tuple[ArtifactType, ...]]] = []
     for job in jobs:
-        briefing = tuple(artifact for artifact in job.wanted if artifact is BRIEFING)
-        rest = tuple(artifact for artifact in job.wanted if artifact is not BRIEFING)
+        briefing = tuple(artifact for artifact in job.wanted if artifact.template == BRIEFING_TEMPLATE)
+        rest = tuple(artifact for artifact in job.wanted if artifact.template != BRIEFING_TEMPLATE)
         parts.extend((job, wanted) for wanted in (briefing, rest) if wanted)
     return parts
 

@@ -430,3 +430,10 @@ def test_a_merge_refuses_slices_made_with_other_vocabularies(tmp_path):
         shutil.copytree(output, gathered, dirs_exist_ok=True)
     with pytest.raises(OutputError, match="slice 2 was made with other vocabularies"):
         merge_shard_manifests(gathered)
+
+
+def test_a_mark_typed_in_a_value_is_printed_as_typed_in_the_sentence(tmp_path):
+    # Found by the property test: a value ending in an apostrophe, before the sentence's 。, was curled into ‘.
+    text = content(team="中央第十巡视组").replace("value: 0739-2599509", 'value: "0739-2599509 ext\'"')
+    sentence = wording(prepare_text(load(tmp_path, text)), BUILTIN["巡视"]).channels
+    assert "0739-2599509 ext'" in sentence and "‘" not in sentence

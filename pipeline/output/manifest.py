@@ -28,7 +28,7 @@ MANIFEST = "manifest.json"
 CHECKSUMS = "SHA256SUMS"
 MANIFEST_LIMIT = 32 << 20
 """A manifest of 32 MiB records some 100 000 artifacts; a larger file is not one gongwen wrote."""
-ABOUT_KEYS = ("tool", "version", "pdf_variant", "fonts", "vocabularies", "shared_inputs")
+ABOUT_KEYS = ("tool", "version", "pdf_variant", "formats", "fonts", "vocabularies", "shared_inputs")
 """What a build was made with; slices of one build agree on all of it (the same inputs the incremental build uses)."""
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")

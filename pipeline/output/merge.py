@@ -23,6 +23,7 @@ _WHAT_DIFFERS = {
     "version": "version of gongwen",
     "pdf_variant": "PDF variant",
     "fonts": "fonts",
+    "formats": "formats (pdf, ofd)",
     "vocabularies": "vocabularies (the words of each kind of tour)",
     "shared_inputs": "templates, reference document, settings (one_sided, word_fonts …) or SOURCE_DATE_EPOCH",
 }

@@ -200,7 +200,12 @@ class PdfEngine:
         with _captured(self._logger) as capture:
             data: bytes = laid_out.document.write_pdf(pdf_variant=variant)
         laid_out.messages.extend(capture.messages)
+        self.settle(laid_out)
+        return data
+
+    def settle(self, laid_out: LaidOut) -> None:
+        """Done with a laid-out document (written, or read by another writer): refused URLs kept apart from
+        the other messages, the document let go."""
         laid_out.refused = list(dict.fromkeys(self.fetcher.refused))
         laid_out.messages = [message for message in laid_out.messages if REFUSED not in message]
         laid_out.document = None
-        return data

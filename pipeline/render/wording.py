@@ -104,7 +104,9 @@ def wording(publication: Publication, vocabulary: Vocabulary) -> Wording:
     tidy = normalize_punctuation if publication.options.normalize_punctuation else _as_is
 
     def say(pattern: str) -> str:
-        return tidy(fill(pattern, values))
+        # The pattern's own marks are tidied; the values, tidied field by field already, go in as they are:
+        # a mark typed in a value (an apostrophe in an address) is the content's, not the sentence's.
+        return fill(tidy(pattern), values)
 
     hours = say(vocabulary.hours) if notice.hours else ""
     listed = vocabulary.listed

@@ -34,6 +34,7 @@ ROOT = HERE.parents[1]
 sys.path[:0] = [str(HERE), str(ROOT / "tests")]
 
 import peer  # noqa: E402
+import preview  # noqa: E402
 from measure import BenchmarkError, Timed, machine, run_timed  # noqa: E402
 from pdfread import embedded_faces, page_count  # noqa: E402
 from stress import stress_content  # noqa: E402
@@ -55,6 +56,8 @@ class Settings:
     batch_repeat: int  # runs of each batch row
     small: int  # publications in the small batch
     large: int  # publications in the large batch
+    preview_edits: int = 7  # timed edits of each document in the live preview
+    preview_memory_edits: int = 200  # edits in all, for the preview's memory
 
 
 def parse(argv: list[str] | None) -> tuple[Settings, Path]:
@@ -72,7 +75,7 @@ def parse(argv: list[str] | None) -> tuple[Settings, Path]:
     )
     args = parser.parse_args(argv)
     if args.quick:
-        return Settings(1, 1, 5, 20), args.json
+        return Settings(1, 1, 5, 20, preview_edits=1, preview_memory_edits=10), args.json
     if min(args.repeat, args.batch_repeat, args.small) < 1 or args.large <= args.small:
         parser.error("repeats and batch sizes must be positive, and --large larger than --small")
     return Settings(args.repeat, args.batch_repeat, args.small, args.large), args.json
@@ -97,7 +100,11 @@ def compile_bytecode() -> None:
 def build_options() -> set[str]:
     """The options this gongwen's `build` accepts, of those the benchmark uses."""
     shown = subprocess.run([str(GONGWEN), "build", "--help"], capture_output=True, text=True, check=True).stdout
-    return {option for option in ("--jobs", "--force") if re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", shown)}
+    return {
+        option
+        for option in ("--jobs", "--force", "--format")
+        if re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", shown)
+    }
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -258,7 +265,9 @@ class Bench:
         ]
         self.seed_data = self.peer_data(SEED, data_folder)
         ours, theirs = self.seed_rows()
+        self.preview_rows()
         self.size_rows(ours, theirs)
+        self.ofd_rows()
         self.batch_rows()
         self.edit_rows()
         return self.rows
@@ -325,6 +334,60 @@ class Bench:
         )
         return ours, theirs
 
+    def preview_rows(self) -> None:
+        """`gongwen preview` on the seed: from a saved edit to its new page images, beside the cold build."""
+        settings = self.settings
+        progress(
+            f"gongwen preview: {settings.preview_edits} edits of each document, {settings.preview_memory_edits} in all"
+        )
+        try:
+            figures = preview.measure(
+                settings.preview_edits, settings.preview_memory_edits, self.folder("preview"), self.folder("cache")
+            )
+        except preview.PreviewBenchmarkError as error:
+            raise BenchmarkError(f"gongwen preview: {error}") from None
+        section = "gongwen preview: a saved edit of the seed, shown in the page"
+        cold = next(row for row in self.rows if row.key == "cold_build")
+        self.row(section, "preview_cold_build", "cold build, 3 artifacts (from above)", "s", fixed=cold.value)
+        self.row(
+            section,
+            "preview_first_view",
+            "first page shown, fresh process (images fetched)",
+            "s",
+            samples=[figures.first_view_seconds],
+        )
+        self.row(
+            section,
+            "preview_edit_notice",
+            "edit of the notice → its new page image in the page",
+            "s",
+            samples=figures.notice_seconds,
+            target=at_most(0.5),
+        )
+        self.row(
+            section,
+            "preview_edit_briefing",
+            "edit of the briefing → its new page images in the page",
+            "s",
+            samples=figures.briefing_seconds,
+            target=at_most(1.0),
+        )
+        self.row(
+            section,
+            "preview_memory_first",
+            "resident memory after the first page",
+            "MiB",
+            samples=[figures.resident_after_first_mib],
+        )
+        self.row(
+            section,
+            "preview_memory_growth",
+            f"resident memory growth over {figures.edits_for_memory} edits",
+            "MiB",
+            samples=[figures.resident_after_edits_mib - figures.resident_after_first_mib],
+            target=at_most(30),
+        )
+
     def size_rows(self, ours: Path, theirs: Path) -> None:
         for document in (BRIEFING, NOTICE):
             self.same_fonts(ours / document, theirs / document)
@@ -350,6 +413,44 @@ class Bench:
         self.row(
             section, "typst_pages_briefing", "briefing pages: Typst", "pages", samples=[page_count(theirs / BRIEFING)]
         )
+
+    def ofd_rows(self) -> None:
+        """The cost of OFD beside the PDF (issue 17): cold builds of the seed with and without it, made
+        alternately so a busy machine slows both alike, and the OFDs' sizes against the PDFs'."""
+        if "--format" not in self.options:
+            return
+        section = "gongwen: OFD beside the PDF (the seed, issue 17)"
+        plain = self.row(section, "ofd_cold_pdf", "cold build, PDF only (fresh process, empty cache)", "s")
+        both = self.row(section, "ofd_cold_both", "cold build, --format pdf --format ofd", "s")
+        for run in range(self.settings.repeat):
+            progress(f"cold build of the seed with and without OFD {run + 1}/{self.settings.repeat}")
+            for row, formats in ((plain, ["pdf"]), (both, ["pdf", "ofd"])):
+                cache, output = self.folder("cache-ofd"), self.folder("dist-ofd")
+                command = self.build_command([SEED], output) + [arg for name in formats for arg in ("--format", name)]
+                row.samples.append(run_timed(command, cwd=ROOT, env=self.environment(cache)).seconds)
+                check_build(output, [SEED_ID])
+        self.row(
+            section,
+            "ofd_added",
+            "time OFD adds to a PDF-only build",
+            "%",
+            fixed=(both.value / plain.value - 1) * 100,
+            target=at_most(20),
+        )
+        ours = output / SEED_ID
+        for document in ("briefing", "notice"):
+            ofd, pdf = ours / f"{document}.ofd", ours / f"{document}.pdf"
+            if not ofd.is_file():
+                raise BenchmarkError(f"gongwen wrote no {ofd}")
+            self.row(section, f"ofd_size_{document}", f"{document}.ofd", "KB", samples=[ofd.stat().st_size / KB])
+            self.row(
+                section,
+                f"ofd_size_ratio_{document}",
+                f"{document}.ofd / {document}.pdf",
+                "×",
+                fixed=ofd.stat().st_size / pdf.stat().st_size,
+                target=at_most(1.2),
+            )
 
     def same_fonts(self, ours: Path, theirs: Path) -> None:
         """Both engines must have drawn with the same faces, or the comparison means nothing."""

@@ -35,6 +35,8 @@ def shown(value: float, unit: str) -> str:
         return f"{value:.2f}×"
     if unit == "KB":
         return f"{value:.1f} KB"
+    if unit == "%":
+        return f"{value:+.1f} %"
     if unit == "MiB":
         return f"{value:.0f} MiB"
     return f"{value:g} {unit}".strip()
