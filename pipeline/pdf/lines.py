@@ -13,8 +13,8 @@ The PDF writer (`weasyprint/draw/text.py`) writes a glyph's position as its widt
 "kerning" it truncates to whole thousandths of an em, plus its x offset; and it measures the glyph's width and
 the font size its own way (`_PdfMetrics`). The advances and offsets are chosen so that, written that way, every
 glyph lands where the composer put it (within a thousandth of a point); Pango's own positions, which readers of
-the boxes see, agree within a thousandth and a half of an em (the writer's truncation leaves no closer choice). All of that is WeasyPrint's private behaviour: `tests/test_pdf_lines.py` fails if an
-upgrade changes it.
+the boxes see, agree within a thousandth and a half of an em (the writer's truncation leaves no closer choice).
+All of that is WeasyPrint's private behaviour: `tests/test_pdf_lines.py` fails if an upgrade changes it.
 """
 
 from __future__ import annotations
@@ -231,6 +231,7 @@ def _width_for(kerned: int, base: float, size: float, wanted: int) -> int:
     low, high = (kerned, kerned + 1) if kerned > 0 else (kerned - 1, kerned) if kerned < 0 else (-1, 1)
     # base - width·scale between low and high: width between (base - high) / scale and (base - low) / scale.
     width = min(max(wanted, math.ceil((base - high) / scale)), math.floor((base - low) / scale))
+    candidate: int
     for candidate in (width, width + 1, width - 1, width + 2, width - 2):
         if int(base - candidate * 1000 * FROM_UNITS / size) == kerned:  # the writer's arithmetic decides the edges
             return candidate

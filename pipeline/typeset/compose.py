@@ -570,7 +570,7 @@ class _LineBreaker:
 
     def _measure(self, parts: Sequence[Piece]) -> _Measure:
         """The prefix sums of `parts`, made once for the attempts that break the same pieces."""
-        cached = self.__dict__.get("_measured")
+        cached: tuple[Sequence[Piece], _Measure] | None = self.__dict__.get("_measured")
         if cached is not None and cached[0] is parts:
             return cached[1]
         measure = _Measure(parts, self.advances, self.text)

@@ -98,7 +98,7 @@ def _number(value: float) -> str:
 
 def read_lines(record: str) -> list[ComposedLine]:
     """The lines an attribute written by `composed_html` describes; [] when it is not one."""
-    lines = []
+    lines: list[ComposedLine] = []
     try:
         for part in record.split(";"):
             start, end, runs = part.split(":")
