@@ -117,8 +117,9 @@ class Typesetter:
             fits = line_width(lines[-1], composer) + right_width <= (width + label_width if len(lines) == 1 else width)
             body += (
                 (Markup("") if fits else Markup("<br>"))
-                + Markup('<span class="right">')
-                + uniform_lines_html([right], gap)
+                # Positioned by its right edge, so sized by the engine's own measure: letter-spacing it knows.
+                + Markup(f'<span class="right" style="letter-spacing:{composer.grid_spacing:.3f}pt">')
+                + escape(right)
                 + Markup("</span>")
             )
         style = (

@@ -277,9 +277,7 @@ def _invisible(before: Path, after: Path) -> list[str]:
     print(
         f"  {before.parent.name}/{before.name}: {shifted} glyphs moved, at most {shift:.3f} pt; widest right-edge gap "
         f"{gaps[0]:.3f} → {gaps[1]:.3f} pt; worst line {worst[0]:.4f} → {worst[1]:.4f} em; pixels changed "
-        f"{', '.join(pixels)}, none beyond a pixel's move"
-        if not problems
-        else f"  {before.parent.name}/{before.name}: {len(problems)} differences"
+        f"{', '.join(pixels)}" + (", none beyond a pixel's move" if not problems else f"; {len(problems)} differences")
     )
     return problems
 
