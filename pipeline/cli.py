@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from . import __version__
-from .build import BuildEvents, Shard, default_jobs
+from .build import BuildEvents, Shard, default_jobs, kept_edit_notice, searched
 from .build import build as build_all
 from .build import check as check_all
 from .config import PDF_VARIANTS, Configuration, describe, load_configuration
@@ -105,7 +105,13 @@ def main() -> None:
 @click.option(
     "--force",
     is_flag=True,
-    help="Rebuild everything, up to date or not; artifacts edited since they were built are kept as NAME.edited.EXT.",
+    help="Rebuild everything, up to date or not; artifacts edited since they were built are kept as NAME.edited.EXT "
+    "and replaced.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 when any artifact is edited by hand (a release must not ship one unnoticed); the build is the same.",
 )
 @click.option(
     "-j",
@@ -132,6 +138,7 @@ def build(
     one_sided: bool | None,
     pdf_variant: str | None,
     force: bool,
+    strict: bool,
     jobs: int | None,
     shard: str | None,
     quiet: bool,
@@ -142,10 +149,11 @@ def build(
     PATHS are content files or folders (default: `content` from the configuration). Each
     publication goes to OUTPUT/<id>/; OUTPUT/manifest.json and OUTPUT/SHA256SUMS list them all.
     Artifacts whose inputs have not changed since the last build are not made again. An
-    artifact changed since it was built is never overwritten: its publication stops with a
-    message, unless --force. One build at a time writes into OUTPUT: a second one says so and
-    waits for the first to finish. On a terminal a progress bar shows the work; elsewhere (CI) each
-    finished publication prints one line.
+    artifact changed since it was built is never overwritten: it is kept, and the rebuilt one is
+    written beside it as NAME.fresh.EXT (--strict: exit 1 while any artifact is edited; --force:
+    keep the edit as NAME.edited.EXT and replace it). One build at a time writes into OUTPUT: a
+    second one says so and waits for the first to finish. On a terminal a progress bar shows the
+    work; elsewhere (CI) each finished publication prints one line; a count ends every build.
     """
     try:
         slice_ = Shard.parse(shard) if shard else None
@@ -162,11 +170,12 @@ def build(
         jobs=jobs,
     )
     targets = list(paths) or configuration.content_paths()
-    progress = _Progress(quiet)
+    progress = _Progress(quiet, searched(targets))
     report = build_all(
         targets,
         configuration,
         force=force,
+        strict=strict,
         jobs=configuration.settings.jobs or default_jobs(),
         shard=slice_,
         events=progress.events(),
@@ -177,10 +186,11 @@ def build(
 
 
 class _Progress:
-    """A progress bar on a terminal; one line per publication elsewhere; nothing with --quiet."""
+    """A progress bar on a terminal; one line per publication elsewhere; with --quiet only problems and edits kept."""
 
-    def __init__(self, quiet: bool) -> None:
+    def __init__(self, quiet: bool, searched: str) -> None:
         self.quiet = quiet
+        self.searched = searched
         self.bar: ProgressBar[int] | None = None
 
     def events(self) -> BuildEvents:
@@ -199,7 +209,10 @@ class _Progress:
     def built(self, publication_id: str, written: Written) -> None:
         if self.bar is not None:
             self.bar.update(1)
-        elif not self.quiet:
+            return
+        for edit in written.kept_edits:
+            click.echo(str(kept_edit_notice(edit, publication_id)), err=True)  # even with -q: a file not replaced
+        if not self.quiet:
             for path in written.kept:
                 click.echo(f"kept the edited file as {shown_path(path)}")
             folder = shown_path(written.paths[0].parent) if written.paths else publication_id
@@ -214,25 +227,32 @@ class _Progress:
             self.bar.__exit__(None, None, None)
             for path in report.kept:
                 click.echo(f"kept the edited file as {shown_path(path)}")
+            for edit in report.kept_edits:
+                click.echo(str(kept_edit_notice(edit, edit.path.parent.name)), err=True)
         if self.quiet:
             return
-        counts = [f"{len(report.built)} built"] if report.built else []
-        if report.up_to_date:
-            counts.append(f"{len(report.up_to_date)} up to date")
-        if not report.built and not report.up_to_date and not report.problems:
-            click.echo("nothing to build: no content files found", err=True)
-        elif counts and (self.bar is not None or report.up_to_date):
-            click.echo(", ".join(counts))
+        if not report.built and not report.up_to_date and not report.refused:
+            click.echo(f"nothing to build: no content files found in {self.searched}", err=True)
+        else:
+            click.echo(count_line(report))
+
+
+def count_line(report: BuildReport) -> str:
+    """`2 built, 3 up to date, 1 refused`: every publication of the build counted once; what is zero is left out."""
+    counts = [(len(report.built), "built"), (len(report.up_to_date), "up to date"), (len(report.refused), "refused")]
+    return ", ".join(f"{count} {what}" for count, what in counts if count) or "0 built"
 
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @config_option
 def check(paths: tuple[Path, ...], config_file: Path | None) -> None:
-    """Validate content files without building anything."""
+    """Validate content files without building anything; say where they were looked for."""
     configuration = _configuration(paths, config_file)
-    publications = check_all(list(paths) or configuration.content_paths())
-    click.echo(f"{len(publications)} publication{'s' if len(publications) != 1 else ''} OK")
+    targets = list(paths) or configuration.content_paths()
+    publications = check_all(targets)
+    count = len(publications)
+    click.echo(f"{count} publication{'s' if count != 1 else ''} OK in {searched(targets)}")
 
 
 @main.command("config")

@@ -71,7 +71,7 @@ def small_built(tmp_path_factory) -> Path:
     project = write_small_project(tmp_path_factory.mktemp("small-built") / "project")
     result = invoke("build", "-o", "out", "content", cwd=project)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["built small: out/small/ (briefing.pdf, summary.docx, notice.pdf)"]
+    assert result.stdout.splitlines() == ["built small: out/small/ (briefing.pdf, summary.docx, notice.pdf)", "1 built"]
     return project
 
 
