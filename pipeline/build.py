@@ -30,7 +30,7 @@ from .lazy import lazy_import
 from .output.folder import KeptEdit, OutputFolder, Written
 from .output.manifest import MANIFEST
 from .output.merge import MAX_SLICES, shard_manifest
-from .typeset.fonts import font_inventory, resolve_fonts
+from .typeset.fonts import ResolvedFace, font_inventory, resolve_fonts
 
 if TYPE_CHECKING:
     from . import workers
@@ -184,6 +184,23 @@ class BuildEvents:
     waiting: Callable[[Problem], None] | None = None  # another build holds the output folder: this one waits
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What every publication of a build is made with besides its content: the resolved faces, and the fingerprints
+    of the templates, fonts, reference document and settings."""
+
+    faces: dict[str, ResolvedFace]
+    fingerprints: Fingerprints
+
+
+def prepare(configuration: Configuration) -> Prepared:
+    """Resolve the fonts and digest the shared inputs; a GongwenError for a font, a template folder, a reference
+    document or SOURCE_DATE_EPOCH that is wrong."""
+    faces = resolve_fonts(configuration.settings.fonts.as_dict(), configuration.where())
+    templates, reference_doc = configuration.template_folders(), configuration.reference_document()
+    return Prepared(faces, Fingerprints.of(configuration, faces, templates, reference_doc))
+
+
 def default_jobs() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -217,20 +234,18 @@ def build(
         files = [path for path in files if shard.holds(sources[path])]
     if not files and shard is None:
         return report
-    settings = configuration.settings
     try:
-        faces = resolve_fonts(settings.fonts.as_dict(), configuration.where())
-        templates, reference_doc = configuration.template_folders(), configuration.reference_document()
+        prepared = prepare(configuration)
     except GongwenError as error:
         report.problems.extend(error.problems)
         report.refused.extend(shown_path(path) for path in files)
         return report
-    fingerprints = Fingerprints.of(configuration, faces, templates, reference_doc)
+    fingerprints = prepared.fingerprints
     about = {
         "tool": "gongwen",
         "version": __version__,
-        "pdf_variant": settings.pdf_variant,
-        "fonts": font_inventory(faces),
+        "pdf_variant": configuration.settings.pdf_variant,
+        "fonts": font_inventory(prepared.faces),
         "shared_inputs": {"pdf": fingerprints.pdf, "word": fingerprints.word},
     }
     output = OutputFolder(

@@ -7,15 +7,17 @@ Exit codes: 0 success; 1 content, configuration, template or output problems, on
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
 from . import __version__
+from .artifacts import ARTIFACT_NAMES
 from .build import BuildEvents, Shard, default_jobs, kept_edit_notice, searched
 from .build import build as build_all
 from .build import check as check_all
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
     from . import fields
+    from . import status as status_of
     from .build import BuildReport
     from .content import model
     from .errors import Problem
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 else:
     # What only one command needs loads with it: python-docx (0.1 s) for `reference-doc`, the model for `schema`.
     fields = lazy_import("pipeline.fields")
+    status_of = lazy_import("pipeline.status")
     model = lazy_import("pipeline.content.model")
     reference = lazy_import("pipeline.word.reference")
 
@@ -58,8 +62,12 @@ class _Commands(click.Group):
 
 
 def _configuration(paths: tuple[Path, ...], config_file: Path | None, **overrides: Any) -> Configuration:
+    """The configuration for the first path (or the working folder); what the user should know about it is printed."""
     start = paths[0] if paths else None
-    return load_configuration(start, overrides, config_file)
+    configuration = load_configuration(start, overrides, config_file)
+    for notice in configuration.notices:
+        click.echo(str(notice), err=True)
+    return configuration
 
 
 def config_option(function: Command) -> Command:
@@ -77,31 +85,54 @@ def main() -> None:
     """gongwen: YAML content → GB/T 9704 briefing PDF, editable Word summary and one-page notice."""
 
 
+def setting_options(function: Command) -> Command:
+    """The options that change what a build makes (and so what is up to date), shared by build, status and diff:
+    the command receives them as `overrides` of the configuration."""
+
+    @functools.wraps(function)
+    def collected(**options: Any) -> Any:
+        overrides = {name: options.pop(name) for name in SETTING_OPTIONS}
+        options["overrides"] = {
+            name: str(value) if isinstance(value, Path) else value for name, value in overrides.items()
+        }
+        return function(**options)
+
+    for option in reversed(_SETTING_DECLARATIONS):
+        collected = option(collected)
+    return cast(Command, collected)
+
+
+_SETTING_DECLARATIONS = (
+    click.option(
+        "-o",
+        "--output",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Output folder (default: dist, or `output` in the configuration).",
+    ),
+    click.option(
+        "--templates",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help="Folder of template overrides, looked up before the built-in templates.",
+    ),
+    click.option(
+        "--reference-doc",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Word reference document whose named styles the summary uses.",
+    ),
+    click.option("--one-sided", is_flag=True, default=None, help="Keep the binding margin on the left of every page."),
+    click.option(
+        "--pdf-variant",
+        type=click.Choice(PDF_VARIANTS),
+        default=None,
+        help="Write the PDFs as this archival (PDF/A) or accessible (PDF/UA) variant; default a plain PDF.",
+    ),
+)
+SETTING_OPTIONS = ("output", "templates", "reference_doc", "one_sided", "pdf_variant")
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder (default: dist, or `output` in the configuration).",
-)
-@click.option(
-    "--templates",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder of template overrides, looked up before the built-in templates.",
-)
-@click.option(
-    "--reference-doc",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Word reference document whose named styles the summary uses.",
-)
-@click.option("--one-sided", is_flag=True, default=None, help="Keep the binding margin on the left of every page.")
-@click.option(
-    "--pdf-variant",
-    type=click.Choice(PDF_VARIANTS),
-    default=None,
-    help="Write the PDFs as this archival (PDF/A) or accessible (PDF/UA) variant; default a plain PDF.",
-)
+@setting_options
 @click.option(
     "--force",
     is_flag=True,
@@ -132,11 +163,7 @@ def main() -> None:
 @config_option
 def build(
     paths: tuple[Path, ...],
-    output: Path | None,
-    templates: Path | None,
-    reference_doc: Path | None,
-    one_sided: bool | None,
-    pdf_variant: str | None,
+    overrides: dict[str, Any],
     force: bool,
     strict: bool,
     jobs: int | None,
@@ -159,16 +186,7 @@ def build(
         slice_ = Shard.parse(shard) if shard else None
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--shard") from None
-    configuration = _configuration(
-        paths,
-        config_file,
-        output=str(output) if output else None,
-        templates=str(templates) if templates else None,
-        reference_doc=str(reference_doc) if reference_doc else None,
-        one_sided=one_sided,
-        pdf_variant=pdf_variant,
-        jobs=jobs,
-    )
+    configuration = _configuration(paths, config_file, **overrides, jobs=jobs)
     targets = list(paths) or configuration.content_paths()
     progress = _Progress(quiet, searched(targets))
     report = build_all(
@@ -253,6 +271,37 @@ def check(paths: tuple[Path, ...], config_file: Path | None) -> None:
     publications = check_all(targets)
     count = len(publications)
     click.echo(f"{count} publication{'s' if count != 1 else ''} OK in {searched(targets)}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@setting_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: each publication with each artifact's state.")
+@config_option
+def status(paths: tuple[Path, ...], overrides: dict[str, Any], as_json: bool, config_file: Path | None) -> None:
+    """Show, without building, where each publication's artifacts stand.
+
+    Each artifact is up to date, to be rebuilt (and which input changed: content, defaults,
+    template, font, reference document, setting, SOURCE_DATE_EPOCH, gongwen's version), edited by
+    hand (and where gongwen's version is), or missing. Give the options a build would be given.
+    """
+    configuration = _configuration(paths, config_file, **overrides)
+    targets = list(paths) or configuration.content_paths()
+    publications = status_of.status(targets, configuration)
+    if as_json:
+        click.echo(json.dumps([item.as_json() for item in publications], ensure_ascii=False, indent=2))
+        return
+    if not publications:
+        click.echo(f"no content files found in {searched(targets)}")
+        return
+    width = max(len(name) for name in ARTIFACT_NAMES)
+    for publication in publications:
+        click.echo(f"{publication.publication_id}  {shown_path(publication.source)}")
+        if publication.problem:
+            click.echo(f"  {publication.problem}")
+        for artifact in publication.artifacts:
+            click.echo(f"  {artifact.name:<{width}}  {artifact.describe()}")
+    click.echo(status_of.counts(publications))
 
 
 @main.command("config")

@@ -11,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from helpers import CONTENT, SEED_CONTENT, Ran, copy_project, invoke, write_small_project
+from helpers import ROOT, SEED_CONTENT, Ran, copy_project, invoke, repository_configuration, write_small_project
 
 # The benchmarks measure and are run by `make bench`, never collected as tests.
 collect_ignore = ["benchmarks"]
@@ -21,10 +21,9 @@ collect_ignore = ["benchmarks"]
 def seed_dist(tmp_path_factory) -> Path:
     """dist/ of the seed content, built once through the library API."""
     from pipeline.build import build
-    from pipeline.config import load_configuration
 
     output = tmp_path_factory.mktemp("seed") / "dist"
-    configuration = load_configuration(CONTENT, {"output": str(output)})
+    configuration = repository_configuration({"output": str(output)})
     report = build([SEED_CONTENT], configuration)
     assert report.problems == [], [str(problem) for problem in report.problems]
     return output
@@ -79,6 +78,37 @@ def small_built(tmp_path_factory) -> Path:
 def built_small_project(small_built, tmp_path) -> Path:
     """A writable copy of `small_built`: a project whose out/ the command line has just built."""
     return copy_project(small_built, tmp_path / "project")
+
+
+# ---- immune to the repository's configuration files ----
+
+
+class SearchedTheRepositoryError(AssertionError):
+    """A test looked for its configuration and would have found the repository's own."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_configuration_search_finds_the_repository():
+    """A search for the configuration that finds a file of this repository fails the test that made it: a
+    gongwen.toml someone keeps here would replace the [tool.gongwen] table and change what the test checks. Tests
+    name the repository's configuration (`helpers.repository_configuration`, `--config pyproject.toml`) or build in
+    a project folder of their own."""
+    from pipeline import config
+
+    search = config.find_project
+
+    def guarded(start: Path) -> config.Project:
+        project = search(start)
+        if project.file is not None and project.file.resolve().is_relative_to(ROOT):
+            raise SearchedTheRepositoryError(
+                f"a test searched from {start} and found {project.file}: name the repository's configuration "
+                "(helpers.repository_configuration, --config pyproject.toml) or build in a project of its own"
+            )
+        return project
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config, "find_project", guarded)
+        yield
 
 
 # ---- work started before the first test ----
