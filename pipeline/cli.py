@@ -22,6 +22,7 @@ from .build import BuildEvents, Shard, default_jobs, kept_edit_notice, searched
 from .build import build as build_all
 from .build import check as check_all
 from .config import PDF_VARIANTS, Configuration, describe, load_configuration
+from .content.text import PLACEHOLDER
 from .errors import GongwenError, Problem, shown_path
 from .files import atomic_write
 from .lazy import lazy_import
@@ -32,7 +33,7 @@ from .word.fonts import WORD_FONT_NAMES, fontconfig_aliases
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
-    from . import fields
+    from . import fields, scaffold
     from . import status as status_of
     from .build import BuildReport
     from .content import model
@@ -43,6 +44,7 @@ else:
     # What only one command needs loads with it: python-docx (0.1 s) for `reference-doc`, the model for `schema`.
     fields = lazy_import("pipeline.fields")
     status_of = lazy_import("pipeline.status")
+    scaffold = lazy_import("pipeline.scaffold")
     model = lazy_import("pipeline.content.model")
     reference = lazy_import("pipeline.word.reference")
 
@@ -302,6 +304,36 @@ def status(paths: tuple[Path, ...], overrides: dict[str, Any], as_json: bool, co
         for artifact in publication.artifacts:
             click.echo(f"  {artifact.name:<{width}}  {artifact.describe()}")
     click.echo(status_of.counts(publications))
+
+
+@main.command()
+@click.argument("publication_id", metavar="ID")
+@click.option(
+    "--in",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write ID.yaml into (default: the first folder of `content` in the configuration). In a round's "
+    "folder (one with _defaults.yaml) the file holds only what the defaults do not.",
+)
+@config_option
+def new(publication_id: str, folder: Path | None, config_file: Path | None) -> None:
+    """Start a publication: write ID.yaml with 【待填写】 wherever a value must be supplied.
+
+    Outside a round's folder the file is a complete skeleton: the optional fields are commented
+    out, each field has a comment saying what it means. `check` and `build` refuse a 【待填写】
+    left anywhere, one line each.
+    """
+    configuration = _configuration((folder,) if folder else (), config_file)
+    target = scaffold.new_content_file(publication_id, folder or default_content_folder(configuration))
+    left = scaffold.count_placeholders(target.read_text(encoding="utf-8"))
+    shown = shown_path(target)
+    click.echo(f"wrote {shown}: replace its {left} {PLACEHOLDER}; `gongwen check {shown}` lists those left")
+
+
+def default_content_folder(configuration: Configuration) -> Path:
+    """Where `gongwen new` writes without --in: the first content folder of the configuration (or a file's folder)."""
+    first = configuration.content_paths()[0] if configuration.settings.content else Path.cwd()
+    return first.parent if first.suffix in (".yaml", ".yml") else first
 
 
 @main.command("config")
