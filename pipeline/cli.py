@@ -33,7 +33,7 @@ from .word.fonts import WORD_FONT_NAMES, fontconfig_aliases
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
-    from . import fields, scaffold
+    from . import fields, scaffold, summary_diff
     from . import status as status_of
     from .build import BuildReport
     from .content import model
@@ -45,6 +45,7 @@ else:
     fields = lazy_import("pipeline.fields")
     status_of = lazy_import("pipeline.status")
     scaffold = lazy_import("pipeline.scaffold")
+    summary_diff = lazy_import("pipeline.summary_diff")  # python-docx (0.1 s)
     model = lazy_import("pipeline.content.model")
     reference = lazy_import("pipeline.word.reference")
 
@@ -304,6 +305,30 @@ def status(paths: tuple[Path, ...], overrides: dict[str, Any], as_json: bool, co
         for artifact in publication.artifacts:
             click.echo(f"  {artifact.name:<{width}}  {artifact.describe()}")
     click.echo(status_of.counts(publications))
+
+
+@main.command()
+@click.argument("publication_id", metavar="ID")
+@setting_options
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: each paragraph or row removed or added.")
+@config_option
+def diff(publication_id: str, overrides: dict[str, Any], as_json: bool, config_file: Path | None) -> None:
+    """Show how the edited summary of publication ID differs from gongwen's, paragraph by paragraph.
+
+    gongwen's version is the rebuilt summary beside the edit (summary.fresh.docx), or, where
+    there is none, the summary made now from the content. Lines starting with - are only in
+    gongwen's, + only in the edited one; each names its paragraph (¶N) or table row, and its
+    style when it is not Normal. Give the options a build would be given.
+    """
+    configuration = _configuration((), config_file, **overrides)
+    difference = summary_diff.summary_difference(publication_id, configuration)
+    if as_json:
+        click.echo(json.dumps(difference.as_json(), ensure_ascii=False, indent=2))
+    elif difference.note:
+        click.echo(f"{shown_path(difference.edited)}: {difference.note}")
+    else:
+        for line in difference.lines():
+            click.echo(line)
 
 
 @main.command()

@@ -1,5 +1,6 @@
-"""Reading back (after stage 4): a Word summary as a list of paragraphs and table rows, and how an edited
-summary differs from the one gongwen makes from the current content, so that edits can be carried over by hand.
+"""Reading back (after stage 4, for `gongwen diff`): a Word summary as a list of paragraphs and table rows, and how
+an edited summary differs from the one gongwen makes from the current content, so that edits can be carried over by
+hand.
 
 Both documents are read with python-docx in body order: each paragraph is an item numbered ¶1, ¶2 …
 (tables do not count), each table row an item `table N row M` whose cells are joined by ` | `. The
@@ -12,12 +13,19 @@ from __future__ import annotations
 import difflib
 import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import docx
 from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+
+from .artifacts import SUMMARY
+from .config import Configuration
+from .errors import ContentError, OutputError, Problem, Where, shown_path
+from .output.folder import OutputFolder
+from .output.manifest import MANIFEST
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -124,3 +132,67 @@ def diff_lines(groups: list[list[Change]], fresh_name: str, edited_name: str) ->
         for change in changes:
             lines.append(f"{change.sign} {change.item.shown()}")
     return lines
+
+
+@dataclass(frozen=True)
+class SummaryDifference:
+    """How the summary of a publication in the output folder differs from gongwen's version of it."""
+
+    edited: Path  # the summary in place
+    fresh: str  # where gongwen's version is, as a message names it
+    groups: list[list[Change]]
+    note: str | None = None  # why there is nothing to compare
+
+    def lines(self) -> list[str]:
+        return diff_lines(self.groups, f"{self.fresh}", f"{shown_path(self.edited)} (edited by hand)")
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "edited": shown_path(self.edited),
+            "fresh": self.fresh,
+            "note": self.note,
+            "changes": [change.as_json() for changes in self.groups for change in changes if change.sign != " "],
+        }
+
+
+def summary_difference(publication_id: str, configuration: Configuration) -> SummaryDifference:
+    """Compare the summary of `publication_id` in the output folder with gongwen's version of it: the fresh file
+    beside it, or — where there is none (the edit was made from the current inputs) — the summary made now, in
+    memory, from the publication's content file. An OutputError when the output folder has no such publication."""
+    output_folder = configuration.output_folder()
+    with OutputFolder(output_folder, {}, read_only=True).open() as output:
+        path = f"{publication_id}/{SUMMARY.name}"
+        record = output.records.artifacts.get(path)
+        publication = output.records.publications.get(publication_id)
+    edited = output_folder / path
+    if publication is None and record is None:
+        message = (
+            f"no publication {publication_id} in {shown_path(output_folder / MANIFEST)}; `gongwen status` lists them"
+        )
+        raise OutputError(Problem(Where(publication_id), "", message))
+    if record is None:
+        return SummaryDifference(edited, "", [], "not there: the next build makes it")
+    if not record.edited:
+        return SummaryDifference(edited, "", [], "holds what gongwen built: no edit to compare")
+    if record.fresh is not None:
+        fresh_data = (output_folder / record.fresh).read_bytes()
+        label = f"{shown_path(output_folder / record.fresh)} (gongwen's, rebuilt beside the edit)"
+    else:
+        assert publication is not None, "an artifact's record comes with its publication's"
+        fresh_data, label = _made_now(configuration, configuration.root / publication.source)
+    groups = compare(summary_items(fresh_data), summary_items(edited.read_bytes()))
+    note = None if groups else "differs only in formatting, not in the text or styles of its paragraphs and rows"
+    return SummaryDifference(edited, label, groups, note)
+
+
+def _made_now(configuration: Configuration, source: Path) -> tuple[bytes, str]:
+    """The summary a build would make now from `source`, and how the comparison names it."""
+    from .content.model import load_publication  # the engines load only when a summary must be made
+    from .publisher import Publisher
+
+    if not source.is_file():
+        message = "the content file of this publication is gone: no version of gongwen's to compare with"
+        raise ContentError(Problem(Where(shown_path(source)), "", message))
+    publication = load_publication(source, shown_path(source))
+    [summary] = Publisher(configuration).artifacts(publication, (SUMMARY,))
+    return summary.data, f"{shown_path(source)} (gongwen's summary, made now)"
