@@ -390,10 +390,11 @@ def fonts(paths: tuple[Path, ...], config_file: Path | None) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["json", "markdown"]),
+    type=click.Choice(["json", "markdown", "templates"]),
     default="json",
     show_default=True,
-    help="json: JSON Schema of content files; markdown: the field reference tables of the README.",
+    help="json: JSON Schema of content files; markdown: the field reference tables of the README; templates: what "
+    "each template receives, its filters and functions (the README's template variables).",
 )
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of printing."
@@ -402,6 +403,8 @@ def schema(output_format: str, output: Path | None) -> None:
     """Print the JSON Schema of content files, for editors that validate YAML while typing."""
     if output_format == "json":
         text = json.dumps(model.content_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    elif output_format == "templates":
+        text = fields.template_reference_markdown()
     else:
         text = fields.field_reference_markdown()
     if output:

@@ -1,6 +1,6 @@
 """The README's generated parts: the tables of content and configuration fields, from the declarations
-(`gongwen schema --format markdown`); `python -m pipeline.fields README.md` (`make schema`) writes them between
-their markers."""
+(`gongwen schema --format markdown`), and what templates receive (`template_reference`, `gongwen schema --format
+templates`); `python -m pipeline.fields README.md` (`make schema`) writes them between their markers."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from .config import Settings
 from .content.model import ContentFile
 from .content.records import field_reference
+from .template_reference import template_reference_markdown
 
 
 def _table(rows: list[tuple[str, str, str, str]]) -> str:
@@ -29,7 +30,7 @@ def field_reference_markdown() -> str:
     )
 
 
-GENERATED: dict[str, Callable[[], str]] = {"fields": field_reference_markdown}
+GENERATED: dict[str, Callable[[], str]] = {"fields": field_reference_markdown, "templates": template_reference_markdown}
 """Each generated part of the README, by the name of its markers (`<!-- fields:start -->` … `<!-- fields:end -->`)."""
 
 

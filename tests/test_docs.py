@@ -70,3 +70,16 @@ def test_each_quick_start_command_is_a_makefile_target(command):
     assert re.search(rf"^{re.escape(target)}:", makefile, re.M), f"no `{target}:` rule in the Makefile"
     phony = re.search(r"^\.PHONY:(.*)$", makefile, re.M)
     assert phony is not None and target in phony.group(1).split()
+
+
+def test_make_schema_would_change_nothing_in_the_readme():
+    """`make schema` (`python -m pipeline.fields README.md`) writes every generated part between its markers."""
+    from pipeline.fields import generated_parts
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert generated_parts(readme) == readme, "run `make schema` and commit README.md"
+    from helpers import invoke
+
+    from pipeline.template_reference import template_reference_markdown
+
+    assert invoke("schema", "--format", "templates").stdout == template_reference_markdown()

@@ -162,6 +162,7 @@ class Channel(Record):
 
     @property
     def name(self) -> str:
+        """How the notice names the channel: `label`, else the name of its type (值班电话, 邮政信箱 …)."""
         return self.label or CHANNEL_LABELS[self.type]
 
 
@@ -182,6 +183,7 @@ class Notice(Record):
 
     @property
     def heading(self) -> str:
+        """The notice's title: `title`, else team + kind (巡视 by default) + unit + 公告."""
         return self.title or f"{self.team}{self.kind or '巡视'}{self.unit}公告"
 
 
@@ -232,6 +234,7 @@ class ContentFile(Record):
 
     @property
     def has_end_block(self) -> bool:
+        """Whether the briefing ends with the end block (版记): there is a `copy_to` or a `printed_by`."""
         return bool(self.copy_to or self.printed_by)
 
 
