@@ -172,6 +172,7 @@ class BuildReport:
     kept: list[Path] = field(default_factory=list)  # edited artifacts kept under .edited names by --force
     kept_edits: list[KeptEdit] = field(default_factory=list)  # edited artifacts kept in place, rebuilt beside them
     edited: list[KeptEdit] = field(default_factory=list)  # every edited artifact of the publications built or current
+    strays: list[Path] = field(default_factory=list)  # files no record lists in those publications' folders
 
 
 @dataclass
@@ -275,10 +276,22 @@ def build(
                 output.finish()
         except GongwenError as error:
             report.problems.extend(error.problems)
-        report.edited = output.edits({*report.built, *report.up_to_date})
+        publication_ids = {*report.built, *report.up_to_date}
+        report.edited, report.strays = output.edits(publication_ids), output.strays(publication_ids)
     if strict:
         report.problems.extend(strict_problem(edit) for edit in report.edited)
+        report.problems.extend(stray_problem(path) for path in report.strays)
     return report
+
+
+def stray_problem(path: Path) -> Problem:
+    """`--strict`: a file gongwen did not make in a publication's folder would ship with it."""
+    return Problem(
+        Where(shown_path(path)),
+        "",
+        f"not made by gongwen ({MANIFEST} does not list it), and --strict allows nothing else in a publication's "
+        "folder: move it out of the output folder",
+    )
 
 
 def strict_problem(edit: KeptEdit) -> Problem:

@@ -145,7 +145,8 @@ SETTING_OPTIONS = ("output", "templates", "reference_doc", "one_sided", "pdf_var
 @click.option(
     "--strict",
     is_flag=True,
-    help="Exit 1 when any artifact is edited by hand (a release must not ship one unnoticed); the build is the same.",
+    help="Exit 1 when any artifact is edited by hand, or a publication's folder holds a file gongwen did not make "
+    "(a release must not ship one unnoticed); the build is the same.",
 )
 @click.option(
     "-j",

@@ -186,6 +186,22 @@ def test_strict_reports_every_edited_artifact_and_changes_nothing_else(kept):
     }
 
 
+def test_strict_reports_files_no_record_lists_which_would_ship_with_the_publication(kept):
+    out = kept / "out"
+    report = build_here(kept, force=True)  # the edit kept aside as summary.edited.docx
+    assert lines(report) == [] and [path.name for path in report.strays] == ["summary.edited.docx"]
+    (out / "b" / "notes.txt").write_text("草稿", encoding="utf-8")
+    assert lines(build_here(kept, strict=True)) == [
+        "out/a/summary.edited.docx: not made by gongwen (manifest.json does not list it), and --strict allows "
+        "nothing else in a publication's folder: move it out of the output folder",
+        "out/b/notes.txt: not made by gongwen (manifest.json does not list it), and --strict allows "
+        "nothing else in a publication's folder: move it out of the output folder",
+    ]
+    (out / "a" / "summary.edited.docx").unlink()
+    (out / "b" / "notes.txt").unlink()
+    assert lines(build_here(kept, strict=True)) == []
+
+
 def test_deleting_both_makes_the_artifact_again(kept, clean):
     out = kept / "out"
     (out / "a" / "summary.docx").unlink()

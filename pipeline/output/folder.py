@@ -174,6 +174,7 @@ class OutputFolder:
         self._on_disk: dict[str, bytes | None] = {}  # the records files as they are in the folder
         self._by_source: dict[str, list[str]] = {}
         self.moved: dict[str, str] = {}  # read-only: an artifact whose fresh file a build would move into place
+        self.unlisted: set[str] = set()  # files in publication folders that no record lists (<id>/<name>)
 
     @property
     def _checksums(self) -> bool:
@@ -283,10 +284,14 @@ class OutputFolder:
                 if folder is None:
                     continue
                 with folder:
-                    for inner, inner_is_folder in folder.names():
+                    found = folder.names()
+                    for inner, inner_is_folder in found:
                         if is_temporary(inner) and not inner_is_folder:
                             self._tidy(folder, inner)
                     self._settle_publication(folder, by_publication.pop(name, []))
+                    self.unlisted |= {
+                        f"{name}/{inner}" for inner, inner_is_folder in found if not is_temporary(inner)
+                    } - set(self.records.artifacts)
         for paths in by_publication.values():  # no folder of that name, or a link or a file in its place
             for path in paths:
                 self.records.forget(path)
@@ -672,6 +677,15 @@ class OutputFolder:
         record = self.records.artifacts.get(path)
         return record is not None and not record.edited
 
+    def strays(self, publication_ids: set[str]) -> list[Path]:
+        """Files in these publications' folders that gongwen did not make and no record lists: edits `--force` kept
+        aside, a fresh file someone edited, anything put there (a file written in this build is listed)."""
+        return [
+            self.root / path
+            for path in sorted(self.unlisted - set(self.records.artifacts))
+            if path.split("/", 1)[0] in publication_ids
+        ]
+
     def edits(self, publication_ids: set[str]) -> list[KeptEdit]:
         """The files of these publications that are edited by hand, with the fresh file beside each, if any."""
         return [
@@ -693,6 +707,7 @@ class OutputFolder:
                     if error.errno not in NO_HARD_LINKS:
                         raise
                     folder.create(kept, folder.read(name, COPY_LIMIT) or b"")
+                self.unlisted.add(f"{folder.path.name}/{kept}")
                 return folder.path / kept
             except FileExistsError:
                 number += 1
