@@ -7,12 +7,13 @@ import re
 
 import jsonschema
 import pytest
-from helpers import ROOT, SEED_CONTENT
+from helpers import ROOT, SEED_CONTENT, invoke
 
 from pipeline.content.load import read_source
 from pipeline.content.model import content_json_schema
 from pipeline.content.nodes import Mapping, Sequence
-from pipeline.fields import field_reference_markdown
+from pipeline.fields import field_reference_markdown, generated_parts
+from pipeline.template_reference import template_reference_markdown
 
 
 def test_published_json_schema_is_current():
@@ -74,12 +75,6 @@ def test_each_quick_start_command_is_a_makefile_target(command):
 
 def test_make_schema_would_change_nothing_in_the_readme():
     """`make schema` (`python -m pipeline.fields README.md`) writes every generated part between its markers."""
-    from pipeline.fields import generated_parts
-
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert generated_parts(readme) == readme, "run `make schema` and commit README.md"
-    from helpers import invoke
-
-    from pipeline.template_reference import template_reference_markdown
-
     assert invoke("schema", "--format", "templates").stdout == template_reference_markdown()
