@@ -229,15 +229,23 @@ def quick_path(tmp_path):
     yield from memory_folder(tmp_path)
 
 
-def test_a_build_that_keeps_an_edit_killed_at_any_call_is_completed_by_the_next_build(quick_path, made_once):
+def change_again(project) -> None:
+    """A kept edit with its fresh file, then the content changed back: the fresh file is replaced by the next build."""
+    edit_then_change(project)
+    assert lines(build_here(project)) == []
+    write_content(project, {"a": "a1", "b": "b1"})
+
+
+@pytest.mark.parametrize("scenario", [edit_then_change, change_again], ids=["first kept edit", "fresh file replaced"])
+def test_a_build_that_keeps_an_edit_killed_at_any_call_is_completed_by_the_next_build(quick_path, made_once, scenario):
     reference = quick_path / "reference"
-    edit_then_change(reference)
+    scenario(reference)
     ending = in_child(lambda: build_here(reference))
     assert ending.code == 0 and ending.problems == [] and ending.calls is not None, ending
     kept_state = state(reference / "out")
     for point in range(1, ending.calls + 1):
         project = quick_path / f"killed-{point}"
-        edit_then_change(project)
+        scenario(project)
         killed = in_child(lambda project=project: build_here(project), stop_at=point)
         # a point past the end of this build (counts have been seen to differ by one between runs): it completes
         assert killed.code == KILLED or (killed.code == 0 and killed.calls is not None and killed.calls < point), point

@@ -377,8 +377,9 @@ class OutputFolder:
         self.records.artifacts[record.path] = replace(record, fresh=None)
 
     def _holds(self, folder: Folder, record: ArtifactRecord) -> bool:
-        """Whether the file at `record.path` holds the bytes recorded for it (read only when its status changed);
-        its `seen` view is taken when it does."""
+        """Whether the file at `record.path` holds bytes of gongwen's (read only when its status changed): the ones
+        recorded, or — while a rename was under way — the ones they were replacing; its record settles to those
+        bytes, and its `seen` view is taken."""
         try:
             status = folder.regular_file(record.name)
             if status is None:
@@ -388,6 +389,8 @@ class OutputFolder:
             digest, status = folder.sha256(record.name)
         except (InTheWayError, FileNotFoundError):
             return False
+        if record.replacing is not None and digest == record.replacing and record.previous is not None:
+            record = record.previous  # killed before the rename: the earlier bytes, still gongwen's
         if digest != record.sha256:
             return False
         self.records.artifacts[record.path] = record.settled()
