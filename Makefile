@@ -94,16 +94,14 @@ $(OFDJS): | $(STAMP)
 	@rm -f $(VENV)/npm/.installed-ofdjs-*
 	@touch $@
 
-# Rebuild the committed Word reference document; the published JSON Schema and README's field tables.
+# Rebuild the committed Word reference document; the published JSON Schema and the README's generated parts (the field
+# tables, the template variables).
 reference-doc: $(STAMP)
 	$(BIN)/gongwen reference-doc templates/reference.docx
 
 schema: $(STAMP)
 	$(BIN)/gongwen schema -o pipeline/content-schema.json
-	$(BIN)/python -c 'import re, pathlib; from pipeline.fields import field_reference_markdown as tables; \
-	readme = pathlib.Path("README.md"); start, end = "<!-- fields:start -->\n", "<!-- fields:end -->"; \
-	text = readme.read_text(encoding="utf-8"); head, rest = text.split(start); \
-	readme.write_text(head + start + tables() + end + rest.split(end, 1)[1], encoding="utf-8")'
+	$(BIN)/python -m pipeline.fields README.md
 
 
 clean:

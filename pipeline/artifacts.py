@@ -4,6 +4,7 @@ notice are laid out once and written in each fixed-layout format the configurati
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -50,3 +51,35 @@ def artifact_named(name: str) -> ArtifactType:
 def artifacts_for(formats: tuple[str, ...]) -> tuple[ArtifactType, ...]:
     """The artifacts a build makes: the summary, and the briefing and the notice in each of `formats`."""
     return tuple(artifact for artifact in ARTIFACTS if artifact.inputs == "word" or artifact.inputs in formats)
+
+
+FRESH = "fresh"
+"""The mark of the rebuilt artifact written beside one edited by hand: summary.docx → summary.fresh.docx. It keeps
+the extension (Word opens it with a double click), sorts beside the edited file, and says what it holds: gongwen's
+own version, made from the current inputs (`.edited` is taken: `--force` keeps edits under it)."""
+
+
+def fresh_name(name: str, number: int = 1) -> str:
+    """summary.docx → summary.fresh.docx (then summary.fresh-2.docx … when that name holds someone's file)."""
+    stem, _, suffix = name.rpartition(".")
+    mark = FRESH if number == 1 else f"{FRESH}-{number}"
+    return f"{stem}.{mark}.{suffix}"
+
+
+def _fresh_pattern(name: str) -> re.Pattern[str]:
+    stem, _, suffix = name.rpartition(".")
+    return re.compile(re.escape(stem) + rf"\.{FRESH}(?:-[1-9][0-9]*)?\." + re.escape(suffix))
+
+
+_FRESH_NAMES = {name: _fresh_pattern(name) for name in ARTIFACT_NAMES}
+FILE_NAME_PATTERN = "|".join(
+    [re.escape(name) for name in ARTIFACT_NAMES] + [pattern.pattern for pattern in _FRESH_NAMES.values()]
+)
+"""The names gongwen writes in a publication's folder: each artifact, and its rebuilt version beside an edited one."""
+
+
+def artifact_of(name: str) -> str | None:
+    """The artifact a file name belongs to: itself, or the one a fresh name is the rebuilt version of."""
+    if name in ARTIFACT_NAMES:
+        return name
+    return next((artifact for artifact, pattern in _FRESH_NAMES.items() if pattern.fullmatch(name)), None)

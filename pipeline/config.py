@@ -3,8 +3,9 @@ then the command line.
 
 The project folder is the nearest folder, from the first content path (or the working folder)
 upwards, that holds a `gongwen.toml` or a `pyproject.toml` with a `[tool.gongwen]` table; paths
-written in it are relative to that folder. Every effective value remembers where it came from,
-which `gongwen config` prints.
+written in it are relative to that folder. Where a folder holds both, `gongwen.toml` is used and
+the table is not: the configuration says so (`notices`), and every command prints it. Every
+effective value remembers where it came from, which `gongwen config` prints.
 """
 
 from __future__ import annotations
@@ -190,12 +191,14 @@ class Settings(Record):
 
 @dataclass(frozen=True)
 class Configuration:
-    """Effective settings, the project folder and where each setting came from."""
+    """Effective settings, the project folder, where each setting came from, and what a user should know about how
+    they were found (a configuration file that hides another)."""
 
     settings: Settings
     root: Path
     origins: dict[str, str]
     file: Path | None = None
+    notices: tuple[Problem, ...] = ()
 
     def path(self, name: str) -> Path | None:
         """A path setting, resolved against the folder it was written relative to."""
@@ -244,20 +247,36 @@ class Configuration:
         return Where(shown_path(self.file) if self.file else "configuration")
 
 
-def find_project(start: Path) -> tuple[Path, Path | None, dict]:
-    """The project folder, its configuration file and that file's gongwen table."""
+@dataclass(frozen=True)
+class Project:
+    """Where the configuration was found: the project folder, its file and that file's gongwen table, and a
+    `[tool.gongwen]` table the file hides (a `pyproject.toml` beside a `gongwen.toml`)."""
+
+    root: Path
+    file: Path | None
+    table: dict[str, Any]
+    shadowed: Path | None = None
+
+
+def find_project(start: Path) -> Project:
+    """The nearest folder from `start` upwards with a gongwen.toml, or a pyproject.toml with a [tool.gongwen] table."""
     start = start.resolve()
     folder = start if start.is_dir() else start.parent
     for candidate in (folder, *folder.parents):
-        own = candidate / CONFIG_FILE
+        own, pyproject = candidate / CONFIG_FILE, candidate / PYPROJECT
+        table = _read_toml(pyproject).get("tool", {}).get("gongwen") if pyproject.is_file() else None
         if own.is_file():
-            return candidate, own, _read_toml(own)
-        pyproject = candidate / PYPROJECT
-        if pyproject.is_file():
-            table = _read_toml(pyproject).get("tool", {}).get("gongwen")
-            if table is not None:
-                return candidate, pyproject, table
-    return Path.cwd(), None, {}
+            return Project(candidate, own, _read_toml(own), pyproject if table is not None else None)
+        if table is not None:
+            return Project(candidate, pyproject, table)
+    return Project(Path.cwd(), None, {})
+
+
+def _shadowing_notice(project: Project) -> tuple[Problem, ...]:
+    if project.file is None or project.shadowed is None:
+        return ()
+    message = f"used instead of the [tool.gongwen] table of {shown_path(project.shadowed)}, which is ignored"
+    return (Problem(Where(shown_path(project.file)), "", message),)
 
 
 def _read_toml(path: Path) -> dict:
@@ -342,6 +361,7 @@ def load_configuration(
     start: Path | None = None, overrides: dict[str, Any] | None = None, config_file: Path | None = None
 ) -> Configuration:
     """Defaults, then the project's configuration file, then `overrides` from the command line."""
+    notices: tuple[Problem, ...] = ()
     if config_file is not None:
         config_file = config_file.resolve()
         table = _read_toml(config_file)
@@ -349,7 +369,8 @@ def load_configuration(
             table = table.get("tool", {}).get("gongwen", {})
         root = config_file.parent
     else:
-        root, config_file, table = find_project(start or Path.cwd())
+        project = find_project(start or Path.cwd())
+        root, config_file, table, notices = project.root, project.file, project.table, _shadowing_notice(project)
     origins = {field.name: "default" for field in dataclasses.fields(Settings)}
     if config_file is not None:
         shown = shown_path(config_file)
@@ -366,7 +387,7 @@ def load_configuration(
             continue
         settings = dataclasses.replace(settings, **{name: value})
         origins[name] = f"command line (--{name.replace('_', '-')})"
-    return Configuration(settings, root, origins, config_file)
+    return Configuration(settings, root, origins, config_file, notices)
 
 
 def describe(configuration: Configuration) -> list[tuple[str, str, str]]:

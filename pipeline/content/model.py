@@ -226,6 +226,7 @@ class Channel(Record):
 
     @property
     def name(self) -> str:
+        """How the notice names the channel: `label`, else the name of its type (值班电话, 邮政信箱 …)."""
         return self.label or CHANNEL_LABELS[self.type]
 
 
@@ -400,6 +401,8 @@ class ContentFile(Record):
 
     @property
     def has_end_block(self) -> bool:
+        """Whether the briefing ends with the end block (版记, or a 简报's 报尾): copies, a printer, or the
+        bulletin's rows or print run."""
         return bool(self.copy_to or self.printed_by or (self.bulletin and (self.bulletin.rows or self.bulletin.copies)))
 
     @property

@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from ..errors import ContentError, GongwenError, Problem, Where
 from .nodes import Mapping, Node, Scalar, Sequence, kind_of
-from .text import FORBIDDEN_CHARACTERS, FORMAT_CHARACTERS, clean_text
+from .text import FORBIDDEN_CHARACTERS, FORMAT_CHARACTERS, PLACEHOLDER, clean_text
 
 _TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -197,6 +197,9 @@ class Converter:
     def convert(self, node: Node, hint: Any, path: str, field: FieldSpec = _NO_SPEC) -> Any:
         """Convert one node; returns None after recording a problem."""
         self.positions[path] = node
+        if isinstance(node, Scalar) and PLACEHOLDER in node.text:  # whatever the field's type: never a value
+            self.fail(node.where, path, f"still {PLACEHOLDER}, left by `gongwen new`: write the real value")
+            return None
         shape = _shape(hint)
         if isinstance(shape, _Optional):
             if isinstance(node, Scalar) and node.is_null:
@@ -364,7 +367,7 @@ def _parse_time(converter: Converter, node: Scalar, path: str, field: FieldSpec)
 
 
 def _text_schema(field: FieldSpec) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string", "minLength": 1}
+    schema: dict[str, Any] = {"type": "string", "minLength": 1, "not": {"pattern": PLACEHOLDER}}
     if field.pattern:
         schema["pattern"] = "^(?:" + field.pattern + ")$"
     return schema
@@ -446,6 +449,51 @@ def _record_schema(cls: type[Record], doc: dict[str, Any]) -> dict[str, Any]:
     if alternative:
         return {"description": result.get("description", ""), "anyOf": [result, alternative]}
     return result
+
+
+@dataclass(frozen=True)
+class FieldDescription:
+    """One declared field of a record, for what describes records (the skeleton of `gongwen new`, the template
+    reference): its name and documentation, whether it is required, its default, and its shape."""
+
+    name: str
+    doc: str
+    type_name: str  # as the README's tables name it
+    required: bool
+    default: Any  # dataclasses.MISSING when required
+    record: type[Record] | None  # the record it holds (a list of them when `many`)
+    many: bool  # a list
+    choices: tuple[Any, ...]  # a choice of literals (empty otherwise)
+    optional: bool  # may be none: optional without another default
+    alternative: type[Record] | None = None  # the record a scalar (or a list's item) may be written as instead
+
+
+def describe_fields(cls: type[Record]) -> list[FieldDescription]:
+    """Every declared field of `cls`, in order."""
+    described = []
+    hints = typing.get_type_hints(cls)
+    for field in declared_fields(cls):
+        shape = _shape(hints[field.name])
+        optional = isinstance(shape, _Optional)
+        if isinstance(shape, _Optional):
+            shape = _shape(shape.inner)
+        many = isinstance(shape, _List)
+        inner = _shape(shape.item) if isinstance(shape, _List) else shape
+        described.append(
+            FieldDescription(
+                field.name,
+                field_spec(field).doc,
+                _type_name(hints[field.name]),
+                _required(field),
+                field.default,
+                inner.cls if isinstance(inner, _RecordShape) else None,
+                many,
+                inner.options if isinstance(inner, _Choice) else (),
+                optional and field.default is None,
+                inner.cls if isinstance(inner, _Either) else None,
+            )
+        )
+    return described
 
 
 def field_reference(cls: type[Record], prefix: str = "") -> list[tuple[str, str, str, str]]:
