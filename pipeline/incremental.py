@@ -19,6 +19,9 @@ from .artifacts import ARTIFACTS, WORD_TEMPLATES
 from .cache import file_digests
 from .config import Configuration, source_date_epoch
 from .content import DEFAULTS_FILE
+from .content.load import read_bytes
+from .errors import ConfigurationError, Problem, Where, shown_path
+from .files import file_sha256
 from .typeset.fonts import ResolvedFace
 
 
@@ -29,15 +32,26 @@ def _digest(*parts: object) -> str:
 
 
 def _effective_templates(folders: list[Path]) -> dict[str, str]:
-    """SHA-256 of each template the loader would use: for every name, the file of the first folder that has it."""
+    """SHA-256 of each template the loader would use: for every name, the file of the first folder that has it.
+    A link that leads outside the template folders is left out, as the loader refuses it; files are hashed
+    as they are read, so a large one costs time, not memory."""
     chosen: dict[str, str] = {}
+    roots = [folder.resolve() for folder in folders]
     for folder in folders:
         if not folder.is_dir():
             continue
         for path in sorted(folder.rglob("*")):
             name = path.relative_to(folder).as_posix()
-            if path.is_file() and "__pycache__" not in path.parts and name not in chosen:
-                chosen[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+            if name in chosen or "__pycache__" in path.parts or not path.is_file():
+                continue
+            real = path.resolve()
+            if not any(real == root or root in real.parents for root in roots):
+                continue
+            try:
+                chosen[name] = file_sha256(real)
+            except OSError as error:
+                message = f"cannot read the template: {error.strerror or error}"
+                raise ConfigurationError(Problem(Where(shown_path(path)), "", message)) from None
     return chosen
 
 
@@ -83,9 +97,10 @@ class Fingerprints:
 
 
 def content_digest(path: Path) -> str:
-    """The content file with the defaults it inherits."""
-    digest = hashlib.sha256(path.read_bytes())
+    """The content file with the defaults it inherits; either over the size limit of content is refused
+    (ContentError) before it is read whole."""
+    digest = hashlib.sha256(read_bytes(path, shown_path(path)))
     defaults = path.parent / DEFAULTS_FILE
     if defaults.is_file():
-        digest.update(b"\0" + defaults.read_bytes())
+        digest.update(b"\0" + read_bytes(defaults, shown_path(defaults)))
     return digest.hexdigest()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ContentError, Problem, Where
+from ..files import TooLargeError, read_bounded
 from ..lazy import lazy_import
 from . import DEFAULTS_FILE
 from .nodes import Mapping, Node, Scalar, Sequence, kind_of
@@ -128,24 +129,29 @@ def _guess_encoding(data: bytes) -> str:
     return ""
 
 
+def read_bytes(path: Path, shown_as: str | None = None) -> bytes:
+    """The bytes of a content file or `_defaults.yaml`, read only as far as `MAX_FILE_BYTES` + 1: a larger file is
+    refused before it is read whole (or hashed, see `incremental`)."""
+    name = shown_as or str(path)
+    try:
+        return read_bounded(path, MAX_FILE_BYTES)
+    except TooLargeError as error:
+        raise ContentError(
+            Problem(
+                Where(name),
+                "",
+                f"the file is larger than the limit of {MAX_FILE_BYTES // 1024} KiB",
+                f"{error.size // 1024} KiB",
+            )
+        ) from None
+    except OSError as error:
+        raise ContentError(Problem(Where(name), "", f"cannot read the file: {error.strerror or error}")) from None
+
+
 def read_source(path: Path, shown_as: str | None = None) -> Source:
     """Read and parse one YAML content file."""
     name = shown_as or str(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ContentError(
-                Problem(
-                    Where(name),
-                    "",
-                    f"the file is larger than the limit of {MAX_FILE_BYTES // 1024} KiB",
-                    f"{size // 1024} KiB",
-                )
-            )
-        data = path.read_bytes()
-    except OSError as error:
-        raise ContentError(Problem(Where(name), "", f"cannot read the file: {error.strerror or error}")) from None
-    text = decode(data, name)
+    text = decode(read_bytes(path, name), name)
     root = parse(text, name)
     return Source(name, text, root)
 
