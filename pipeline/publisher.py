@@ -153,7 +153,7 @@ class Publisher:
 
     def _summary(self, publication: Publication, created: str) -> bytes:
         markup = render_summary_html(self.environment, publication, created)
-        blocks = read_structure(markup, SUMMARY.template)
+        blocks = read_structure(markup, template_origin(self.environment, SUMMARY.template))
         moment = datetime.datetime.fromisoformat(created.replace("Z", "+00:00"))
         return word_writer.write_summary(
             blocks,
