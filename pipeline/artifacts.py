@@ -8,6 +8,9 @@ from typing import Literal
 
 ID_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 """A publication's id: it names its folder of the output, so lower-case letters, digits and inner hyphens only."""
+MAX_ID_LENGTH = 100
+"""Folder names may hold 255 bytes, and a path on a Windows share 260 characters: room for the output folder's own
+path and `summary.edited-2.docx`."""
 
 # Templates, looked up in the override folder first, then among the built-in ones.
 BRIEFING_TEMPLATE = "briefing.html.j2"

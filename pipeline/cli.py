@@ -19,7 +19,7 @@ from . import __version__
 from .build import BuildEvents, Shard, default_jobs
 from .build import build as build_all
 from .build import check as check_all
-from .config import PDF_VARIANTS, Configuration, describe, load_configuration
+from .config import MAX_JOBS, PDF_VARIANTS, Configuration, describe, load_configuration
 from .errors import GongwenError, Problem, shown_path
 from .files import atomic_write
 from .lazy import lazy_import
@@ -110,7 +110,7 @@ def main() -> None:
 @click.option(
     "-j",
     "--jobs",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_JOBS),
     default=None,
     help="Worker processes that make publications in parallel (default: `jobs` in the configuration, "
     "else the number of CPUs).",
