@@ -23,6 +23,7 @@ from . import __version__
 from .artifacts import ARTIFACTS, ArtifactType
 from .config import Configuration
 from .errors import ContentError, GongwenError, Problem, Where, shown_path
+from .faults import internal_error
 from .incremental import Fingerprints, content_digest
 from .lazy import lazy_import
 from .output.folder import OutputFolder, Written
@@ -94,6 +95,8 @@ def _load_each(files: list[Path]) -> tuple[dict[Path, model.Publication], list[P
             loaded[path] = model.load_publication(path, shown_path(path))
         except ContentError as error:
             problems.extend(error.problems)
+        except Exception as error:  # noqa: BLE001 a publication boundary: what no stage expected stops this file alone
+            problems.append(internal_error(shown_path(path), error))
     first_seen: dict[str, model.Publication] = {}
     shared: set[str] = set()
     for publication in loaded.values():
@@ -257,14 +260,19 @@ def _write(
             raise GongwenError(outcome.problems)
         written = output.write(outcome.artifacts, outcome.publication_id, job.source, job.inputs)
     except GongwenError as error:
-        report.problems.extend(error.problems)
-        if events.failed:
-            events.failed(error.problems)
+        problems = error.problems
+    except Exception as error:  # noqa: BLE001 a publication boundary (see pipeline.faults): the records stay what
+        # a build killed at this point would leave, which the next build settles
+        problems = [internal_error(job.publication.source.path, error)]
+    else:
+        report.kept.extend(written.kept)
+        report.built.append(outcome.publication_id)
+        if events.built:
+            events.built(outcome.publication_id, written)
         return
-    report.kept.extend(written.kept)
-    report.built.append(outcome.publication_id)
-    if events.built:
-        events.built(outcome.publication_id, written)
+    report.problems.extend(problems)
+    if events.failed:
+        events.failed(problems)
 
 
 @dataclass(frozen=True)
@@ -293,13 +301,14 @@ def _plan(
     for path in files:
         source = sources[path]
         try:
-            inputs = fingerprints.inputs(content_digest(path))
-        except OSError as error:
-            report.problems.append(
-                Problem(Where(shown_path(path)), "", f"cannot read the file: {error.strerror or error}")
-            )
+            inputs = fingerprints.inputs(content_digest(path))  # read only as far as the size limit
+            publication_id, fresh = (None, set()) if force else output.up_to_date(source, inputs)
+        except GongwenError as error:
+            report.problems.extend(error.problems)
             continue
-        publication_id, fresh = (None, set()) if force else output.up_to_date(source, inputs)
+        except Exception as error:  # noqa: BLE001 a publication boundary (see pipeline.faults)
+            report.problems.append(internal_error(shown_path(path), error))
+            continue
         wanted = tuple(artifact for artifact in ARTIFACTS if artifact.name not in fresh)
         if wanted:
             stale.append(_Stale(path, source, inputs, wanted))
