@@ -11,10 +11,18 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from helpers import CONTENT, SEED_CONTENT, Ran, copy_project, invoke, write_small_project
+from helpers import CONTENT, SEED_CONTENT, Ran, copy_project, invoke, make_notice, small_content, write_small_project
 
 # The benchmarks measure and are run by `make bench`, never collected as tests.
 collect_ignore = ["benchmarks"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _engines_warm(tmp_path_factory):
+    """Builds make publications in worker processes forked from this one. With the engines imported and a first
+    document made here once (WeasyPrint's import and one-time set-up: about a second on a loaded machine), every
+    build's workers start warm, as a resident process would."""
+    make_notice(tmp_path_factory.mktemp("warm"), "warm", small_content())
 
 
 @pytest.fixture(scope="session")
