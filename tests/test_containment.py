@@ -18,8 +18,10 @@ import pytest
 from helpers import invoke, small_content
 
 from pipeline.content.load import MAX_FILE_BYTES, read_source
-from pipeline.errors import ContentError
+from pipeline.errors import ContentError, TemplateError
+from pipeline.files import file_sha256, read_bounded
 from pipeline.incremental import content_digest
+from pipeline.render.templates import template_environment
 
 ARTIFACT_NAMES = ["briefing.pdf", "notice.pdf", "summary.docx"]
 
@@ -216,9 +218,12 @@ def test_a_worker_over_the_memory_limit_is_stopped_and_the_others_build(tmp_path
 # ---- no orphans ----
 
 
-def children(pid: int) -> list[int]:
+def forked(pid: int) -> list[int]:
+    """The children of `pid` that are forks of it (the same command line), not programs it runs (fc-list)."""
     try:
-        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        return [child for child in children if Path(f"/proc/{child}/cmdline").read_bytes() == command]
     except OSError:
         return []
 
@@ -241,7 +246,7 @@ def test_no_worker_outlives_a_killed_build_by_a_second(tmp_path, ending, jobs):
         tmp_path, ["a", "b"], **{"templates/briefing.html.j2": template, "gongwen.toml": 'templates = "templates"\n'}
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "build", "-q", "-j", "2", "-o", "out", "content"],
+        [sys.executable, "-m", "pipeline", "build", "-q", "-j", jobs, "-o", "out", "content"],
         cwd=project,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -249,11 +254,11 @@ def test_no_worker_outlives_a_killed_build_by_a_second(tmp_path, ending, jobs):
     workers: list[int] = []
     try:
         deadline = time.monotonic() + 120
-        while len(workers) < int(jobs) and time.monotonic() < deadline and process.poll() is None:
+        while not forked(process.pid) and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.05)
-            workers = children(process.pid)
+        time.sleep(2)  # the workers set up and lay out pages; a fork that runs a program (fc-list) is gone by then
+        workers = forked(process.pid)
         assert len(workers) == int(jobs), "the build forked no workers"
-        time.sleep(2)  # set up, and laying out pages
         assert all(alive(pid) for pid in workers)
         process.send_signal(ending)
         process.wait(timeout=60)
@@ -267,3 +272,38 @@ def test_no_worker_outlives_a_killed_build_by_a_second(tmp_path, ending, jobs):
                 os.kill(pid, signal.SIGKILL)
         if process.poll() is None:
             process.kill()
+
+
+# ---- templates that cannot be read ----
+
+
+def test_an_unreadable_template_is_one_line_where_it_is_hashed_and_where_it_is_loaded(tmp_path, monkeypatch):
+    """Refused by the file system (as root nothing is, so the refusal is made here): one line at the template,
+    when the build fingerprints the templates and when a worker loads one."""
+    project = project_of(
+        tmp_path,
+        ["a"],
+        **{
+            "templates/summary.html.j2": "<h1>{{ publication.title }}</h1>\n",
+            "gongwen.toml": 'templates = "templates"\n',
+        },
+    )
+    locked = (project / "templates" / "summary.html.j2").resolve()
+
+    def refused(function):
+        def refusing(path, *args):
+            if Path(path).resolve() == locked:
+                raise PermissionError(13, "Permission denied", str(path))
+            return function(path, *args)
+
+        return refusing
+
+    monkeypatch.setattr("pipeline.incremental.file_sha256", refused(file_sha256))
+    monkeypatch.setattr("pipeline.render.templates.read_bounded", refused(read_bounded))
+    result = invoke("build", "-o", "out", "content", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == ["templates/summary.html.j2: cannot read the template: Permission denied"]
+    assert not (project / "out").exists()
+    with pytest.raises(TemplateError) as refusal:
+        template_environment(project / "templates").get_template("summary.html.j2")
+    assert refusal.value.lines == [f"{locked}: cannot read the template: Permission denied"]
