@@ -23,7 +23,6 @@ from . import __version__
 from .artifacts import ARTIFACTS, ArtifactType
 from .config import Configuration
 from .errors import ContentError, GongwenError, Problem, Where, shown_path
-from .faults import internal_error
 from .incremental import Fingerprints, content_digest
 from .lazy import lazy_import
 from .output.folder import OutputFolder, Written
@@ -32,9 +31,10 @@ from .output.merge import MAX_SLICES, shard_manifest
 from .typeset.fonts import font_inventory, resolve_fonts
 
 if TYPE_CHECKING:
-    from . import workers
+    from . import faults, workers
     from .content import model
 else:
+    faults = lazy_import("pipeline.faults")  # what no stage expected: only when something fails
     # A build with nothing to do reads no content file and makes nothing: the model's records (10 ms),
     # process pools and the engines load only when a content file changed.
     model = lazy_import("pipeline.content.model")
@@ -96,7 +96,7 @@ def _load_each(files: list[Path]) -> tuple[dict[Path, model.Publication], list[P
         except ContentError as error:
             problems.extend(error.problems)
         except Exception as error:  # noqa: BLE001 a publication boundary: what no stage expected stops this file alone
-            problems.append(internal_error(shown_path(path), error))
+            problems.append(faults.internal_error(shown_path(path), error))
     first_seen: dict[str, model.Publication] = {}
     shared: set[str] = set()
     for publication in loaded.values():
@@ -263,7 +263,7 @@ def _write(
         problems = error.problems
     except Exception as error:  # noqa: BLE001 a publication boundary (see pipeline.faults): the records stay what
         # a build killed at this point would leave, which the next build settles
-        problems = [internal_error(job.publication.source.path, error)]
+        problems = [faults.internal_error(job.publication.source.path, error)]
     else:
         report.kept.extend(written.kept)
         report.built.append(outcome.publication_id)
@@ -307,7 +307,7 @@ def _plan(
             report.problems.extend(error.problems)
             continue
         except Exception as error:  # noqa: BLE001 a publication boundary (see pipeline.faults)
-            report.problems.append(internal_error(shown_path(path), error))
+            report.problems.append(faults.internal_error(shown_path(path), error))
             continue
         wanted = tuple(artifact for artifact in ARTIFACTS if artifact.name not in fresh)
         if wanted:

@@ -18,8 +18,7 @@ from . import __version__
 from .artifacts import ARTIFACTS, WORD_TEMPLATES
 from .cache import file_digests
 from .config import Configuration, source_date_epoch
-from .content import DEFAULTS_FILE
-from .content.load import read_bytes
+from .content import DEFAULTS_FILE, read_bytes
 from .errors import ConfigurationError, Problem, Where, shown_path
 from .files import file_sha256
 from .typeset.fonts import ResolvedFace

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from helpers import invoke, small_content
 
-from pipeline.content.load import MAX_FILE_BYTES, read_source
+from pipeline.content import MAX_FILE_BYTES
+from pipeline.content.load import read_source
 from pipeline.errors import ContentError, TemplateError
 from pipeline.files import file_sha256, read_bounded
 from pipeline.incremental import content_digest

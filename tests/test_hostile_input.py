@@ -32,7 +32,7 @@ from pdfread import comparable, decompressed_streams, type_area_text
 
 from pipeline.build import build
 from pipeline.config import load_configuration
-from pipeline.content.load import MAX_FILE_BYTES
+from pipeline.content import MAX_FILE_BYTES
 from pipeline.word.structure import read_structure
 from pipeline.word.writer import write_summary
 
