@@ -75,17 +75,15 @@ class Fingerprints:
         )
         word_templates = sorted((name, digest) for name, digest in effective.items() if name in WORD_TEMPLATES)
         epoch = source_date_epoch()
-        fonts = sorted({(face.path, face.index, digests(face.path)) for face in faces.values()})
+        try:  # font files and the reference document: one that cannot be read is one line, as a template is
+            fonts = sorted({(face.path, face.index, digests(face.path)) for face in faces.values()})
+            reference = digests(str(reference_doc))
+        except OSError as error:
+            where = Where(shown_path(error.filename) if error.filename else str(reference_doc))
+            raise ConfigurationError(Problem(where, "", f"cannot read the file: {error.strerror or error}")) from None
         roles = sorted((role, face.path, face.index) for role, face in faces.items())
         pdf = _digest(__version__, pdf_templates, fonts, roles, settings.one_sided, settings.pdf_variant, epoch)
-        word = _digest(
-            __version__,
-            word_templates,
-            digests(str(reference_doc)),
-            settings.word_fonts.as_dict(),
-            settings.one_sided,
-            epoch,
-        )
+        word = _digest(__version__, word_templates, reference, settings.word_fonts.as_dict(), settings.one_sided, epoch)
         digests.save()
         return cls(pdf, word)
 
