@@ -171,8 +171,9 @@ def test_a_fault_in_any_stage_stops_only_its_publication(tmp_path, monkeypatch):
 
 PAGE_BREAKS = (
     '{% extends "builtin/briefing.html.j2" %}{% block content %}'
-    '{% if publication.id == "m-bad" %}{% for i in range(100000) %}<p style="break-before: page">页</p>{% endfor %}'
-    "{% endif %}{{ super() }}{% endblock %}"
+    '{% if publication.id == "m-pages" %}{% for i in range(100000) %}<p style="break-before: page">页</p>{% endfor %}'
+    '{% elif publication.id == "m-loops" %}{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}'
+    "{% endfor %}{% endif %}{{ super() }}{% endblock %}"
 )
 DOUBLINGS = (
     '{% extends "builtin/briefing.html.j2" %}{% block content %}{% if publication.id == "m-bad" %}'
@@ -182,19 +183,21 @@ DOUBLINGS = (
 
 
 def test_a_publication_over_the_time_limit_is_stopped_at_jobs_1_and_the_others_build(tmp_path):
-    """100 000 page breaks keep WeasyPrint's layout busy for minutes: at --jobs 1 too, the worker making them is
-    killed at the limit, and a new one makes the rest."""
+    """Nested loops of 100 000 keep the template engine busy for hours, and 100 000 page breaks WeasyPrint's layout
+    (C code, deaf to signals) for minutes, each within the sandbox's rules: at --jobs 1 too, the worker making
+    either is killed at the limit, and a new one makes the rest."""
     project = project_of(
         tmp_path,
-        ["a", "m-bad", "z"],
+        ["a", "m-loops", "m-pages", "z"],
         **{"templates/briefing.html.j2": PAGE_BREAKS, "gongwen.toml": 'templates = "templates"\ntime_limit = 3\n'},
     )
     started = time.monotonic()
     result = invoke("build", "-q", "-j", "1", "-o", "out", "content", cwd=project)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "content/m-bad.yaml: stopped: making it took longer than the time limit of 3 s "
+        f"content/{name}.yaml: stopped: making it took longer than the time limit of 3 s "
         "(time_limit in the configuration)"
+        for name in ("m-loops", "m-pages")
     ]
     assert built(project / "out") == {"a": ARTIFACT_NAMES, "z": ARTIFACT_NAMES}
     assert time.monotonic() - started < 60
@@ -242,7 +245,7 @@ def alive(pid: int) -> bool:
 def test_no_worker_outlives_a_killed_build_by_a_second(tmp_path, ending, jobs):
     """The build is ended while its workers are deep in WeasyPrint's layout (where signals wait): every process
     it forked is gone within a second."""
-    template = PAGE_BREAKS.replace('publication.id == "m-bad"', "true")
+    template = PAGE_BREAKS.replace('publication.id == "m-pages"', "true")
     project = project_of(
         tmp_path, ["a", "b"], **{"templates/briefing.html.j2": template, "gongwen.toml": 'templates = "templates"\n'}
     )
