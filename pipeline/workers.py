@@ -58,7 +58,7 @@ from .output.folder import Artifact
 if TYPE_CHECKING:
     from . import publisher
 else:
-    publisher = lazy_import("pipeline.publisher")  # the engines load in a worker, when it makes its first publication
+    publisher = lazy_import("pipeline.publisher")  # the engines load in a worker, as it sets up
 
 POLL_SECONDS = 0.05
 """How often the main process checks its busy workers' time and memory: 20 reads of /proc a second cost
