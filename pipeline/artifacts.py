@@ -10,6 +10,9 @@ from typing import Literal
 
 ID_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 """A publication's id: it names its folder of the output, so lower-case letters, digits and inner hyphens only."""
+MAX_ID_LENGTH = 100
+"""Folder names may hold 255 bytes, and a path on a Windows share 260 characters: room for the output folder's own
+path and `summary.edited-2.docx`."""
 
 # Templates, looked up in the override folder first, then among the built-in ones.
 BRIEFING_TEMPLATE = "briefing.html.j2"
@@ -20,6 +23,8 @@ WORD_TEMPLATES = (SUMMARY_TEMPLATE,)
 """The templates the Word summary is rendered from; with those they include, extend or import, its template inputs."""
 PDF_TEMPLATES = (BRIEFING_TEMPLATE, NOTICE_TEMPLATE, STYLESHEET_TEMPLATE)
 """The templates the PDFs are rendered from; with those they include, extend or import, their template inputs."""
+MAX_TEMPLATE_BYTES = 1024 * 1024
+"""The built-in templates are under 20 KB each; a template of more than a megabyte is a mistake, not a layout."""
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,10 @@ from .output.merge import MAX_SLICES, shard_manifest
 from .typeset.fonts import ResolvedFace, font_inventory, resolve_fonts
 
 if TYPE_CHECKING:
-    from . import workers
+    from . import faults, workers
     from .content import model, vocabulary
 else:
+    faults = lazy_import("pipeline.faults")  # what no stage expected: only when something fails
     # A build with nothing to do reads no content file and makes nothing: the model's records (10 ms),
     # process pools and the engines load only when a content file changed.
     model = lazy_import("pipeline.content.model")
@@ -102,6 +103,8 @@ def _load_each(
             loaded[path] = publication
         except ContentError as error:
             problems.extend(error.problems)
+        except Exception as error:  # noqa: BLE001 a publication boundary: what no stage expected stops this file alone
+            problems.append(faults.internal_error(shown_path(path), error))
     first_seen: dict[str, model.Publication] = {}
     shared: set[str] = set()
     for publication in loaded.values():
@@ -348,17 +351,22 @@ def _write(
             raise GongwenError(outcome.problems)
         written = output.write(outcome.artifacts, outcome.publication_id, job.source, job.inputs, components)
     except GongwenError as error:
-        report.problems.extend(error.problems)
-        report.refused.append(shown_path(job.path))
-        if events.failed:
-            events.failed(error.problems)
+        problems = error.problems
+    except Exception as error:  # noqa: BLE001 a publication boundary (see pipeline.faults): the records stay what
+        # a build killed at this point would leave, which the next build settles
+        problems = [faults.internal_error(job.publication.source.path, error)]
+    else:
+        report.kept.extend(written.kept)
+        report.kept_edits.extend(written.kept_edits)
+        report.warnings.extend(outcome.warnings)
+        report.built.append(outcome.publication_id)
+        if events.built:
+            events.built(outcome.publication_id, written)
         return
-    report.kept.extend(written.kept)
-    report.kept_edits.extend(written.kept_edits)
-    report.warnings.extend(outcome.warnings)
-    report.built.append(outcome.publication_id)
-    if events.built:
-        events.built(outcome.publication_id, written)
+    report.problems.extend(problems)
+    report.refused.append(shown_path(job.path))
+    if events.failed:
+        events.failed(problems)
 
 
 @dataclass(frozen=True)
@@ -390,15 +398,17 @@ def _plan(
     for path in files:
         source = sources[path]
         try:
-            content = content_digests(path)
-        except OSError as error:
-            report.problems.append(
-                Problem(Where(shown_path(path)), "", f"cannot read the file: {error.strerror or error}")
-            )
+            content = content_digests(path)  # read only as far as the size limit
+            inputs = fingerprints.inputs(content)
+            publication_id, fresh = (None, set()) if force else output.up_to_date(source, inputs)
+        except GongwenError as error:
+            report.problems.extend(error.problems)
             report.refused.append(shown_path(path))
             continue
-        inputs = fingerprints.inputs(content)
-        publication_id, fresh = (None, set()) if force else output.up_to_date(source, inputs)
+        except Exception as error:  # noqa: BLE001 a publication boundary (see pipeline.faults)
+            report.problems.append(faults.internal_error(shown_path(path), error))
+            report.refused.append(shown_path(path))
+            continue
         wanted = tuple(artifact for artifact in ARTIFACTS if artifact.name in inputs and artifact.name not in fresh)
         if wanted:
             stale.append(_Stale(path, source, inputs, wanted))

@@ -24,7 +24,7 @@ from .artifacts import ARTIFACT_NAMES, FIXED_LAYOUT_FORMATS
 from .build import BuildEvents, Shard, default_jobs, kept_edit_notice, searched
 from .build import build as build_all
 from .build import check as check_all
-from .config import PDF_VARIANTS, Configuration, describe, load_configuration
+from .config import MAX_JOBS, PDF_VARIANTS, Configuration, describe, load_configuration
 from .content.text import PLACEHOLDER
 from .errors import GongwenError, Problem, shown_path
 from .files import atomic_write
@@ -173,7 +173,7 @@ SETTING_OPTIONS = ("output", "templates", "reference_doc", "one_sided", "pdf_var
 @click.option(
     "-j",
     "--jobs",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_JOBS),
     default=None,
     help="Worker processes that make publications in parallel (default: `jobs` in the configuration, "
     "else the number of CPUs).",

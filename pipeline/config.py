@@ -14,6 +14,7 @@ import dataclasses
 import datetime
 import os
 import re
+import sys
 import tomllib
 import typing
 from collections.abc import Iterable
@@ -27,14 +28,20 @@ from .content.vocabulary import BUILTIN, Vocabulary, VocabularySetting, effectiv
 from .errors import ConfigurationError, Problem, Where, shown_path
 from .typeset import gbt9704
 
+LATEST_SOURCE_DATE_EPOCH = 253_402_300_799
+"""9999-12-31 23:59:59 UTC: the documents write their dates with four-digit years."""
+
 
 def source_date_epoch() -> int | None:
     """SOURCE_DATE_EPOCH when set: it replaces the content's date as the documents' creation time."""
     value = os.environ.get("SOURCE_DATE_EPOCH")
     if not value:
         return None
-    if not value.isdigit():
+    if not re.fullmatch(r"[0-9]{1,20}", value):  # ASCII digits: "²".isdigit() is true, and int() refuses it
         raise ConfigurationError(Problem(Where("SOURCE_DATE_EPOCH"), "", "must be a whole number of seconds", value))
+    if int(value) > LATEST_SOURCE_DATE_EPOCH:
+        message = f"must be at most {LATEST_SOURCE_DATE_EPOCH} (9999-12-31 23:59:59 UTC)"
+        raise ConfigurationError(Problem(Where("SOURCE_DATE_EPOCH"), "", message, value))
     return int(value)
 
 
@@ -67,6 +74,13 @@ PDF_VARIANTS: tuple[str, ...] = typing.get_args(PdfVariant)
 
 # The fixed-layout formats of the briefing and the notice (pipeline/artifacts.py, FIXED_LAYOUT_FORMATS).
 FixedLayoutFormat = Literal["pdf", "ofd"]
+
+MAX_JOBS = 256
+"""Each worker holds 150–250 MiB; more workers than cores gain nothing, and a typo must not fork thousands."""
+MAX_TIME_LIMIT = 86_400
+"""A day: a longer limit is no limit."""
+MAX_MEMORY_LIMIT = 1 << 20
+"""A tebibyte, in MiB: a larger limit is no limit."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +161,14 @@ class Settings(Record):
     jobs: int | None = spec(
         "Worker processes that make publications in parallel; default the number of CPUs.", default=None
     )
+    time_limit: int = spec(
+        "Seconds a worker may spend on one publication before it is stopped (a 1 MiB content file takes about 80).",
+        default=600,
+    )
+    memory_limit: int = spec(
+        "MiB a worker may hold in memory before it is stopped (a 1 MiB content file needs about 1300).",
+        default=3072,
+    )
     pdf_variant: PdfVariant | None = spec(
         "Write the PDFs as this archival or accessible variant, e.g. pdf/a-3b or pdf/ua-1; default a plain PDF 1.7.",
         default=None,
@@ -170,8 +192,12 @@ class Settings(Record):
     bulletin: BulletinLayout = spec("The 简报's 报头: positions and sizes.", default=BulletinLayout())
 
     def problems(self) -> Iterable[tuple[str, str, Any]]:
-        if self.jobs is not None and self.jobs < 1:
-            yield "jobs", "must be 1 or more", self.jobs
+        if self.jobs is not None and not 1 <= self.jobs <= MAX_JOBS:
+            yield "jobs", f"must be from 1 to {MAX_JOBS}", self.jobs
+        if not 1 <= self.time_limit <= MAX_TIME_LIMIT:
+            yield "time_limit", f"must be from 1 to {MAX_TIME_LIMIT} seconds", self.time_limit
+        if not 1 <= self.memory_limit <= MAX_MEMORY_LIMIT:
+            yield "memory_limit", f"must be from 1 to {MAX_MEMORY_LIMIT} MiB", self.memory_limit
         known = set(BUILTIN)
         for index, vocabulary in enumerate(self.vocabularies):
             if vocabulary.based_on is not None and vocabulary.based_on not in known:
@@ -286,6 +312,9 @@ def _read_toml(path: Path) -> dict:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
         where = Where(str(path), int(match.group(1)), int(match.group(2))) if match else Where(str(path))
         raise ConfigurationError(Problem(where, "", f"not valid TOML: {str(error).split(' (at line')[0]}")) from None
+    except ValueError:  # tomllib reads numbers with int(), which refuses more than 4300 digits
+        message = f"not valid TOML: a number longer than Python reads ({sys.get_int_max_str_digits()} digits)"
+        raise ConfigurationError(Problem(Where(str(path)), "", message)) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigurationError(Problem(Where(str(path)), "", f"cannot read the file: {error}")) from None
 

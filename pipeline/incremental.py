@@ -28,11 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .artifacts import PDF_TEMPLATES, WORD_TEMPLATES, ArtifactType, artifacts_for
+from .artifacts import MAX_TEMPLATE_BYTES, PDF_TEMPLATES, WORD_TEMPLATES, ArtifactType, artifacts_for
 from .cache import file_digests
 from .config import Configuration, source_date_epoch
-from .content import DEFAULTS_FILE
+from .content import DEFAULTS_FILE, read_bytes
 from .content.vocabulary import Vocabulary
+from .errors import ConfigurationError, Problem, Where, shown_path
+from .files import TooLargeError, file_sha256, read_bounded
 from .typeset.fonts import ResolvedFace
 
 CONTENT, DEFAULTS = "content", "defaults"
@@ -72,14 +74,19 @@ def _digest(*parts: object) -> str:
 
 def _effective_templates(folders: list[Path]) -> dict[str, Path]:
     """The file of each template name the loader would use: the first folder that has it; the last folder, the
-    built-in one, is also reachable as `builtin/<name>`."""
+    built-in one, is also reachable as `builtin/<name>`. A link that leads outside the template folders is left
+    out, as the loader refuses it."""
     chosen: dict[str, Path] = {}
+    roots = [folder.resolve() for folder in folders]
     for number, folder in enumerate(folders):
         if not folder.is_dir():
             continue
         for path in sorted(folder.rglob("*")):
             name = path.relative_to(folder).as_posix()
             if not path.is_file() or "__pycache__" in path.parts or name.endswith(".docx"):
+                continue
+            real = path.resolve()
+            if not any(real == root or root in real.parents for root in roots):
                 continue
             chosen.setdefault(name, path)
             if number == len(folders) - 1:
@@ -105,8 +112,8 @@ def _templates_used(roots: tuple[str, ...], effective: dict[str, Path]) -> set[s
             continue
         used.add(name)
         try:
-            source = effective[name].read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            source = read_bounded(effective[name], MAX_TEMPLATE_BYTES).decode()
+        except (OSError, UnicodeDecodeError, TooLargeError):
             return None  # the renderer will say what is wrong with it; meanwhile nothing is taken as unchanged
         for argument in _REFERENCE.findall(source):
             while _CLAUSE.search(argument):
@@ -127,9 +134,19 @@ def _template_inputs(effective: dict[str, Path]) -> tuple[list[tuple[str, str]],
     pdf_names = set(effective) if word is None or pdf is None else set(effective) - (word - pdf)
 
     def digests(names: set[str]) -> list[tuple[str, str]]:
-        return [(name, hashlib.sha256(effective[name].read_bytes()).hexdigest()) for name in sorted(names)]
+        return [(name, _template_digest(effective[name])) for name in sorted(names)]
 
     return digests(pdf_names), digests(word_names)
+
+
+def _template_digest(path: Path) -> str:
+    """SHA-256 of a template file, hashed as it is read (a large one costs time, not memory); one that cannot be
+    read is one line."""
+    try:
+        return file_sha256(path)
+    except OSError as error:
+        message = f"cannot read the template: {error.strerror or error}"
+        raise ConfigurationError(Problem(Where(shown_path(path)), "", message)) from None
 
 
 def vocabulary_digests(vocabularies: Mapping[str, Vocabulary]) -> dict[str, str]:
@@ -183,7 +200,12 @@ class Fingerprints:
         epoch = _digest(source_date_epoch())
         version = _digest(__version__)
         vocabularies = _digest(vocabulary_digests(configuration.vocabularies()))
-        fonts = sorted({(face.path, face.index, digests(face.path)) for face in faces.values()})
+        try:  # font files and the reference document: one that cannot be read is one line, as a template is
+            fonts = sorted({(face.path, face.index, digests(face.path)) for face in faces.values()})
+            reference = digests(str(reference_doc))
+        except OSError as error:
+            where = Where(shown_path(error.filename) if error.filename else str(reference_doc))
+            raise ConfigurationError(Problem(where, "", f"cannot read the file: {error.strerror or error}")) from None
         roles = sorted((role, face.path, face.index) for role, face in faces.items())
         names = sorted(settings.names)  # words titles keep whole: where the PDF's and the Word title's lines break
         bulletin = dataclasses.asdict(settings.bulletin)
@@ -200,7 +222,7 @@ class Fingerprints:
         title = faces["title"]  # the Word title breaks where the PDF's does, measured with the PDF's title face
         word = {
             TEMPLATES: _digest(word_templates),
-            REFERENCE_DOC: _digest(digests(str(reference_doc))),
+            REFERENCE_DOC: _digest(reference),
             FONTS: _digest(title.path, title.index, digests(title.path)),
             SETTINGS: _digest(settings.word_fonts.as_dict(), settings.one_sided, names),
             VOCABULARIES: vocabularies,
@@ -237,9 +259,10 @@ def changed_components(recorded: dict[str, str], current: dict[str, str]) -> lis
 
 
 def content_digests(path: Path) -> dict[str, str]:
-    """The fingerprints of the content file and of the defaults it inherits (empty when its folder has none)."""
+    """The fingerprints of the content file and of the defaults it inherits (empty when its folder has none);
+    either over the size limit of content is refused (ContentError) before it is read whole."""
     defaults = path.parent / DEFAULTS_FILE
     return {
-        CONTENT: hashlib.sha256(path.read_bytes()).hexdigest(),
-        DEFAULTS: hashlib.sha256(defaults.read_bytes()).hexdigest() if defaults.is_file() else "",
+        CONTENT: hashlib.sha256(read_bytes(path, shown_path(path))).hexdigest(),
+        DEFAULTS: hashlib.sha256(read_bytes(defaults, shown_path(defaults))).hexdigest() if defaults.is_file() else "",
     }

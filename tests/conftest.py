@@ -13,13 +13,31 @@ from pathlib import Path
 
 import corpus
 import pytest
-from helpers import ROOT, SEED_CONTENT, Ran, copy_project, invoke, repository_configuration, write_small_project
+from helpers import (
+    ROOT,
+    SEED_CONTENT,
+    Ran,
+    copy_project,
+    invoke,
+    make_notice,
+    repository_configuration,
+    small_content,
+    write_small_project,
+)
 
 from pipeline.build import build, default_jobs
 from pipeline.config import load_configuration
 
 # The benchmarks measure and are run by `make bench`, never collected as tests.
 collect_ignore = ["benchmarks"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _engines_warm(tmp_path_factory):
+    """Builds make publications in worker processes forked from this one. With the engines imported and a first
+    document made here once (WeasyPrint's import and one-time set-up: about a second on a loaded machine), every
+    build's workers start warm, as a resident process would."""
+    make_notice(tmp_path_factory.mktemp("warm"), "warm", small_content())
 
 
 @pytest.fixture(scope="session")

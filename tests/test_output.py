@@ -274,7 +274,7 @@ def kill_when(project: Path, moment, env: dict[str, str]) -> tuple[Path, Path]:
         process.wait(timeout=60)
     finally:
         watch.close()
-        # The workers of a killed build wait for it forever: end them too, once it is dead.
+        # The workers of a killed build end with it (test_containment.py); should that fail, end them here too.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode == -9, "the build ended before the moment came: " + process.stderr.read().decode()

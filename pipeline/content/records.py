@@ -52,6 +52,7 @@ class FieldSpec:
     pattern: str | None = None  # text must match it whole
     hint: str | None = None  # the message when it does not
     min_items: int = 0  # a list needs at least this many
+    max_length: int | None = None  # text may hold at most this many characters
 
 
 _NO_SPEC = FieldSpec()
@@ -64,9 +65,10 @@ def spec(
     pattern: str | None = None,
     min_items: int = 0,
     hint: str | None = None,
+    max_length: int | None = None,
 ) -> Any:
     """Declare a record field: its documentation and limits. No default means required."""
-    metadata = {"spec": FieldSpec(doc, pattern, hint, min_items)}
+    metadata = {"spec": FieldSpec(doc, pattern, hint, min_items, max_length)}
     if isinstance(default, (list, dict, set)):
         raise TypeError("mutable defaults are not allowed in records")
     if default is dataclasses.MISSING:
@@ -318,6 +320,9 @@ def _parse_text(converter: Converter, node: Scalar, path: str, field: FieldSpec)
     if not text:
         converter.fail(node.where, path, "must not be empty")
         return None
+    if field.max_length is not None and len(text) > field.max_length:
+        converter.fail(node.where, path, f"must be at most {field.max_length} characters", len(text))
+        return None
     if field.pattern and not re.fullmatch(field.pattern, text):
         converter.fail(node.where, path, field.hint or f"must match {field.pattern}", text)
         return None
@@ -368,6 +373,8 @@ def _parse_time(converter: Converter, node: Scalar, path: str, field: FieldSpec)
 
 def _text_schema(field: FieldSpec) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string", "minLength": 1, "not": {"pattern": PLACEHOLDER}}
+    if field.max_length is not None:
+        schema["maxLength"] = field.max_length
     if field.pattern:
         schema["pattern"] = "^(?:" + field.pattern + ")$"
     return schema
