@@ -78,3 +78,21 @@ def test_make_schema_would_change_nothing_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert generated_parts(readme) == readme, "run `make schema` and commit README.md"
     assert invoke("schema", "--format", "templates").stdout == template_reference_markdown()
+
+
+def test_the_readme_map_of_the_code_names_every_module():
+    """"How the code is laid out" names each module of the package where it says what it does: a module added
+    without a line there fails here (a package listed as a folder names each of its modules)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## How the code is laid out", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", section, flags=re.S)))
+    package = ROOT / "pipeline"
+    missing = []
+    for module in sorted(package.rglob("*.py")):
+        relative = module.relative_to(package)
+        if module.name in ("__init__.py", "__main__.py"):
+            continue
+        folder = f"{relative.parent.as_posix()}/"
+        if relative.as_posix() not in named and not (folder in named and module.stem in named):
+            missing.append(relative.as_posix())
+    assert missing == [], f"README.md, How the code is laid out: add {missing}"
