@@ -81,7 +81,7 @@ def test_make_schema_would_change_nothing_in_the_readme():
 
 
 def test_the_readme_map_of_the_code_names_every_module():
-    """"How the code is laid out" names each module of the package where it says what it does: a module added
+    """ "How the code is laid out" names each module of the package where it says what it does: a module added
     without a line there fails here (a package listed as a folder names each of its modules)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## How the code is laid out", 1)[1].split("\n## ", 1)[0]
