@@ -182,6 +182,7 @@ DOUBLINGS = (
 )
 
 
+@pytest.mark.slow  # waits out a time limit
 def test_a_publication_over_the_time_limit_is_stopped_at_jobs_1_and_the_others_build(tmp_path):
     """Nested loops of 100 000 keep the template engine busy for hours, and 100 000 page breaks WeasyPrint's layout
     (C code, deaf to signals) for minutes, each within the sandbox's rules: at --jobs 1 too, the worker making

@@ -87,6 +87,7 @@ def only_whole_artifacts(out, made_once) -> None:
             assert path.read_bytes() in known[relative], relative
 
 
+@pytest.mark.slow  # a build per file-system call
 def test_a_build_killed_at_any_call_is_completed_by_the_next_build(quick_path, clean, made_once):
     total = calls_of_a_whole_build(quick_path)
     for point in range(1, total + 1):
@@ -103,6 +104,7 @@ def test_a_build_killed_at_any_call_is_completed_by_the_next_build(quick_path, c
             assert sha256sum_checks(out), (outcome, point)
 
 
+@pytest.mark.slow
 def test_a_build_killed_twice_is_completed_all_the_same(quick_path, clean, made_once):
     """The build after a kill repairs the records; kill that one too, at each of its own calls."""
     total = calls_of_a_whole_build(quick_path)

@@ -236,6 +236,7 @@ def change_again(project) -> None:
     write_content(project, {"a": "a1", "b": "b1"})
 
 
+@pytest.mark.slow  # a build per file-system call
 @pytest.mark.parametrize("scenario", [edit_then_change, change_again], ids=["first kept edit", "fresh file replaced"])
 def test_a_build_that_keeps_an_edit_killed_at_any_call_is_completed_by_the_next_build(quick_path, made_once, scenario):
     reference = quick_path / "reference"
