@@ -41,14 +41,15 @@ preview: $(STAMP)
 	$(BIN)/gongwen preview $(PREVIEW_ARGS)
 
 # `make test` runs every test, the slow ones too. `make test-fast`, for the edit loop, leaves out the tests marked
-# `office` (the Word summary printed by LibreOffice) and `slow`: builds SIGKILLed in the middle of a batch of 50,
-# builds in processes of their own under another clock compared byte for byte, the property that builds 25
-# publications of generated text, and the notice in each PDF/A and PDF/UA variant. `make test` runs them.
+# `office` (the Word summary printed by LibreOffice), `browser` (the preview's page and the OFD reader in Chromium)
+# and `slow`: builds killed at every file-system call or in the middle of a batch of 50, builds in processes of
+# their own under another clock compared byte for byte, a worker waited out past its time limit, the property that
+# builds 25 publications of generated text, and the notice in each PDF/A and PDF/UA variant. `make test` runs them.
 test: $(STAMP) test-packages $(ACTIONLINT) $(OFDJS)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP) test-packages $(ACTIONLINT)
-	$(BIN)/python -m pytest -m "not office and not slow"
+	$(BIN)/python -m pytest -m "not office and not slow and not browser"
 
 # ruff (lint and format) on the package and the tests, mypy on the package; versions pinned in pyproject.toml.
 lint: $(STAMP)
@@ -94,16 +95,14 @@ $(OFDJS): | $(STAMP)
 	@rm -f $(VENV)/npm/.installed-ofdjs-*
 	@touch $@
 
-# Rebuild the committed Word reference document; the published JSON Schema and README's field tables.
+# Rebuild the committed Word reference document; the published JSON Schema and the README's generated parts (the field
+# tables, the template variables).
 reference-doc: $(STAMP)
 	$(BIN)/gongwen reference-doc templates/reference.docx
 
 schema: $(STAMP)
 	$(BIN)/gongwen schema -o pipeline/content-schema.json
-	$(BIN)/python -c 'import re, pathlib; from pipeline.fields import field_reference_markdown as tables; \
-	readme = pathlib.Path("README.md"); start, end = "<!-- fields:start -->\n", "<!-- fields:end -->"; \
-	text = readme.read_text(encoding="utf-8"); head, rest = text.split(start); \
-	readme.write_text(head + start + tables() + end + rest.split(end, 1)[1], encoding="utf-8")'
+	$(BIN)/python -m pipeline.fields README.md
 
 
 clean:

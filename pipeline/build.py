@@ -5,8 +5,10 @@ have not changed since the output folder's last build (see `incremental`), makes
 process, or over a pool of worker processes that each start the engines once — and hands each
 publication's artifacts to the output folder, the only writer. A publication is made completely
 in memory before any of its files is written, so one that fails leaves its earlier artifacts as
-they were, and the others still build. `--shard K/N` builds a deterministic slice, for a CI matrix.
-The command line is a thin layer over these functions; the tests call them directly.
+they were, and the others still build. An artifact edited by hand never stops a build: it is kept,
+and the rebuilt one goes beside it (`strict` makes any edited artifact a problem). `--shard K/N`
+builds a deterministic slice, for a CI matrix. The command line is a thin layer over these
+functions; the tests call them directly.
 """
 
 from __future__ import annotations
@@ -23,17 +25,18 @@ from . import __version__
 from .artifacts import ARTIFACTS, ArtifactType
 from .config import Configuration
 from .errors import ContentError, GongwenError, Problem, Where, shown_path
-from .incremental import Fingerprints, content_digest, vocabulary_digests
+from .incremental import Fingerprints, content_digests, recorded_components, vocabulary_digests
 from .lazy import lazy_import
-from .output.folder import OutputFolder, Written
+from .output.folder import KeptEdit, OutputFolder, Written
 from .output.manifest import MANIFEST
 from .output.merge import MAX_SLICES, shard_manifest
-from .typeset.fonts import font_inventory, resolve_fonts
+from .typeset.fonts import ResolvedFace, font_inventory, resolve_fonts
 
 if TYPE_CHECKING:
-    from . import workers
+    from . import faults, workers
     from .content import model, vocabulary
 else:
+    faults = lazy_import("pipeline.faults")  # what no stage expected: only when something fails
     # A build with nothing to do reads no content file and makes nothing: the model's records (10 ms),
     # process pools and the engines load only when a content file changed.
     model = lazy_import("pipeline.content.model")
@@ -100,6 +103,8 @@ def _load_each(
             loaded[path] = publication
         except ContentError as error:
             problems.extend(error.problems)
+        except Exception as error:  # noqa: BLE001 a publication boundary: what no stage expected stops this file alone
+            problems.append(faults.internal_error(shown_path(path), error))
     first_seen: dict[str, model.Publication] = {}
     shared: set[str] = set()
     for publication in loaded.values():
@@ -126,6 +131,11 @@ def check(
     if problems:
         raise ContentError(problems)
     return publications
+
+
+def searched(paths: list[Path]) -> str:
+    """The files and folders a command looked in, as a message names them: `content/, more/x.yaml`."""
+    return ", ".join(shown_path(path) + ("/" if path.is_dir() else "") for path in paths) or "nothing"
 
 
 @dataclass(frozen=True)
@@ -169,10 +179,14 @@ def _source_exists(source: str, configuration: Configuration) -> bool:
 @dataclass
 class BuildReport:
     problems: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)  # built all the same: a line spaced beyond the limit
     built: list[str] = field(default_factory=list)
     up_to_date: list[str] = field(default_factory=list)  # publications whose every artifact was current
+    warnings: list[Problem] = field(default_factory=list)  # built all the same: a line spaced beyond the limit
+    refused: list[str] = field(default_factory=list)  # content files (as shown) that were not built: see problems
     kept: list[Path] = field(default_factory=list)  # edited artifacts kept under .edited names by --force
+    kept_edits: list[KeptEdit] = field(default_factory=list)  # edited artifacts kept in place, rebuilt beside them
+    edited: list[KeptEdit] = field(default_factory=list)  # every edited artifact of the publications built or current
+    strays: list[Path] = field(default_factory=list)  # files no record lists in those publications' folders
 
 
 @dataclass
@@ -183,6 +197,25 @@ class BuildEvents:
     built: Callable[[str, Written], None] | None = None  # (publication id, what was written)
     failed: Callable[[list[Problem]], None] | None = None
     waiting: Callable[[Problem], None] | None = None  # another build holds the output folder: this one waits
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What every publication of a build is made with besides its content: the resolved faces, and the fingerprints
+    of the templates, fonts, reference document and settings."""
+
+    faces: dict[str, ResolvedFace]
+    fingerprints: Fingerprints
+    vocabularies: Mapping[str, vocabulary.Vocabulary]
+
+
+def prepare(configuration: Configuration) -> Prepared:
+    """Resolve the fonts and digest the shared inputs; a GongwenError for a font, a template folder, a reference
+    document or SOURCE_DATE_EPOCH that is wrong."""
+    faces = resolve_fonts(configuration.settings.fonts.as_dict(), configuration.where())
+    templates, reference_doc = configuration.template_folders(), configuration.reference_document()
+    vocabularies = configuration.vocabularies()
+    return Prepared(faces, Fingerprints.of(configuration, faces, templates, reference_doc), vocabularies)
 
 
 def default_jobs() -> int:
@@ -197,15 +230,18 @@ def build(
     configuration: Configuration,
     *,
     force: bool = False,
+    strict: bool = False,
     jobs: int = 1,
     shard: Shard | None = None,
     events: BuildEvents | None = None,
 ) -> BuildReport:
     """Build what is out of date under `paths`; problems are collected, not raised, so the others still build.
 
-    `force` rebuilds everything, and keeps any artifact edited since it was built beside the new
-    one (without it, an edited artifact stops its publication). `jobs` > 1 makes publications in
-    that many worker processes.
+    An artifact edited since it was built is kept as it is and the rebuilt one is written beside it
+    (`report.kept_edits`); `strict` makes every edited artifact of the publications built a problem,
+    after the build. `force` rebuilds everything and keeps each edited artifact under an `.edited`
+    name instead, writing the new one in its place. `jobs` > 1 makes publications in that many
+    worker processes.
     """
     events = events or BuildEvents()
     report = BuildReport()
@@ -215,23 +251,21 @@ def build(
         files = [path for path in files if shard.holds(sources[path])]
     if not files and shard is None:
         return report
-    settings = configuration.settings
     try:
-        faces = resolve_fonts(settings.fonts.as_dict(), configuration.where())
-        templates, reference_doc = configuration.template_folders(), configuration.reference_document()
-        vocabularies = configuration.vocabularies()
+        prepared = prepare(configuration)
     except GongwenError as error:
         report.problems.extend(error.problems)
+        report.refused.extend(shown_path(path) for path in files)
         return report
-    fingerprints = Fingerprints.of(configuration, faces, templates, reference_doc)
+    fingerprints = prepared.fingerprints
     about = {
         "tool": "gongwen",
         "version": __version__,
-        "pdf_variant": settings.pdf_variant,
-        "formats": sorted(set(settings.formats)),
-        "fonts": font_inventory(faces),
+        "pdf_variant": configuration.settings.pdf_variant,
+        "formats": sorted(set(configuration.settings.formats)),
+        "fonts": font_inventory(prepared.faces),
         "shared_inputs": {"pdf": fingerprints.pdf, "word": fingerprints.word, "ofd": fingerprints.ofd},
-        "vocabularies": vocabulary_digests(vocabularies),
+        "vocabularies": vocabulary_digests(prepared.vocabularies),
     }
     output = OutputFolder(
         configuration.output_folder(),
@@ -244,14 +278,17 @@ def build(
         output.open()  # the lock first: what is read next is what this build writes over
     except GongwenError as error:
         report.problems.extend(error.problems)
+        report.refused.extend(shown_path(path) for path in files)
         return report
     with output:
-        jobs_to_do = _plan(files, sources, fingerprints, output, force, report, configuration, vocabularies)
+        jobs_to_do, components = _plan(
+            files, sources, fingerprints, output, force, report, configuration, prepared.vocabularies
+        )
         if events.planned:
             events.planned(len(jobs_to_do), len(report.up_to_date))
         if jobs_to_do:
             for job, outcome in workers.make_all(jobs_to_do, configuration, jobs):
-                _write(job, outcome, output, report, events)
+                _write(job, outcome, output, report, events, components[job.source])
         try:
             if not files:  # an empty slice still says so, or the merge would take it for a missing one
                 output.write_records()
@@ -259,27 +296,77 @@ def build(
                 output.finish()
         except GongwenError as error:
             report.problems.extend(error.problems)
+        publication_ids = {*report.built, *report.up_to_date}
+        report.edited, report.strays = output.edits(publication_ids), output.strays(publication_ids)
+    if strict:
+        report.problems.extend(strict_problem(edit) for edit in report.edited)
+        report.problems.extend(stray_problem(path) for path in report.strays)
     return report
 
 
+def stray_problem(path: Path) -> Problem:
+    """`--strict`: a file gongwen did not make in a publication's folder would ship with it."""
+    return Problem(
+        Where(shown_path(path)),
+        "",
+        f"not made by gongwen ({MANIFEST} does not list it), and --strict allows nothing else in a publication's "
+        "folder: move it out of the output folder",
+    )
+
+
+def strict_problem(edit: KeptEdit) -> Problem:
+    """`--strict`: an artifact edited by hand is an error, so that a release never ships one unnoticed."""
+    if edit.fresh is not None:
+        advice = f"copy {shown_path(edit.fresh)} over it to take the rebuilt one, or delete it"
+    else:
+        advice = "delete it to have it made again"
+    return Problem(
+        Where(shown_path(edit.path)), "", f"edited by hand, and --strict allows no edited artifact: {advice}"
+    )
+
+
+def kept_edit_notice(edit: KeptEdit, publication_id: str) -> Problem:
+    """What a build says when it kept an edited artifact and wrote the rebuilt one beside it."""
+    assert edit.fresh is not None, "a kept edit has its rebuilt version beside it"
+    compare = f"`gongwen diff {publication_id}` shows what differs; " if edit.path.suffix == ".docx" else ""
+    return Problem(
+        Where(shown_path(edit.path)),
+        "",
+        f"edited by hand, so it is kept as it is; the rebuilt one is {shown_path(edit.fresh)} ({compare}copy it over "
+        "the edited file, or delete the edited file, to take it)",
+    )
+
+
 def _write(
-    job: workers.Job, outcome: workers.Outcome, output: OutputFolder, report: BuildReport, events: BuildEvents
+    job: workers.Job,
+    outcome: workers.Outcome,
+    output: OutputFolder,
+    report: BuildReport,
+    events: BuildEvents,
+    components: dict[str, dict[str, str]],
 ) -> None:
     """Hand one publication's artifacts to the output folder, and say how it went."""
     try:
         if isinstance(outcome, workers.Failed):
             raise GongwenError(outcome.problems)
-        written = output.write(outcome.artifacts, outcome.publication_id, job.source, job.inputs)
+        written = output.write(outcome.artifacts, outcome.publication_id, job.source, job.inputs, components)
     except GongwenError as error:
-        report.problems.extend(error.problems)
-        if events.failed:
-            events.failed(error.problems)
+        problems = error.problems
+    except Exception as error:  # noqa: BLE001 a publication boundary (see pipeline.faults): the records stay what
+        # a build killed at this point would leave, which the next build settles
+        problems = [faults.internal_error(job.publication.source.path, error)]
+    else:
+        report.kept.extend(written.kept)
+        report.kept_edits.extend(written.kept_edits)
+        report.warnings.extend(outcome.warnings)
+        report.built.append(outcome.publication_id)
+        if events.built:
+            events.built(outcome.publication_id, written)
         return
-    report.kept.extend(written.kept)
-    report.warnings.extend(outcome.warnings)
-    report.built.append(outcome.publication_id)
-    if events.built:
-        events.built(outcome.publication_id, written)
+    report.problems.extend(problems)
+    report.refused.append(shown_path(job.path))
+    if events.failed:
+        events.failed(problems)
 
 
 @dataclass(frozen=True)
@@ -301,44 +388,65 @@ def _plan(
     report: BuildReport,
     configuration: Configuration,
     vocabularies: Mapping[str, vocabulary.Vocabulary],
-) -> list[workers.Job]:
-    """What must be made: every artifact whose inputs changed (all, with `force`). Content that
-    changed is loaded here, so mistakes and shared ids are found before any engine starts."""
+) -> tuple[list[workers.Job], dict[str, dict[str, dict[str, str]]]]:
+    """What must be made: every artifact whose inputs changed (all, with `force`), and the components of the
+    inputs of each content file to make. Content that changed is loaded here, so mistakes and shared ids are
+    found before any engine starts."""
     stale: list[_Stale] = []
+    components: dict[str, dict[str, dict[str, str]]] = {}
     current: dict[str, str] = {}  # id → content file, for publications wholly up to date
     for path in files:
         source = sources[path]
         try:
-            inputs = fingerprints.inputs(content_digest(path))
-        except OSError as error:
-            report.problems.append(
-                Problem(Where(shown_path(path)), "", f"cannot read the file: {error.strerror or error}")
-            )
+            content = content_digests(path)  # read only as far as the size limit
+            inputs = fingerprints.inputs(content)
+            publication_id, fresh = (None, set()) if force else output.up_to_date(source, inputs)
+        except GongwenError as error:
+            report.problems.extend(error.problems)
+            report.refused.append(shown_path(path))
             continue
-        publication_id, fresh = (None, set()) if force else output.up_to_date(source, inputs)
+        except Exception as error:  # noqa: BLE001 a publication boundary (see pipeline.faults)
+            report.problems.append(faults.internal_error(shown_path(path), error))
+            report.refused.append(shown_path(path))
+            continue
         wanted = tuple(artifact for artifact in ARTIFACTS if artifact.name in inputs and artifact.name not in fresh)
         if wanted:
             stale.append(_Stale(path, source, inputs, wanted))
+            components[source] = recorded_components(fingerprints.components(content))
         else:
             assert publication_id is not None, "a publication with every artifact fresh was built before"
             report.up_to_date.append(publication_id)
             current[publication_id] = source
     if not stale:
-        return []
+        return [], components
+    return _jobs(stale, current, output, report, configuration, vocabularies), components
+
+
+def _jobs(
+    stale: list[_Stale],
+    current: dict[str, str],
+    output: OutputFolder,
+    report: BuildReport,
+    configuration: Configuration,
+    vocabularies: Mapping[str, vocabulary.Vocabulary],
+) -> list[workers.Job]:
+    """A job for each stale content file that loads without a problem and whose id is its own."""
     by_file, problems = _load_each([item.path for item in stale], vocabularies)
     report.problems.extend(problems)
     jobs = []
     for item in stale:
         publication = by_file.get(item.path)
-        if publication is None:
-            continue  # its problems are reported
-        owner = current.get(publication.id)
-        if owner is not None:
-            report.problems.append(_shared_folder(publication, owner))
-            continue
-        recorded = output.owner(publication.id)
-        if recorded is not None and recorded != item.source and _source_exists(recorded, configuration):
-            report.problems.append(_claimed(publication, recorded, output))
+        problem = None
+        if publication is not None:
+            owner = current.get(publication.id)
+            recorded = output.owner(publication.id)
+            if owner is not None:
+                problem = _shared_folder(publication, owner)
+            elif recorded is not None and recorded != item.source and _source_exists(recorded, configuration):
+                problem = _claimed(publication, recorded, output)
+        if publication is None or problem is not None:
+            report.problems.extend([problem] if problem else [])  # else its problems are reported
+            report.refused.append(shown_path(item.path))
             continue
         jobs.append(workers.Job(publication, item.path, item.source, item.inputs, item.wanted))
     return jobs

@@ -3,8 +3,9 @@ then the command line.
 
 The project folder is the nearest folder, from the first content path (or the working folder)
 upwards, that holds a `gongwen.toml` or a `pyproject.toml` with a `[tool.gongwen]` table; paths
-written in it are relative to that folder. Every effective value remembers where it came from,
-which `gongwen config` prints.
+written in it are relative to that folder. Where a folder holds both, `gongwen.toml` is used and
+the table is not: the configuration says so (`notices`), and every command prints it. Every
+effective value remembers where it came from, which `gongwen config` prints.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import dataclasses
 import datetime
 import os
 import re
+import sys
 import tomllib
 import typing
 from collections.abc import Iterable
@@ -26,14 +28,20 @@ from .content.vocabulary import BUILTIN, Vocabulary, VocabularySetting, effectiv
 from .errors import ConfigurationError, Problem, Where, shown_path
 from .typeset import gbt9704
 
+LATEST_SOURCE_DATE_EPOCH = 253_402_300_799
+"""9999-12-31 23:59:59 UTC: the documents write their dates with four-digit years."""
+
 
 def source_date_epoch() -> int | None:
     """SOURCE_DATE_EPOCH when set: it replaces the content's date as the documents' creation time."""
     value = os.environ.get("SOURCE_DATE_EPOCH")
     if not value:
         return None
-    if not value.isdigit():
+    if not re.fullmatch(r"[0-9]{1,20}", value):  # ASCII digits: "²".isdigit() is true, and int() refuses it
         raise ConfigurationError(Problem(Where("SOURCE_DATE_EPOCH"), "", "must be a whole number of seconds", value))
+    if int(value) > LATEST_SOURCE_DATE_EPOCH:
+        message = f"must be at most {LATEST_SOURCE_DATE_EPOCH} (9999-12-31 23:59:59 UTC)"
+        raise ConfigurationError(Problem(Where("SOURCE_DATE_EPOCH"), "", message, value))
     return int(value)
 
 
@@ -66,6 +74,13 @@ PDF_VARIANTS: tuple[str, ...] = typing.get_args(PdfVariant)
 
 # The fixed-layout formats of the briefing and the notice (pipeline/artifacts.py, FIXED_LAYOUT_FORMATS).
 FixedLayoutFormat = Literal["pdf", "ofd"]
+
+MAX_JOBS = 256
+"""Each worker holds 150–250 MiB; more workers than cores gain nothing, and a typo must not fork thousands."""
+MAX_TIME_LIMIT = 86_400
+"""A day: a longer limit is no limit."""
+MAX_MEMORY_LIMIT = 1 << 20
+"""A tebibyte, in MiB: a larger limit is no limit."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +161,14 @@ class Settings(Record):
     jobs: int | None = spec(
         "Worker processes that make publications in parallel; default the number of CPUs.", default=None
     )
+    time_limit: int = spec(
+        "Seconds a worker may spend on one publication before it is stopped (a 1 MiB content file takes about 80).",
+        default=600,
+    )
+    memory_limit: int = spec(
+        "MiB a worker may hold in memory before it is stopped (a 1 MiB content file needs about 1300).",
+        default=3072,
+    )
     pdf_variant: PdfVariant | None = spec(
         "Write the PDFs as this archival or accessible variant, e.g. pdf/a-3b or pdf/ua-1; default a plain PDF 1.7.",
         default=None,
@@ -169,8 +192,12 @@ class Settings(Record):
     bulletin: BulletinLayout = spec("The 简报's 报头: positions and sizes.", default=BulletinLayout())
 
     def problems(self) -> Iterable[tuple[str, str, Any]]:
-        if self.jobs is not None and self.jobs < 1:
-            yield "jobs", "must be 1 or more", self.jobs
+        if self.jobs is not None and not 1 <= self.jobs <= MAX_JOBS:
+            yield "jobs", f"must be from 1 to {MAX_JOBS}", self.jobs
+        if not 1 <= self.time_limit <= MAX_TIME_LIMIT:
+            yield "time_limit", f"must be from 1 to {MAX_TIME_LIMIT} seconds", self.time_limit
+        if not 1 <= self.memory_limit <= MAX_MEMORY_LIMIT:
+            yield "memory_limit", f"must be from 1 to {MAX_MEMORY_LIMIT} MiB", self.memory_limit
         known = set(BUILTIN)
         for index, vocabulary in enumerate(self.vocabularies):
             if vocabulary.based_on is not None and vocabulary.based_on not in known:
@@ -190,12 +217,14 @@ class Settings(Record):
 
 @dataclass(frozen=True)
 class Configuration:
-    """Effective settings, the project folder and where each setting came from."""
+    """Effective settings, the project folder, where each setting came from, and what a user should know about how
+    they were found (a configuration file that hides another)."""
 
     settings: Settings
     root: Path
     origins: dict[str, str]
     file: Path | None = None
+    notices: tuple[Problem, ...] = ()
 
     def path(self, name: str) -> Path | None:
         """A path setting, resolved against the folder it was written relative to."""
@@ -244,20 +273,36 @@ class Configuration:
         return Where(shown_path(self.file) if self.file else "configuration")
 
 
-def find_project(start: Path) -> tuple[Path, Path | None, dict]:
-    """The project folder, its configuration file and that file's gongwen table."""
+@dataclass(frozen=True)
+class Project:
+    """Where the configuration was found: the project folder, its file and that file's gongwen table, and a
+    `[tool.gongwen]` table the file hides (a `pyproject.toml` beside a `gongwen.toml`)."""
+
+    root: Path
+    file: Path | None
+    table: dict[str, Any]
+    shadowed: Path | None = None
+
+
+def find_project(start: Path) -> Project:
+    """The nearest folder from `start` upwards with a gongwen.toml, or a pyproject.toml with a [tool.gongwen] table."""
     start = start.resolve()
     folder = start if start.is_dir() else start.parent
     for candidate in (folder, *folder.parents):
-        own = candidate / CONFIG_FILE
+        own, pyproject = candidate / CONFIG_FILE, candidate / PYPROJECT
+        table = _read_toml(pyproject).get("tool", {}).get("gongwen") if pyproject.is_file() else None
         if own.is_file():
-            return candidate, own, _read_toml(own)
-        pyproject = candidate / PYPROJECT
-        if pyproject.is_file():
-            table = _read_toml(pyproject).get("tool", {}).get("gongwen")
-            if table is not None:
-                return candidate, pyproject, table
-    return Path.cwd(), None, {}
+            return Project(candidate, own, _read_toml(own), pyproject if table is not None else None)
+        if table is not None:
+            return Project(candidate, pyproject, table)
+    return Project(Path.cwd(), None, {})
+
+
+def _shadowing_notice(project: Project) -> tuple[Problem, ...]:
+    if project.file is None or project.shadowed is None:
+        return ()
+    message = f"used instead of the [tool.gongwen] table of {shown_path(project.shadowed)}, which is ignored"
+    return (Problem(Where(shown_path(project.file)), "", message),)
 
 
 def _read_toml(path: Path) -> dict:
@@ -267,6 +312,9 @@ def _read_toml(path: Path) -> dict:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
         where = Where(str(path), int(match.group(1)), int(match.group(2))) if match else Where(str(path))
         raise ConfigurationError(Problem(where, "", f"not valid TOML: {str(error).split(' (at line')[0]}")) from None
+    except ValueError:  # tomllib reads numbers with int(), which refuses more than 4300 digits
+        message = f"not valid TOML: a number longer than Python reads ({sys.get_int_max_str_digits()} digits)"
+        raise ConfigurationError(Problem(Where(str(path)), "", message)) from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigurationError(Problem(Where(str(path)), "", f"cannot read the file: {error}")) from None
 
@@ -342,6 +390,7 @@ def load_configuration(
     start: Path | None = None, overrides: dict[str, Any] | None = None, config_file: Path | None = None
 ) -> Configuration:
     """Defaults, then the project's configuration file, then `overrides` from the command line."""
+    notices: tuple[Problem, ...] = ()
     if config_file is not None:
         config_file = config_file.resolve()
         table = _read_toml(config_file)
@@ -349,7 +398,8 @@ def load_configuration(
             table = table.get("tool", {}).get("gongwen", {})
         root = config_file.parent
     else:
-        root, config_file, table = find_project(start or Path.cwd())
+        project = find_project(start or Path.cwd())
+        root, config_file, table, notices = project.root, project.file, project.table, _shadowing_notice(project)
     origins = {field.name: "default" for field in dataclasses.fields(Settings)}
     if config_file is not None:
         shown = shown_path(config_file)
@@ -366,7 +416,7 @@ def load_configuration(
             continue
         settings = dataclasses.replace(settings, **{name: value})
         origins[name] = f"command line (--{name.replace('_', '-')})"
-    return Configuration(settings, root, origins, config_file)
+    return Configuration(settings, root, origins, config_file, notices)
 
 
 def describe(configuration: Configuration) -> list[tuple[str, str, str]]:

@@ -8,8 +8,10 @@ renamed into place, so its final name only ever holds a complete file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -17,6 +19,39 @@ from .errors import OutputError, Problem, Where, shown_path
 
 TEMPORARY_PREFIX = ".gongwen-"
 TEMPORARY_SUFFIX = ".tmp"
+
+
+_READ_CHUNK = 1 << 16
+
+
+class TooLargeError(Exception):
+    """A file read with a limit holds more than the limit; `size` is what it holds, as far as is known."""
+
+    def __init__(self, size: int):
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file at `path` (links followed), reading at most `limit` + 1 bytes: a file over
+    the limit raises TooLargeError before it is read into memory. It is opened without blocking, so a FIFO or
+    a device in a file's place is an error, not a hang or an endless read."""
+    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        status = os.fstat(handle)
+        if not stat.S_ISREG(status.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if status.st_size > limit:
+            raise TooLargeError(status.st_size)
+        chunks, total = [], 0
+        while chunk := os.read(handle, min(_READ_CHUNK, limit + 1 - total)):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:  # it grew since fstat
+                raise TooLargeError(max(total, os.fstat(handle).st_size))
+        return b"".join(chunks)
+    finally:
+        os.close(handle)
 
 
 def sha256(data: bytes) -> str:

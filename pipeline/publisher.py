@@ -397,7 +397,7 @@ class Publisher:
         markup = render_summary_html(
             self.environment, publication, self.words(publication), created, title_lines, to_lines
         )
-        return read_structure(markup, SUMMARY.template)
+        return read_structure(markup, template_origin(self.environment, SUMMARY.template))
 
     def _summary(self, publication: Publication, created: str) -> bytes:
         blocks = self._summary_blocks(publication, created)

@@ -13,7 +13,17 @@ from pathlib import Path
 
 import corpus
 import pytest
-from helpers import CONTENT, SEED_CONTENT, Ran, copy_project, invoke, write_small_project
+from helpers import (
+    ROOT,
+    SEED_CONTENT,
+    Ran,
+    copy_project,
+    invoke,
+    make_notice,
+    repository_configuration,
+    small_content,
+    write_small_project,
+)
 
 from pipeline.build import build, default_jobs
 from pipeline.config import load_configuration
@@ -22,11 +32,19 @@ from pipeline.config import load_configuration
 collect_ignore = ["benchmarks"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _engines_warm(tmp_path_factory):
+    """Builds make publications in worker processes forked from this one. With the engines imported and a first
+    document made here once (WeasyPrint's import and one-time set-up: about a second on a loaded machine), every
+    build's workers start warm, as a resident process would."""
+    make_notice(tmp_path_factory.mktemp("warm"), "warm", small_content())
+
+
 @pytest.fixture(scope="session")
 def seed_dist(tmp_path_factory) -> Path:
     """dist/ of the seed content, built once through the library API."""
     output = tmp_path_factory.mktemp("seed") / "dist"
-    configuration = load_configuration(CONTENT, {"output": str(output)})
+    configuration = repository_configuration({"output": str(output)})
     report = build([SEED_CONTENT], configuration)
     assert report.problems == [], [str(problem) for problem in report.problems]
     return output
@@ -36,7 +54,7 @@ def seed_dist(tmp_path_factory) -> Path:
 def corpus_dist(tmp_path_factory) -> Path:
     """dist/ of every corpus file (tests/corpus), built once, over as many workers as there are CPUs."""
     output = tmp_path_factory.mktemp("corpus") / "dist"
-    configuration = load_configuration(corpus.FOLDER, {"output": str(output)})
+    configuration = load_configuration(corpus.FOLDER, {"output": str(output)}, ROOT / "pyproject.toml")
     report = build(corpus.FILES, configuration, jobs=default_jobs())
     assert report.problems == [], [str(problem) for problem in report.problems]
     return output
@@ -83,7 +101,7 @@ def small_built(tmp_path_factory) -> Path:
     project = write_small_project(tmp_path_factory.mktemp("small-built") / "project")
     result = invoke("build", "-o", "out", "content", cwd=project)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["built small: out/small/ (briefing.pdf, summary.docx, notice.pdf)"]
+    assert result.stdout.splitlines() == ["built small: out/small/ (briefing.pdf, summary.docx, notice.pdf)", "1 built"]
     return project
 
 
@@ -91,6 +109,37 @@ def small_built(tmp_path_factory) -> Path:
 def built_small_project(small_built, tmp_path) -> Path:
     """A writable copy of `small_built`: a project whose out/ the command line has just built."""
     return copy_project(small_built, tmp_path / "project")
+
+
+# ---- immune to the repository's configuration files ----
+
+
+class SearchedTheRepositoryError(AssertionError):
+    """A test looked for its configuration and would have found the repository's own."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_configuration_search_finds_the_repository():
+    """A search for the configuration that finds a file of this repository fails the test that made it: a
+    gongwen.toml someone keeps here would replace the [tool.gongwen] table and change what the test checks. Tests
+    name the repository's configuration (`helpers.repository_configuration`, `--config pyproject.toml`) or build in
+    a project folder of their own."""
+    from pipeline import config
+
+    search = config.find_project
+
+    def guarded(start: Path) -> config.Project:
+        project = search(start)
+        if project.file is not None and project.file.resolve().is_relative_to(ROOT):
+            raise SearchedTheRepositoryError(
+                f"a test searched from {start} and found {project.file}: name the repository's configuration "
+                "(helpers.repository_configuration, --config pyproject.toml) or build in a project of its own"
+            )
+        return project
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config, "find_project", guarded)
+        yield
 
 
 # ---- work started before the first test ----

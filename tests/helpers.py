@@ -17,6 +17,17 @@ SEED_CONTENT = CONTENT / "genertec-2015.yaml"
 SEED_ARTICLE = ROOT / "tests" / "fixtures" / "seed-article.txt"  # the source article, as published
 SEED_ID = "genertec-2015"
 SEED = SEED_CONTENT.read_text(encoding="utf-8")
+REPOSITORY_CONFIG = ROOT / "pyproject.toml"
+"""The repository's own configuration ([tool.gongwen]), named wherever a test builds the repository's content: never
+searched for, so a gongwen.toml someone keeps in the checkout changes no test (conftest.py refuses a search that
+would find the repository's configuration)."""
+
+
+def repository_configuration(overrides: dict | None = None, root: Path = ROOT):
+    """The configuration of the repository at `root` as the tests use it: its pyproject.toml, named."""
+    from pipeline.config import load_configuration
+
+    return load_configuration(root / "content", overrides or {}, root / "pyproject.toml")
 
 
 # ---- running the command line ----

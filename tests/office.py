@@ -23,7 +23,7 @@ from pathlib import Path
 import pdfplumber
 import pypdf
 from fontTools.ttLib import TTFont
-from helpers import ROOT, SEED_ARTICLE, SEED_CONTENT
+from helpers import REPOSITORY_CONFIG, ROOT, SEED_ARTICLE, SEED_CONTENT
 
 from pipeline.typeset.fonts import installed_faces
 from pipeline.word.fonts import WORD_FONT_NAMES, fontconfig_aliases
@@ -293,7 +293,8 @@ def summary_of(content: Path, **overrides: str) -> bytes:
     from pipeline.content.model import load_publication
     from pipeline.publisher import Publisher
 
-    [summary] = Publisher(load_configuration(content, overrides)).artifacts(load_publication(content), (SUMMARY,))
+    configuration = load_configuration(content, overrides, REPOSITORY_CONFIG)  # named: never a gongwen.toml found here
+    [summary] = Publisher(configuration).artifacts(load_publication(content), (SUMMARY,))
     return summary.data
 
 

@@ -104,11 +104,11 @@ def memory_folder(fallback: Path) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def build_here(project: Path, *, force: bool = False, output: str = "out") -> BuildReport:
+def build_here(project: Path, *, force: bool = False, strict: bool = False, output: str = "out") -> BuildReport:
     """A build of content/ into out/, through the library, from inside the project (as messages show paths)."""
     with contextlib.chdir(project):
         configuration = load_configuration(project, {"output": output})
-        return build([project / "content"], configuration, force=force)
+        return build([project / "content"], configuration, force=force, strict=strict)
 
 
 def lines(report: BuildReport) -> list[str]:

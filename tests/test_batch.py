@@ -64,7 +64,7 @@ def test_two_workers_make_the_same_bytes_as_one(round_built, tmp_path):
     result = build(two, "--jobs", "2")
     assert result.returncode == 0, result.stderr
     assert sorted(result.stdout.splitlines()) == sorted(
-        f"built {name}: out/{name}/ (briefing.pdf, summary.docx, notice.pdf)" for name in UNITS
+        [*(f"built {name}: out/{name}/ (briefing.pdf, summary.docx, notice.pdf)" for name in UNITS), "5 built"]
     )
     assert (one / "out" / "SHA256SUMS").read_text() == (two / "out" / "SHA256SUMS").read_text()
 
@@ -76,6 +76,7 @@ def test_one_bad_publication_is_reported_and_the_others_build_in_parallel(tmp_pa
     result = build(project, "--jobs", "2")
     assert result.returncode == 1
     assert [line.split(": ")[1] for line in result.stderr.splitlines()] == ["date"]
+    assert result.stdout.splitlines()[-1] == f"{len(UNITS) - 1} built, 1 refused"  # the refused one is counted
     assert sorted(path.name for path in (project / "out").iterdir() if path.is_dir()) == sorted(set(UNITS) - {"gamma"})
 
 
@@ -134,7 +135,7 @@ def test_force_makes_everything_again(pair_built, tmp_path):
     project = copy_project(pair_built, tmp_path / "project")
     result = build(project, "--force")
     assert result.returncode == 0
-    assert len(result.stdout.splitlines()) == 2
+    assert result.stdout.splitlines()[-1] == "2 built" and len(result.stdout.splitlines()) == 3
 
 
 def test_changed_defaults_remake_every_publication_of_the_folder(pair_built, tmp_path):
@@ -168,7 +169,7 @@ def test_slices_build_apart_and_merge_into_one_manifest(round_built, tmp_path):
     for number in (1, 2, 3):
         result = build(sliced, "--shard", f"{number}/3", "-o", f"out-{number}")
         assert result.returncode == 0, result.stderr
-        counted += len(result.stdout.splitlines())
+        counted += sum(line.startswith("built ") for line in result.stdout.splitlines())
         shutil.copytree(sliced / f"out-{number}", gathered, dirs_exist_ok=True)
     assert counted == len(UNITS)  # every publication in exactly one slice
     assert not (gathered / "manifest.json").exists()

@@ -18,7 +18,7 @@ def digests(folder: Path) -> dict[str, str]:
 def test_build_prints_what_it_wrote(seed_built):
     project, result = seed_built  # `gongwen build content/seed.yaml -o out` in a project of its own
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["built seed: out/seed/ (briefing.pdf, summary.docx, notice.pdf)"]
+    assert result.stdout.splitlines() == ["built seed: out/seed/ (briefing.pdf, summary.docx, notice.pdf)", "1 built"]
     assert sorted(path.name for path in (project / "out").iterdir()) == ["SHA256SUMS", "manifest.json", "seed"]
 
 
@@ -50,6 +50,7 @@ def test_one_bad_publication_does_not_stop_the_others(seed_copy):
     result = invoke("build", "-o", "out", "content", cwd=project)
     assert result.returncode == 1
     assert "content/bad.yaml:" in result.stderr and ": date: not a real date" in result.stderr
+    assert result.stdout.splitlines()[-1] == "1 built, 1 refused"
     assert sorted(path.name for path in (project / "out" / "seed").iterdir()) == sorted(ARTIFACTS)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
-from helpers import invoke
+from helpers import ROOT, invoke, repository_configuration
 
+from pipeline import config
 from pipeline.config import describe, load_configuration
 from pipeline.errors import ConfigurationError
 
@@ -90,3 +92,62 @@ def test_pdf_variant_comes_from_the_file_and_the_command_line(tmp_path):
     project = make_project(tmp_path, 'pdf_variant = "pdf/a-3b"\n')
     assert load_configuration(project / "content").settings.pdf_variant == "pdf/a-3b"
     assert load_configuration(project / "content", {"pdf_variant": "pdf/ua-1"}).settings.pdf_variant == "pdf/ua-1"
+
+
+# ---- a gongwen.toml beside a [tool.gongwen] table ----
+
+SHADOWED = '[project]\nname = "x"\n\n[tool.gongwen]\noutput = "public"\n'
+
+
+def test_a_gongwen_toml_beside_a_pyproject_table_is_used_and_says_so(tmp_path, monkeypatch):
+    project = make_project(tmp_path, 'output = "out"\n')
+    (project / "pyproject.toml").write_text(SHADOWED, encoding="utf-8")
+    monkeypatch.chdir(project)
+    configuration = load_configuration(project / "content")
+    assert configuration.settings.output == "out" and configuration.file == project / "gongwen.toml"
+    assert [str(notice) for notice in configuration.notices] == [
+        "gongwen.toml: used instead of the [tool.gongwen] table of pyproject.toml, which is ignored"
+    ]
+    named = load_configuration(project / "content", config_file=project / "pyproject.toml")
+    assert (named.settings.output, named.notices) == ("public", ())  # a file named on the command line is chosen
+
+
+def test_a_pyproject_without_a_gongwen_table_is_not_shadowed(tmp_path):
+    project = make_project(tmp_path, 'output = "out"\n')
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\n', encoding="utf-8")
+    assert load_configuration(project / "content").notices == ()
+
+
+@pytest.mark.parametrize("command", ["build", "check", "config", "fonts", "status"])
+def test_every_command_says_once_that_a_gongwen_toml_shadows_the_table(tmp_path, command):
+    project = make_project(tmp_path, 'output = "out"\n')
+    (project / "pyproject.toml").write_text(SHADOWED, encoding="utf-8")
+    result = invoke(command, cwd=project)
+    assert result.returncode == 0, result.stderr
+    notice = "gongwen.toml: used instead of the [tool.gongwen] table of pyproject.toml, which is ignored"
+    assert result.stderr.splitlines().count(notice) == 1 and result.stderr.startswith(notice)
+
+
+# ---- the test suite is immune to the configuration files a user keeps in the repository ----
+
+
+def test_a_gongwen_toml_in_the_repository_changes_none_of_the_suite_s_builds(tmp_path):
+    """The repository copied (its configuration and content) with a gongwen.toml at its root that would change every
+    build: the library would use it — and says so — but the suite names the repository's pyproject.toml."""
+    copy = tmp_path / "repository"
+    shutil.copytree(ROOT / "content", copy / "content")
+    shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
+    (copy / "gongwen.toml").write_text(
+        'output = "elsewhere"\none_sided = true\npdf_variant = "pdf/ua-1"\n[fonts]\nbody = ["/nowhere/x.ttf"]\n',
+        encoding="utf-8",
+    )
+    searched = config.find_project(copy / "content")
+    assert (searched.file, searched.shadowed) == (copy / "gongwen.toml", copy / "pyproject.toml")
+    used = repository_configuration({"output": "out"}, root=copy)
+    assert used.file == copy / "pyproject.toml" and used.notices == ()
+    assert used.settings == repository_configuration({"output": "out"}).settings
+
+
+def test_a_test_that_searches_the_repository_for_its_configuration_fails_with_a_reason():
+    with pytest.raises(AssertionError, match="found .*pyproject.toml: name the repository's configuration"):
+        load_configuration(ROOT / "content")

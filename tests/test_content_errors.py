@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import SEED, SEED_CONTENT, SEED_MISTAKES, invoke
+from helpers import REPOSITORY_CONFIG, SEED, SEED_CONTENT, SEED_MISTAKES, invoke
 
 from pipeline.build import check
-from pipeline.errors import ContentError
+from pipeline.errors import ContentError, shown_path
 
 
 def seed_line(fragment: str) -> int:
@@ -140,9 +140,9 @@ def test_command_line_check_prints_one_line_and_exits_1(tmp_path):
 
 
 def test_command_line_check_accepts_the_seed():
-    result = invoke("check", str(SEED_CONTENT))
+    result = invoke("check", str(SEED_CONTENT), "--config", str(REPOSITORY_CONFIG))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "1 publication OK"
+    assert result.stdout.strip() == f"1 publication OK in {shown_path(SEED_CONTENT)}"
 
 
 def test_usage_error_exits_2():

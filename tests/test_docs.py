@@ -7,12 +7,13 @@ import re
 
 import jsonschema
 import pytest
-from helpers import ROOT, SEED_CONTENT
+from helpers import ROOT, SEED_CONTENT, invoke
 
 from pipeline.content.load import read_source
 from pipeline.content.model import content_json_schema
 from pipeline.content.nodes import Mapping, Sequence
-from pipeline.fields import field_reference_markdown
+from pipeline.fields import field_reference_markdown, generated_parts
+from pipeline.template_reference import template_reference_markdown
 
 
 def test_published_json_schema_is_current():
@@ -70,3 +71,28 @@ def test_each_quick_start_command_is_a_makefile_target(command):
     assert re.search(rf"^{re.escape(target)}:", makefile, re.M), f"no `{target}:` rule in the Makefile"
     phony = re.search(r"^\.PHONY:(.*)$", makefile, re.M)
     assert phony is not None and target in phony.group(1).split()
+
+
+def test_make_schema_would_change_nothing_in_the_readme():
+    """`make schema` (`python -m pipeline.fields README.md`) writes every generated part between its markers."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert generated_parts(readme) == readme, "run `make schema` and commit README.md"
+    assert invoke("schema", "--format", "templates").stdout == template_reference_markdown()
+
+
+def test_the_readme_map_of_the_code_names_every_module():
+    """ "How the code is laid out" names each module of the package where it says what it does: a module added
+    without a line there fails here (a package listed as a folder names each of its modules)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## How the code is laid out", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", section, flags=re.S)))
+    package = ROOT / "pipeline"
+    missing = []
+    for module in sorted(package.rglob("*.py")):
+        relative = module.relative_to(package)
+        if module.name in ("__init__.py", "__main__.py"):
+            continue
+        folder = f"{relative.parent.as_posix()}/"
+        if relative.as_posix() not in named and not (folder in named and module.stem in named):
+            missing.append(relative.as_posix())
+    assert missing == [], f"README.md, How the code is laid out: add {missing}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import invoke
+from helpers import REPOSITORY_CONFIG, invoke
 
 from pipeline.errors import ConfigurationError
 from pipeline.typeset.fonts import ROLES, resolve_fonts
@@ -39,7 +39,7 @@ def test_missing_configured_fonts_are_an_error():
 
 
 def test_fonts_command_explains_each_role():
-    result = invoke("fonts")
+    result = invoke("fonts", "--config", str(REPOSITORY_CONFIG))
     assert result.returncode == 0, result.stderr
     for role in ROLES:
         assert any(line.startswith(role) for line in result.stdout.splitlines())

@@ -215,14 +215,6 @@ def test_no_title_line_ends_inside_a_name_where_whole_names_fit(parts):
 CORPUS = ROOT / "tests" / "corpus"
 
 
-@pytest.fixture(scope="session")
-def corpus_dist(tmp_path_factory) -> Path:
-    output = tmp_path_factory.mktemp("corpus") / "dist"
-    report = build([CORPUS], load_configuration(CORPUS, {"output": str(output)}), jobs=2)
-    assert report.problems == [], [str(problem) for problem in report.problems]
-    return output
-
-
 def corpus_files() -> list[Path]:
     return sorted(CORPUS.glob("*.yaml"))
 

@@ -8,7 +8,9 @@ to show the two agree. The seed mistakes that `test_content_errors.py` checks ar
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import io
 import json
 import os
 import re
@@ -16,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import zipfile
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,12 +26,15 @@ from subprocess import PIPE
 
 import docx
 import pytest
-from helpers import SEED, SEED_MISTAKES, invoke, small_content
+from docx.opc.constants import RELATIONSHIP_TYPE
+from helpers import ROOT, SEED, SEED_MISTAKES, invoke, small_content
 from pdfread import comparable, decompressed_streams, type_area_text
 
 from pipeline.build import build
 from pipeline.config import load_configuration
-from pipeline.content.load import MAX_FILE_BYTES
+from pipeline.content import MAX_FILE_BYTES
+from pipeline.word.structure import read_structure
+from pipeline.word.writer import write_summary
 
 SMALL = small_content()
 BAD = "content/bad.yaml"
@@ -44,6 +50,7 @@ class Case:
     arguments: tuple[str, ...] = ("-o", "out", "content")
     env: dict[str, str] = field(default_factory=dict)
     lines: int | None = 1  # how many lines; None when it depends on the case (at least one)
+    links: dict[str, str] = field(default_factory=dict)  # symbolic links to make: where → what they point to
 
 
 def located(field_path: str, message: str, where: str = r"\d+:\d+") -> str:
@@ -74,6 +81,58 @@ EXTENDS = '{% extends "builtin/briefing.html.j2" %}\n{% block content %}\n'
 BOMB = "".join(
     f"l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * 9 if level else ["lol"] * 9) + "]\n" for level in range(9)
 )
+
+OUTSIDE = "../outside/secret.txt"  # a file beside the project, which no template may read
+SECRET = "机密：模板不得读取此文件"
+WITH_REFERENCE = ("-o", "out", "--reference-doc", "ref.docx", "content")
+REFERENCE = ROOT / "templates" / "reference.docx"
+
+
+def reference_doc(change=None, **added: bytes) -> bytes:
+    """The built-in reference document with each part passed through `change(name, bytes)` (None drops it), and
+    parts added."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(REFERENCE) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist():
+            data = source.read(name)
+            data = change(name, data) if change else data
+            if data is not None:
+                target.writestr(name, data)
+        for name, data in added.items():
+            target.writestr(name, data)
+    return out.getvalue()
+
+
+def without_part(part: str, references: bytes | None = None):
+    """A change that drops a part, its relationship and its content type (and the references to it, if given)."""
+
+    def change(name: str, data: bytes) -> bytes | None:
+        if part in name and not name.endswith(".rels"):
+            return None
+        if name in ("word/_rels/document.xml.rels", "[Content_Types].xml"):
+            return re.sub(rb"<(Relationship|Override) [^>]*" + re.escape(part.encode()) + rb"[^>]*/>", b"", data)
+        if references and name == "word/document.xml":
+            return re.sub(references, b"", data)
+        return data
+
+    return change
+
+
+def with_attached_template(name: str, data: bytes) -> bytes:
+    """settings.xml pointing at a template on a server, as Word saves a document based on one."""
+    if name == "word/settings.xml":
+        return data.replace(b"</w:settings>", b'<w:attachedTemplate r:id="rIdTemplate"/></w:settings>')
+    return data
+
+
+ATTACHED_TEMPLATE_RELATIONSHIPS = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    b'<Relationship Id="rIdTemplate" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+    b'attachedTemplate" Target="http://templates.example/normal.dotm" TargetMode="External"/></Relationships>'
+)
+ZEROS = bytes(40 << 20)  # 40 MiB of zeros pack into 40 KB: a small zip bomb
+
 
 REFUSED: dict[str, Case] = {
     # Malformed YAML
@@ -382,14 +441,6 @@ REFUSED: dict[str, Case] = {
         {BAD: SMALL, "out/bad/notice.pdf/x": "x"},
         at("", "cannot write: a folder or other non-file is in the way", "out/bad/notice.pdf"),
     ),
-    "a damaged manifest": Case(
-        {BAD: SMALL, "out/manifest.json": "{not json", "out/bad/notice.pdf": "a notice"},
-        at("", "not listed in manifest.json, so it may hold someone's work", "out/bad/notice.pdf"),
-    ),
-    "a manifest of the wrong shape": Case(
-        {BAD: SMALL, "out/manifest.json": '{"artifacts": ["bad/notice.pdf"]}', "out/bad/notice.pdf": "a notice"},
-        at("", "not listed in manifest.json", "out/bad/notice.pdf"),
-    ),
     "an unknown configuration key": Case(
         {BAD: SMALL, "gongwen.toml": 'outptu = "x"\n'},
         at("1:1", "outptu: unknown field; did you mean 'output'?", "gongwen.toml"),
@@ -402,6 +453,105 @@ REFUSED: dict[str, Case] = {
         content(SMALL),
         at("", "must be a whole number of seconds", "SOURCE_DATE_EPOCH"),
         env={"SOURCE_DATE_EPOCH": "yesterday"},
+    ),
+    # Limits, and values nobody expected (issue 11)
+    "an id of 300 characters": Case(
+        small("schema: 1", "schema: 1\nid: " + "a" * 300), located("id", "must be at most 100 characters", "2:5")
+    ),
+    "a file name of 120 characters": Case(
+        {f"content/{'a' * 120}.yaml": SMALL},
+        at("", "id: the file name is not a valid id", f"content/{'a' * 120}.yaml"),
+    ),
+    "a _defaults.yaml over the size limit": Case(
+        {BAD: SMALL, "content/_defaults.yaml": "# " + "填" * (MAX_FILE_BYTES // 3) + "\n"},
+        at("", f"the file is larger than the limit of {MAX_FILE_BYTES // 1024} KiB", "content/_defaults.yaml"),
+    ),
+    "jobs written with 5000 digits": Case(
+        {BAD: SMALL, "gongwen.toml": "jobs = " + "9" * 5000 + "\n"},
+        r"\S*gongwen\.toml: not valid TOML: a number longer than Python reads \(4300 digits\)",
+    ),
+    "more jobs than any machine has cores": Case(
+        {BAD: SMALL, "gongwen.toml": "jobs = 100000\n"}, at("1:1", "jobs: must be from 1 to 256", "gongwen.toml")
+    ),
+    "a time limit of nothing": Case(
+        {BAD: SMALL, "gongwen.toml": "time_limit = 0\n"},
+        at("1:1", "time_limit: must be from 1 to 86400 seconds", "gongwen.toml"),
+    ),
+    "a font collection index that is no number": Case(
+        {BAD: SMALL, "gongwen.toml": 'fonts.body = ["/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc#abc"]\n'},
+        at("", "fonts.body: after # comes the number of a face in the collection, such as #2", "gongwen.toml"),
+    ),
+    "SOURCE_DATE_EPOCH written as a superscript two": Case(
+        content(SMALL),
+        at("", "must be a whole number of seconds", "SOURCE_DATE_EPOCH"),
+        env={"SOURCE_DATE_EPOCH": "²"},
+    ),
+    "SOURCE_DATE_EPOCH after the year 9999": Case(
+        content(SMALL),
+        at("", "must be at most 253402300799 (9999-12-31 23:59:59 UTC)", "SOURCE_DATE_EPOCH"),
+        env={"SOURCE_DATE_EPOCH": "99999999999999"},
+    ),
+    # Templates that reach outside, or write what documents cannot hold
+    "an include of a link to a file outside the template folders": Case(
+        {**template(BRIEFING, EXTENDS + '{% include "leak.txt" %}\n{% endblock %}\n'), OUTSIDE: SECRET},
+        at("3", "template not allowed: leak.txt leads outside the template folders", f"templates/{BRIEFING}"),
+        WITH_TEMPLATES,
+        links={"templates/leak.txt": "../../outside/secret.txt"},
+    ),
+    "an include through a linked folder": Case(
+        {**template(BRIEFING, EXTENDS + '{% include "shared/secret.txt" %}\n{% endblock %}\n'), OUTSIDE: SECRET},
+        at("3", "template not allowed: shared/secret.txt leads outside the template folders", f"templates/{BRIEFING}"),
+        WITH_TEMPLATES,
+        links={"templates/shared": "../../outside"},
+    ),
+    "a template that is not UTF-8": Case(
+        template("summary.html.j2", "<h1>café</h1>\n".encode("latin-1")),
+        at("1:8", "the file is not UTF-8", "templates/summary.html.j2"),
+        WITH_TEMPLATES,
+    ),
+    "a control character written by the summary template": Case(
+        template("summary.html.j2", '<h1>{{ "a\\x01b" }}</h1>\n'),
+        at("", "the template wrote the control character U+0001 (line 1, column 6", "templates/summary.html.j2"),
+        WITH_TEMPLATES,
+    ),
+    "a control character written by a PDF template": Case(
+        template(
+            "notice.html.j2",
+            '{% extends "builtin/notice.html.j2" %}{% block document_title %}{{ "\\x1b[31m" }}{% endblock %}\n',
+        ),
+        at("", "the template wrote the control character U+001B", "templates/notice.html.j2"),
+        WITH_TEMPLATES,
+    ),
+    "a last paragraph the summary template leaves open": Case(
+        template("summary.html.j2", "<h1>{{ publication.title }}</h1>\n<p>{{ publication.summary.points[0] }}\n"),
+        at("2:1", "<p> is never closed: its text would be lost", "templates/summary.html.j2"),
+        WITH_TEMPLATES,
+    ),
+    # Reference documents that are bombs or point outside
+    "a reference document with a part that unpacks to 40 MiB": Case(
+        {BAD: SMALL, "ref.docx": reference_doc(**{"word/media/zeros.bin": ZEROS})},
+        at("", 'the part "word/media/zeros.bin" of the reference document unpacks to 40 MiB', "ref.docx"),
+        WITH_REFERENCE,
+    ),
+    "a reference document that unpacks to 80 MiB in parts of 20": Case(
+        {BAD: SMALL, "ref.docx": reference_doc(**{f"word/media/{n}.bin": ZEROS[: 20 << 20] for n in range(4)})},
+        at("", "the reference document unpacks to more than the limit of 64 MiB", "ref.docx"),
+        WITH_REFERENCE,
+    ),
+    "a reference document attached to a template on a server": Case(
+        {
+            BAD: SMALL,
+            "ref.docx": reference_doc(
+                with_attached_template, **{"word/_rels/settings.xml.rels": ATTACHED_TEMPLATE_RELATIONSHIPS}
+            ),
+        },
+        at(
+            "",
+            "/word/settings.xml of the reference document has an external relationship (attachedTemplate to "
+            '"http://templates.example/normal.dotm")',
+            "ref.docx",
+        ),
+        WITH_REFERENCE,
     ),
 }
 for name, (old, new, field_path, message, _) in SEED_MISTAKES.items():
@@ -447,6 +597,8 @@ def prepare(case: Case, project: Path, earlier_output: Path) -> Path:
             path.write_bytes(data)
         else:
             path.write_text(data, encoding="utf-8")
+    for relative, target in case.links.items():
+        (project / relative).symlink_to(target)
     (project / "content").mkdir(exist_ok=True)
     return project
 
@@ -454,7 +606,8 @@ def prepare(case: Case, project: Path, earlier_output: Path) -> Path:
 def check_refusal(case: Case, exit_code: int, stdout: str, stderr: str) -> None:
     assert "Traceback" not in stderr
     assert exit_code == 1, stderr
-    assert stdout == ""
+    # the count line only, the refused counted; none when the build stopped before it found any content file
+    assert re.fullmatch(r"((?:\d+ up to date, )?\d+ refused\n)?", stdout), stdout
     lines = stderr.splitlines()
     assert re.fullmatch(case.expected, lines[0]), lines
     if case.lines is not None:
@@ -473,6 +626,17 @@ def test_hostile_input_is_refused_in_one_located_line_and_nothing_is_written(tmp
     result = invoke("build", *case.arguments, cwd=project, env=case.env)  # an uncaught exception fails the test
     check_refusal(case, result.returncode, result.stdout, result.stderr)
     assert tree(project) == before
+
+
+@pytest.mark.parametrize("manifest", ["{not json", '{"artifacts": ["bad/notice.pdf"]}'])
+def test_a_damaged_manifest_vouches_for_no_file_so_each_in_place_is_kept_as_an_edit(tmp_path, earlier_output, manifest):
+    case = Case({BAD: SMALL, "out/manifest.json": manifest, "out/bad/notice.pdf": "a notice"}, "")
+    project = prepare(case, tmp_path / "project", earlier_output)
+    result = invoke("build", *case.arguments, cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("out/bad/notice.pdf: edited by hand, so it is kept as it is; the rebuilt one is ")
+    assert (project / "out" / "bad" / "notice.pdf").read_text() == "a notice"
+    assert (project / "out" / "bad" / "notice.fresh.pdf").read_bytes().startswith(b"%PDF-")
 
 
 IN_REAL_PROCESSES = (
@@ -523,6 +687,7 @@ def test_the_corpus_is_large_enough():
             tuple(sorted((path, as_bytes(data)) for path, data in case.files.items())),
             case.arguments,
             tuple(sorted(case.env.items())),
+            tuple(sorted(case.links.items())),
         )
         for case in REFUSED.values()
     }
@@ -626,3 +791,61 @@ def test_the_seed_with_an_image_tag_in_a_paragraph_prints_the_tag(seed_copy):
     assert comparable(tag) in comparable(type_area_text(briefing))
     streams = decompressed_streams(briefing)
     assert not any(b"/Subtype /Image" in stream or b"/EmbeddedFiles" in stream for stream in streams)
+
+
+# ---- valid or merely unusual input builds, and stops nothing ----
+
+
+def test_a_title_over_255_characters_builds_with_the_others(tmp_path):
+    """Word's core properties hold 255 characters: the summary's property is cut there, the documents hold it all."""
+    (tmp_path / "content").mkdir()
+    for name in ("a", "m-long", "z"):
+        title = "题" * 300 if name == "m-long" else "中央巡视组召开动员会"
+        (tmp_path / "content" / f"{name}.yaml").write_text(small_content(title=title), encoding="utf-8")
+    result = invoke("build", "-q", "-o", "out", "content", cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    summary = docx.Document(str(tmp_path / "out" / "m-long" / "summary.docx"))
+    assert summary.core_properties.title == "题" * 254 + "…"
+    assert summary.paragraphs[0].text.replace("\n", "") == "题" * 300  # broken into lines where the PDF breaks it
+    assert sorted(path.name for path in (tmp_path / "out").iterdir() if path.is_dir()) == ["a", "m-long", "z"]
+
+
+UNUSUAL_REFERENCES = {
+    "without section properties": reference_doc(
+        lambda name, data: (
+            re.sub(rb"<w:sectPr.*</w:sectPr>", b"", data, flags=re.S) if name == "word/document.xml" else data
+        )
+    ),
+    "without footers": reference_doc(without_part("footer", rb"<w:footerReference[^>]*/>")),
+    "with footer references to parts it lacks": reference_doc(without_part("footer")),
+    "without a font table": reference_doc(without_part("fontTable")),
+    "without numbering": reference_doc(without_part("numbering")),
+}
+SUMMARY_MARKUP = (
+    "<h1>中央巡视组召开动员会</h1><ol><li>第一项</li></ol><p>正文。</p><ol><li>第二项</li></ol>"
+    '<p class="signature">中央第十巡视组</p><p class="date">2015年3月2日</p>'
+)
+
+
+@pytest.mark.parametrize("name", list(UNUSUAL_REFERENCES))
+def test_a_summary_is_written_on_an_unusual_reference_document(tmp_path, name):
+    """Each of these stopped every summary with a traceback; the summary now has what the writer sets itself: A4,
+    footers with page numbers, a font table, and a second list numbered where the reference numbers lists.
+    Its title and author (over 255 characters) are cut in the core properties only."""
+    reference = tmp_path / "ref.docx"
+    reference.write_bytes(UNUSUAL_REFERENCES[name])
+    data = write_summary(
+        read_structure(SUMMARY_MARKUP, "summary.html.j2"),
+        reference,
+        title="题" * 300,
+        author="组" * 300,
+        created=datetime.datetime(2015, 3, 2, tzinfo=datetime.UTC),
+        font_names={"body": "仿宋"},
+    )
+    summary = docx.Document(io.BytesIO(data))
+    [section] = summary.sections
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    assert "PAGE" in section.footer._element.xml and "PAGE" in section.even_page_footer._element.xml
+    assert "仿宋" in summary.part.part_related_by(RELATIONSHIP_TYPE.FONT_TABLE).blob.decode("utf-8")
+    assert summary.core_properties.author == "组" * 254 + "…"
+    assert [paragraph.text for paragraph in summary.paragraphs][:3] == ["中央巡视组召开动员会", "第一项", "正文。"]

@@ -21,7 +21,7 @@ import pipeline
 from pipeline import incremental
 from pipeline.cache import FileDigests
 from pipeline.config import FontChoices, WordFontNames, builtin_templates, load_configuration
-from pipeline.incremental import Fingerprints, content_digest
+from pipeline.incremental import Fingerprints, content_digests
 from pipeline.typeset.fonts import ROLES, ResolvedFace
 
 ALL = frozenset({"briefing.pdf", "summary.docx", "notice.pdf"})
@@ -74,7 +74,7 @@ class Inputs:
         shared = Fingerprints.of(
             configuration, self.faces, configuration.template_folders(), configuration.reference_document()
         )
-        return shared.inputs(content_digest(self.content))
+        return shared.inputs(content_digests(self.content))
 
 
 def override(inputs: Inputs, name: str, change=lambda text: text + "\n{# 改过 #}\n") -> None:
@@ -248,7 +248,7 @@ def test_the_content_digest_is_the_content_with_its_defaults_wherever_the_file_i
         (folder / name).write_bytes(data)
         if inherited is not None:
             (folder / "_defaults.yaml").write_bytes(inherited)
-        return content_digest(folder / name)
+        return content_digests(folder / name)
 
     assert digest(content, defaults, "a.yaml") == digest(content, defaults, "elsewhere-b.yaml")
     same = (content, defaults) == (other_content, other_defaults)
@@ -258,4 +258,4 @@ def test_the_content_digest_is_the_content_with_its_defaults_wherever_the_file_i
 def test_the_content_digest_of_a_file_without_defaults_is_its_sha256(tmp_path):
     path = tmp_path / "unit.yaml"
     path.write_text(small_content(), encoding="utf-8")
-    assert content_digest(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert content_digests(path) == {"content": hashlib.sha256(path.read_bytes()).hexdigest(), "defaults": ""}

@@ -353,6 +353,7 @@ def far_ink(one: Image.Image, other: Image.Image) -> float:
     return far.convert("L").histogram()[255] / max(1, mine.convert("L").histogram()[255])
 
 
+@pytest.mark.browser  # ofd.js in Chromium
 def test_an_independent_reader_draws_the_ofds_like_the_pdfs(ofd_dist, tmp_path):
     """ofd.js (not part of gongwen) parses and draws each OFD in Chromium; poppler draws the PDF at the same size."""
     missing = reader_missing()

@@ -87,6 +87,7 @@ def only_whole_artifacts(out, made_once) -> None:
             assert path.read_bytes() in known[relative], relative
 
 
+@pytest.mark.slow  # a build per file-system call
 def test_a_build_killed_at_any_call_is_completed_by_the_next_build(quick_path, clean, made_once):
     total = calls_of_a_whole_build(quick_path)
     for point in range(1, total + 1):
@@ -103,6 +104,7 @@ def test_a_build_killed_at_any_call_is_completed_by_the_next_build(quick_path, c
             assert sha256sum_checks(out), (outcome, point)
 
 
+@pytest.mark.slow
 def test_a_build_killed_twice_is_completed_all_the_same(quick_path, clean, made_once):
     """The build after a kill repairs the records; kill that one too, at each of its own calls."""
     total = calls_of_a_whole_build(quick_path)
@@ -121,8 +123,8 @@ def test_a_build_killed_twice_is_completed_all_the_same(quick_path, clean, made_
 
 
 def test_workers_of_a_killed_build_do_not_keep_the_folder_locked(tmp_path):
-    """A real SIGKILL of a batch with two workers: the workers it forked outlive it, but they must not hold
-    the folder's lock (flock lives as long as any process has the descriptor), or every later build waits."""
+    """A real SIGKILL of a batch with two workers: the workers it forked end with it (within a second), and
+    never hold the folder's lock meanwhile (flock lives as long as any process has the descriptor)."""
     write_content(tmp_path, UNDONE)
     process = subprocess.Popen(
         [sys.executable, "-m", "pipeline", "build", "-q", "-j", "2", "-o", "out", "content"],
@@ -143,10 +145,22 @@ def test_workers_of_a_killed_build_do_not_keep_the_folder_locked(tmp_path):
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if a worker kept it
         finally:
             os.close(handle)
+        killed = time.monotonic()
+        while any(running(pid) for pid in children) and time.monotonic() - killed < 1:
+            time.sleep(0.01)
+        assert not any(running(pid) for pid in children)
     finally:
-        for pid in children:  # orphaned workers sleep for ever (pipeline.workers); end the ones this test made
+        for pid in children:  # should the test fail, it leaves no worker behind either
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def running(pid: int) -> bool:
+    """Not gone, and not a zombie left for whoever inherited it to collect."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
 
 
 def forked_by(pid: int) -> list[int]:

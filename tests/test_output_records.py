@@ -4,6 +4,7 @@ by a build that has nothing else to do."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -80,7 +81,7 @@ def test_a_file_replaced_by_the_same_bytes_is_read_once_then_known_by_its_status
     assert sha256sum_checks(out)
 
 
-def test_a_file_replaced_by_other_bytes_is_an_edit_and_sha256sum_says_so(built):
+def test_a_file_replaced_by_other_bytes_is_an_edit_recorded_as_it_is(built):
     out = built / "out"
     target = out / "a" / "briefing.pdf"
     other = out / "a" / "other"
@@ -89,13 +90,16 @@ def test_a_file_replaced_by_other_bytes_is_an_edit_and_sha256sum_says_so(built):
     report = build_here(built)
     assert (lines(report), report.up_to_date) == ([], ["a", "b"])  # inputs unchanged: an edit is left alone
     assert target.read_bytes().startswith(b"%PDF-1.7 someone")
-    assert not sha256sum_checks(out)  # SHA256SUMS lists what gongwen built, not the edit
+    record = manifest(out)["artifacts"]["a/briefing.pdf"]
+    assert record["edited"] is True and record["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest()
+    assert sha256sum_checks(out)  # SHA256SUMS lists what is there; the manifest says which file is an edit
     write_content(built, {"a": "a2", "b": "b1"})
     report = build_here(built)
-    assert lines(report) == [
-        "out/a/briefing.pdf: changed since it was built (its SHA-256 is not the one in manifest.json); it was left as "
-        "it is: keep the edits under another name, or rebuild with --force, which keeps them as briefing.edited.pdf"
+    assert (lines(report), report.built) == ([], ["a"])
+    assert [(edit.path.name, edit.fresh and edit.fresh.name) for edit in report.kept_edits] == [
+        ("briefing.pdf", "briefing.fresh.pdf")
     ]
+    assert sha256sum_checks(out)
 
 
 @pytest.mark.parametrize("damage", ["deleted", "stale", "not a file"])

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from helpers import repository_configuration
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pdfread import comparable, type_area_text
@@ -174,7 +175,7 @@ def drawable_characters() -> list[str]:
     """Characters every resolved face draws, without controls, separators or unassigned code points.
 
     Worked out when a test first draws from it, not while the tests are collected: it resolves the fonts."""
-    faces = Publisher(load_configuration(Path.cwd(), {})).faces.values()
+    faces = Publisher(repository_configuration()).faces.values()
     common = set.intersection(*(set(harfbuzz_font(face.path, face.index).face.unicodes) for face in faces))
     return sorted(chr(code) for code in common if not unicodedata.category(chr(code)).startswith(("C", "Z")))
 

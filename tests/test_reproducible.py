@@ -16,9 +16,8 @@ from pathlib import Path
 import docx
 import pypdf
 import pytest
-from helpers import ROOT, SEED_CONTENT, SEED_ID, invoke
+from helpers import ROOT, SEED_CONTENT, SEED_ID, invoke, repository_configuration
 
-from pipeline.config import load_configuration
 from pipeline.content.model import load_publication
 from pipeline.publisher import Publisher
 
@@ -116,7 +115,7 @@ def test_zip_entries_carry_a_fixed_time(seed_dist):
 @pytest.mark.parametrize("epoch, stamp", [("1700000000", "D:20231114221320Z")])
 def test_source_date_epoch_overrides_the_content_date(tmp_path, monkeypatch, epoch, stamp):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
-    publisher = Publisher(load_configuration(SEED_CONTENT, {"output": str(tmp_path / "dist")}))
+    publisher = Publisher(repository_configuration({"output": str(tmp_path / "dist")}))
     artifacts = {Path(artifact.path).name: artifact for artifact in publisher.artifacts(load_publication(SEED_CONTENT))}
     (tmp_path / "notice.pdf").write_bytes(artifacts["notice.pdf"].data)
     (tmp_path / "summary.docx").write_bytes(artifacts["summary.docx"].data)

@@ -377,7 +377,7 @@ def test_word_fonts_configuration_renames_every_role(built_seed_project):
     )
     result = invoke("build", "-o", "out", cwd=project)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["built seed: out/seed/ (summary.docx)"]
+    assert result.stdout.splitlines() == ["built seed: out/seed/ (summary.docx)", "1 built"]
     path = project / "out" / "seed" / SUMMARY.name
     document = docx.Document(str(path))
     faces = {name: effective(document, find_style(document, name), EAST_ASIA) for name in EXPECTED_STYLES}

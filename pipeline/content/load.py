@@ -3,7 +3,7 @@
 Only the parts of YAML that content needs are accepted. Every scalar keeps the text as typed, so
 the model decides what `8:00`, `no` or `010` mean (YAML 1.1 would read 480, false and 8). Anchors,
 aliases, duplicate keys, custom tags, several documents, encodings other than UTF-8 and files over
-`MAX_FILE_BYTES` are errors with their position.
+`pipeline.content.MAX_FILE_BYTES` are errors with their position.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ContentError, Problem, Where
 from ..lazy import lazy_import
-from . import DEFAULTS_FILE
+from . import DEFAULTS_FILE, read_bytes
 from .nodes import Mapping, Node, Scalar, Sequence, kind_of
 from .text import has_ideographs
 
@@ -27,8 +27,6 @@ else:
         "yaml"
     )  # the parser (15 ms) loads when a content file is read; a build with nothing to do reads none
 
-MAX_FILE_BYTES = 1024 * 1024
-"""Content files larger than this (1 MiB, about 300 000 Chinese characters) are refused."""
 
 _STANDARD_TAG = "tag:yaml.org,2002:"
 # `!!str 8:00` is a legitimate way to force text; tags that build objects (!!python/…, !!binary) are not.
@@ -131,21 +129,7 @@ def _guess_encoding(data: bytes) -> str:
 def read_source(path: Path, shown_as: str | None = None) -> Source:
     """Read and parse one YAML content file."""
     name = shown_as or str(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ContentError(
-                Problem(
-                    Where(name),
-                    "",
-                    f"the file is larger than the limit of {MAX_FILE_BYTES // 1024} KiB",
-                    f"{size // 1024} KiB",
-                )
-            )
-        data = path.read_bytes()
-    except OSError as error:
-        raise ContentError(Problem(Where(name), "", f"cannot read the file: {error.strerror or error}")) from None
-    text = decode(data, name)
+    text = decode(read_bytes(path, name), name)
     root = parse(text, name)
     return Source(name, text, root)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from ..artifacts import ID_PATTERN
+from ..artifacts import ID_PATTERN, MAX_ID_LENGTH
 from ..errors import ContentError, Problem, Where
 from .load import Source, read_with_defaults
 from .nodes import Mapping, Node, Scalar, Sequence
@@ -226,6 +226,7 @@ class Channel(Record):
 
     @property
     def name(self) -> str:
+        """How the notice names the channel: `label`, else the name of its type (值班电话, 邮政信箱 …)."""
         return self.label or CHANNEL_LABELS[self.type]
 
 
@@ -329,10 +330,12 @@ class ContentFile(Record):
     summary: Summary = spec("The Word summary.")
     notice: Notice = spec("The one-page public notice.")
     id: str | None = spec(
-        "Names the output folder dist/<id>/; default the file name without .yaml.",
+        f"Names the output folder dist/<id>/ (at most {MAX_ID_LENGTH} characters); default the file name "
+        "without .yaml.",
         default=None,
         pattern=ID_PATTERN,
         hint="must be lower-case letters, digits and single hyphens",
+        max_length=MAX_ID_LENGTH,
     )
     lang: str = spec(
         "Language of the text.",
@@ -400,6 +403,8 @@ class ContentFile(Record):
 
     @property
     def has_end_block(self) -> bool:
+        """Whether the briefing ends with the end block (版记, or a 简报's 报尾): copies, a printer, or the
+        bulletin's rows or print run."""
         return bool(self.copy_to or self.printed_by or (self.bulletin and (self.bulletin.rows or self.bulletin.copies)))
 
     @property
@@ -445,12 +450,13 @@ def load_publication(path: Path, shown_as: str | None = None) -> Publication:
 def publication_from_source(source: Source, stem: str) -> Publication:
     record, positions = convert_record(source.root, ContentFile)
     publication_id = record.id or stem
-    if not re.fullmatch(ID_PATTERN, publication_id):
+    if not re.fullmatch(ID_PATTERN, publication_id) or len(publication_id) > MAX_ID_LENGTH:
         raise ContentError(
             Problem(
                 Where(source.path),
                 "id",
-                "the file name is not a valid id (lower-case letters, digits, hyphens); rename the file or set id",
+                f"the file name is not a valid id (lower-case letters, digits, hyphens, at most {MAX_ID_LENGTH} "
+                "characters); rename the file or set id",
                 stem,
             )
         )

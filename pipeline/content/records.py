@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from ..errors import ContentError, GongwenError, Problem, Where
 from .nodes import Mapping, Node, Scalar, Sequence, kind_of
-from .text import FORBIDDEN_CHARACTERS, FORMAT_CHARACTERS, clean_text
+from .text import FORBIDDEN_CHARACTERS, FORMAT_CHARACTERS, PLACEHOLDER, clean_text
 
 _TIME = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -52,6 +52,7 @@ class FieldSpec:
     pattern: str | None = None  # text must match it whole
     hint: str | None = None  # the message when it does not
     min_items: int = 0  # a list needs at least this many
+    max_length: int | None = None  # text may hold at most this many characters
 
 
 _NO_SPEC = FieldSpec()
@@ -64,9 +65,10 @@ def spec(
     pattern: str | None = None,
     min_items: int = 0,
     hint: str | None = None,
+    max_length: int | None = None,
 ) -> Any:
     """Declare a record field: its documentation and limits. No default means required."""
-    metadata = {"spec": FieldSpec(doc, pattern, hint, min_items)}
+    metadata = {"spec": FieldSpec(doc, pattern, hint, min_items, max_length)}
     if isinstance(default, (list, dict, set)):
         raise TypeError("mutable defaults are not allowed in records")
     if default is dataclasses.MISSING:
@@ -197,6 +199,9 @@ class Converter:
     def convert(self, node: Node, hint: Any, path: str, field: FieldSpec = _NO_SPEC) -> Any:
         """Convert one node; returns None after recording a problem."""
         self.positions[path] = node
+        if isinstance(node, Scalar) and PLACEHOLDER in node.text:  # whatever the field's type: never a value
+            self.fail(node.where, path, f"still {PLACEHOLDER}, left by `gongwen new`: write the real value")
+            return None
         shape = _shape(hint)
         if isinstance(shape, _Optional):
             if isinstance(node, Scalar) and node.is_null:
@@ -315,6 +320,9 @@ def _parse_text(converter: Converter, node: Scalar, path: str, field: FieldSpec)
     if not text:
         converter.fail(node.where, path, "must not be empty")
         return None
+    if field.max_length is not None and len(text) > field.max_length:
+        converter.fail(node.where, path, f"must be at most {field.max_length} characters", len(text))
+        return None
     if field.pattern and not re.fullmatch(field.pattern, text):
         converter.fail(node.where, path, field.hint or f"must match {field.pattern}", text)
         return None
@@ -364,7 +372,9 @@ def _parse_time(converter: Converter, node: Scalar, path: str, field: FieldSpec)
 
 
 def _text_schema(field: FieldSpec) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string", "minLength": 1}
+    schema: dict[str, Any] = {"type": "string", "minLength": 1, "not": {"pattern": PLACEHOLDER}}
+    if field.max_length is not None:
+        schema["maxLength"] = field.max_length
     if field.pattern:
         schema["pattern"] = "^(?:" + field.pattern + ")$"
     return schema
@@ -446,6 +456,51 @@ def _record_schema(cls: type[Record], doc: dict[str, Any]) -> dict[str, Any]:
     if alternative:
         return {"description": result.get("description", ""), "anyOf": [result, alternative]}
     return result
+
+
+@dataclass(frozen=True)
+class FieldDescription:
+    """One declared field of a record, for what describes records (the skeleton of `gongwen new`, the template
+    reference): its name and documentation, whether it is required, its default, and its shape."""
+
+    name: str
+    doc: str
+    type_name: str  # as the README's tables name it
+    required: bool
+    default: Any  # dataclasses.MISSING when required
+    record: type[Record] | None  # the record it holds (a list of them when `many`)
+    many: bool  # a list
+    choices: tuple[Any, ...]  # a choice of literals (empty otherwise)
+    optional: bool  # may be none: optional without another default
+    alternative: type[Record] | None = None  # the record a scalar (or a list's item) may be written as instead
+
+
+def describe_fields(cls: type[Record]) -> list[FieldDescription]:
+    """Every declared field of `cls`, in order."""
+    described = []
+    hints = typing.get_type_hints(cls)
+    for field in declared_fields(cls):
+        shape = _shape(hints[field.name])
+        optional = isinstance(shape, _Optional)
+        if isinstance(shape, _Optional):
+            shape = _shape(shape.inner)
+        many = isinstance(shape, _List)
+        inner = _shape(shape.item) if isinstance(shape, _List) else shape
+        described.append(
+            FieldDescription(
+                field.name,
+                field_spec(field).doc,
+                _type_name(hints[field.name]),
+                _required(field),
+                field.default,
+                inner.cls if isinstance(inner, _RecordShape) else None,
+                many,
+                inner.options if isinstance(inner, _Choice) else (),
+                optional and field.default is None,
+                inner.cls if isinstance(inner, _Either) else None,
+            )
+        )
+    return described
 
 
 def field_reference(cls: type[Record], prefix: str = "") -> list[tuple[str, str, str, str]]:

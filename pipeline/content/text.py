@@ -25,6 +25,22 @@ FORMAT_CHARACTERS = re.compile(
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
 )
 
+PLACEHOLDER = "【待填写】"
+"""What `gongwen new` writes where a person must supply a value. Obvious in any editor and in print, never a real
+value: `check` and `build` refuse it wherever it is left, so that a placeholder phone number is never published."""
+
+
+def placeholder_positions(text: str) -> list[tuple[int, int]]:
+    """(line, column) of each placeholder in a file's text, counting from 1: what a preview highlights."""
+    positions = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        start = line.find(PLACEHOLDER)
+        while start >= 0:
+            positions.append((number, start + 1))
+            start = line.find(PLACEHOLDER, start + 1)
+    return positions
+
+
 _LINE_JOIN = re.compile(rf"(?<=[{CHINESE_RANGES}])\s*\n\s*(?=[{CHINESE_RANGES}])")
 _SPACES = re.compile(r"\s+")
 

@@ -21,6 +21,17 @@ build settles each record to what is there and, without inputs, makes the artifa
 write below the folder goes through `tree.Folder` (no link is followed below the root), and any
 `OSError` — a full disk, a file-size limit, a read-only or forbidden folder — is one line naming the
 folder; what is in place stays, and the records stay what they were or what the next build repairs.
+
+Edits never block a build. A file found edited is recorded as it is (`edited`, its own SHA-256), so
+`SHA256SUMS` still checks and the next build need not read it again. When its artifact must be made
+again, the edit stays where it is and the new bytes go beside it under a fresh name
+(`summary.fresh.docx`), written in the same four steps; the edited record points at it (`fresh`),
+and the publication is up to date. The person then takes the fresh file — deletes the edit (the
+next build moves the fresh file into place, making nothing) or copies it over the edit (the next
+build takes the file for gongwen's own and removes the duplicate) — or keeps editing; either way the
+records settle to what is there. `--force` instead keeps the edit under `.edited` and writes the new
+bytes in its place, as it always did. A folder opened `read_only` (for `gongwen status` and `gongwen
+diff`) is neither locked nor changed: what a build would settle is settled in memory only.
 """
 
 from __future__ import annotations
@@ -30,10 +41,11 @@ import errno
 import fcntl
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..artifacts import artifact_of, fresh_name
 from ..errors import OutputError, Problem, Where, shown_path
 from ..files import make_folder, refuse_blocked, sha256
 from .manifest import (
@@ -58,6 +70,9 @@ NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, err
 """Errors of a file system that cannot give an edited file a second name: it is copied instead."""
 COPY_LIMIT = 1 << 40
 """No limit worth the name on an edited file copied aside: it is the user's and must be kept whole."""
+FRESH_NAMES = 100
+"""Fresh names tried beside one edited file (summary.fresh.docx … summary.fresh-100.docx) before giving up: each
+taken one holds someone's work, and a hundred of those is a folder to tidy, not to add to."""
 
 
 def edited_name(path: Path, number: int = 1) -> Path:
@@ -84,19 +99,51 @@ class Artifact:
 
 
 @dataclass(frozen=True)
+class KeptEdit:
+    """A file edited by hand and kept as it is, and the file beside it holding gongwen's version (None: there is
+    none; the edit was made from the bytes the current inputs make)."""
+
+    path: Path
+    fresh: Path | None
+
+
+@dataclass(frozen=True)
 class Written:
-    """What writing one publication did: the artifacts written and the edited files kept beside them."""
+    """What writing one publication did: the files written, the edited files `--force` kept under another name,
+    and the edited files kept in place with the rebuilt version beside them."""
 
     paths: list[Path]
     kept: list[Path]
+    kept_edits: list[KeptEdit] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _OnDisk:
+    """The file in an artifact's place: its SHA-256 and size."""
+
+    sha256: str
+    size: int
 
 
 @dataclass(frozen=True)
 class _Target:
-    """An artifact about to be written, and the SHA-256 of the file in its place (None: no file)."""
+    """Bytes about to be written, the file in their place (None: no file), and the artifact they are (`slot`: its
+    path, whose inputs they are made from; a fresh file beside an edit is written at another path)."""
 
     artifact: Artifact
-    on_disk: str | None
+    on_disk: _OnDisk | None
+    slot: str
+
+
+@dataclass
+class _Plan:
+    """How one publication's artifacts are written: the targets, the edited files to keep under `.edited` names
+    (`--force`), the edited records to keep in place with a fresh file beside them, and fresh files made obsolete."""
+
+    targets: list[_Target] = field(default_factory=list)
+    forced: list[_Target] = field(default_factory=list)
+    edits: list[ArtifactRecord] = field(default_factory=list)
+    obsolete: list[str] = field(default_factory=list)
 
 
 class OutputFolder:
@@ -114,16 +161,20 @@ class OutputFolder:
         force: bool = False,
         manifest: str = MANIFEST,
         waiting: Callable[[Problem], None] | None = None,
+        read_only: bool = False,
     ):
         self.root = root
         self.about = about
         self.force = force
         self.manifest = manifest
+        self.read_only = read_only
         self._waiting = waiting
         self._folder: Folder | None = None
         self.records = Records()
         self._on_disk: dict[str, bytes | None] = {}  # the records files as they are in the folder
         self._by_source: dict[str, list[str]] = {}
+        self.moved: dict[str, str] = {}  # read-only: an artifact whose fresh file a build would move into place
+        self.unlisted: set[str] = set()  # files in publication folders that no record lists (<id>/<name>)
 
     @property
     def _checksums(self) -> bool:
@@ -142,6 +193,14 @@ class OutputFolder:
         return self
 
     def _attach(self) -> None:
+        if self.read_only:
+            try:
+                self._folder = Folder.open_root(self.root)
+            except OSError as error:
+                raise self._cannot(error, "read") from None
+            self._read_records()
+            self._check_files()
+            return
         make_folder(self.root)
         try:
             self._folder = self._lock()
@@ -216,7 +275,7 @@ class OutputFolder:
             by_publication.setdefault(record.publication_id, []).append(path)
         for name, is_folder in self._root.names():
             if is_temporary(name) and not is_folder:
-                self._root.remove(name)
+                self._tidy(self._root, name)
             elif is_folder:
                 try:
                     folder = self._root.folder(name, create=False)
@@ -225,26 +284,54 @@ class OutputFolder:
                 if folder is None:
                     continue
                 with folder:
-                    for inner, inner_is_folder in folder.names():
+                    found = folder.names()
+                    for inner, inner_is_folder in found:
                         if is_temporary(inner) and not inner_is_folder:
-                            folder.remove(inner)
-                    for path in by_publication.pop(name, []):
-                        self._settle(folder, path)
+                            self._tidy(folder, inner)
+                    self._settle_publication(folder, by_publication.pop(name, []))
+                    self.unlisted |= {
+                        f"{name}/{inner}" for inner, inner_is_folder in found if not is_temporary(inner)
+                    } - set(self.records.artifacts)
         for paths in by_publication.values():  # no folder of that name, or a link or a file in its place
             for path in paths:
                 self.records.forget(path)
         self._index_sources()
 
+    def _tidy(self, folder: Folder, name: str) -> None:
+        if not self.read_only:
+            folder.remove(name)
+
+    def _settle_publication(self, folder: Folder, paths: list[str]) -> None:
+        """Settle a publication's records: each artifact with the fresh file beside it, then fresh files that no
+        edited artifact points at any more (gongwen's own copies, no longer wanted: removed)."""
+        for path in sorted(paths):
+            if path in self.records.artifacts and artifact_of(path.split("/", 1)[1]) == path.split("/", 1)[1]:
+                self._settle(folder, path)
+        wanted = {record.fresh for record in self.records.artifacts.values() if record.fresh is not None}
+        for path in sorted(paths):
+            record = self.records.artifacts.get(path)
+            if record is not None and record.path != record.slot and path not in wanted:
+                self._drop_fresh(folder, path)
+
     def _settle(self, folder: Folder, path: str) -> None:
-        """Make the record of `path` say what the file in place is: ours (as recorded, or the bytes of a
-        rename that was under way), someone's edit, or nothing."""
-        record = self.records.artifacts[path]
+        """Make the record of the artifact at `path` (and of the fresh file beside it, if any) say what the files in
+        place are: ours (as recorded, or the bytes of a rename that was under way), someone's edit, or nothing."""
+        record = self.records.artifacts.get(path)
+        if record is None:
+            return
+        if record.path != record.slot:  # a fresh file: settled with the artifact it stands beside
+            if record.slot in self.records.artifacts:
+                self._settle(folder, record.slot)
+            else:
+                self._drop_fresh(folder, path)
+            return
         try:
             status = folder.regular_file(record.name)
             if status is None:
-                self.records.forget(path)
+                self._missing(folder, record)
                 return
             if record.replacing is None and self.records.seen.get(path) == Stat.of(status):
+                self._check_fresh(folder, record)
                 return
             digest, status = folder.sha256(record.name)
         except (InTheWayError, FileNotFoundError):
@@ -257,10 +344,83 @@ class OutputFolder:
                     self.records.forget(path)
                     return
                 record = record.previous
-            self.records.artifacts[path] = record.settled()
+            record = record.settled()
+            self.records.artifacts[path] = record
+        self._identified(folder, record, digest, status)
+
+    def _identified(self, folder: Folder, record: ArtifactRecord, digest: str, status: os.stat_result) -> None:
+        """Record what the file at `record.path`, read just now, is."""
+        path = record.path
+        fresh = self._fresh_of(record)
         if digest == record.sha256:
             self.records.seen[path] = Stat.of(status)
-        # else someone's edit: its `seen` no longer matches, so every build reads it again (and writes nothing)
+            self._check_fresh(folder, record)
+        elif fresh is not None and digest == fresh.sha256:  # the fresh file copied over the edit: gongwen's bytes
+            self.records.artifacts[path] = replace(fresh, path=path)
+            self.records.seen[path] = Stat.of(status)
+            self._drop_fresh(folder, fresh.path)
+        else:  # someone's edit, recorded as it is: SHA256SUMS still checks, and the next build need not read it
+            self.records.artifacts[path] = record.as_edit(status.st_size, digest, fresh.path if fresh else None)
+            self.records.seen[path] = Stat.of(status)
+            if fresh is not None:
+                self._check_fresh(folder, self.records.artifacts[path])
+
+    def _fresh_of(self, record: ArtifactRecord) -> ArtifactRecord | None:
+        return self.records.artifacts.get(record.fresh) if record.edited and record.fresh is not None else None
+
+    def _check_fresh(self, folder: Folder, record: ArtifactRecord) -> None:
+        """The fresh file beside an edit must hold the bytes recorded for it; if not, it is no longer gongwen's."""
+        fresh = self._fresh_of(record)
+        if record.fresh is None or (fresh is not None and self._holds(folder, fresh)):
+            return
+        self.records.forget(record.fresh)
+        self.records.artifacts[record.path] = replace(record, fresh=None)
+
+    def _holds(self, folder: Folder, record: ArtifactRecord) -> bool:
+        """Whether the file at `record.path` holds bytes of gongwen's (read only when its status changed): the ones
+        recorded, or — while a rename was under way — the ones they were replacing; its record settles to those
+        bytes, and its `seen` view is taken."""
+        try:
+            status = folder.regular_file(record.name)
+            if status is None:
+                return False
+            if record.replacing is None and self.records.seen.get(record.path) == Stat.of(status):
+                return True
+            digest, status = folder.sha256(record.name)
+        except (InTheWayError, FileNotFoundError):
+            return False
+        if record.replacing is not None and digest == record.replacing and record.previous is not None:
+            record = record.previous  # killed before the rename: the earlier bytes, still gongwen's
+        if digest != record.sha256:
+            return False
+        self.records.artifacts[record.path] = record.settled()
+        self.records.seen[record.path] = Stat.of(status)
+        return True
+
+    def _missing(self, folder: Folder, record: ArtifactRecord) -> None:
+        """The artifact's file is gone. Beside an edit that was deleted, the fresh file takes its place (gongwen's
+        bytes from the recorded inputs: nothing to make); otherwise the artifact will be made again."""
+        fresh = self._fresh_of(record)
+        if fresh is None or not self._holds(folder, fresh):
+            self.records.forget(record.path)  # a fresh file it pointed at is tidied as an orphan
+            return
+        if self.read_only:
+            self.moved[record.path] = fresh.path
+        else:
+            folder.replace(fresh.name, record.name)
+            folder.sync()
+        status = folder.regular_file(record.name) if not self.read_only else None
+        self.records.forget(fresh.path)
+        self.records.artifacts[record.path] = replace(fresh, path=record.path).settled()
+        if status is not None:
+            self.records.seen[record.path] = Stat.of(status)
+
+    def _drop_fresh(self, folder: Folder, path: str) -> None:
+        """A fresh file no edited artifact points at: removed when it still holds gongwen's bytes, then forgotten."""
+        record = self.records.artifacts.get(path)
+        if record is not None and not self.read_only and self._holds(folder, record):
+            folder.remove(record.name)
+        self.records.forget(path)
 
     def _index_sources(self) -> None:
         self._by_source = {}
@@ -314,14 +474,18 @@ class OutputFolder:
         publication_id: str | None = None,
         source: str | None = None,
         inputs: dict[str, str] | None = None,
+        components: dict[str, dict[str, str]] | None = None,
     ) -> Written:
-        """Write one publication's artifacts, all or none; an edited artifact stops it unless forced.
-        With `source` and `inputs`, the manifest remembers what each artifact was made from."""
+        """Write one publication's artifacts, all or none. An edited artifact is kept as it is and the new bytes go
+        beside it under a fresh name (with `force`: the edit is kept under an `.edited` name and replaced). With
+        `source` and `inputs` (and each input's fingerprint apart, `components`), the manifest remembers what each
+        artifact was made from."""
         if not artifacts:
             return Written([], [])
         folder_name = artifacts[0].path.split("/", 1)[0]
         assert all(artifact.path.split("/", 1)[0] == folder_name for artifact in artifacts), "one publication"
         assert publication_id in (None, folder_name), "artifacts go to their publication's folder"
+        assert not self.read_only, "a folder opened read-only is not written"
         try:
             folder = self._root.folder(folder_name, create=True)
         except InTheWayError as in_the_way:
@@ -330,23 +494,60 @@ class OutputFolder:
             raise self._cannot(error) from None
         assert folder is not None, "made when missing"
         with folder:
-            return self._write_into(folder, artifacts, source, inputs)
+            return self._write_into(folder, artifacts, source, inputs or {}, components or {})
 
     def _write_into(
-        self, folder: Folder, artifacts: list[Artifact], source: str | None, inputs: dict[str, str] | None
+        self,
+        folder: Folder,
+        artifacts: list[Artifact],
+        source: str | None,
+        inputs: dict[str, str],
+        components: dict[str, dict[str, str]],
     ) -> Written:
-        targets, edited = self._targets(folder, artifacts)
+        plan = self._plan(folder, artifacts)
+        staged, kept = self._stage(folder, plan, source)  # (1) and (2)
+        renamed = 0
+        try:
+            for target, temporary in zip(plan.targets, staged, strict=True):
+                folder.replace(temporary, target.artifact.name)  # (3)
+                renamed += 1
+            folder.sync()
+            for path in plan.obsolete:
+                self._drop_fresh(folder, path)
+        except OSError as error:
+            for temporary in staged[renamed:]:
+                _quietly(folder.remove, temporary)
+            for target in plan.targets:
+                self._settle(folder, target.slot)
+            _quietly(self._write_records)
+            raise self._cannot(error) from None
+        self._placed(folder, plan.targets, inputs, components)  # (4)
+        try:
+            self._write_records()
+        except OSError as error:
+            raise self._cannot(error) from None
+        kept_edits = [
+            KeptEdit(self.root / edit.path, self.root / edit.fresh if edit.fresh else None) for edit in plan.edits
+        ]
+        return Written([self.root / target.artifact.path for target in plan.targets], kept, kept_edits)
+
+    def _stage(self, folder: Folder, plan: _Plan, source: str | None) -> tuple[list[str], list[Path]]:
+        """Steps 1 and 2: every artifact in a flushed temporary file, forced edits kept under `.edited` names, and
+        the manifest recording the new bytes (with no inputs) and the edits kept in place. On any failure nothing of
+        this publication is left: the temporary files are removed and the records are what they were."""
         staged: list[str] = []
         before = self.records.copy()
         try:
-            for target in targets:
-                staged.append(folder.stage(target.artifact.data))  # (1)
-            kept = [self._keep(folder, target.artifact.name) for target in edited]
-            for target in targets:
+            for target in plan.targets:
+                staged.append(folder.stage(target.artifact.data))
+            kept = [self._keep(folder, target.artifact.name) for target in plan.forced]
+            for target in plan.targets:
                 self._pending(target)
+            for edit in plan.edits:
+                self.records.artifacts[edit.path] = edit
             if source is not None:
                 self._claim(folder.path.name, source)
-            self._write_manifest()  # (2)
+            self._write_manifest()
         except BaseException as error:
             self.records = before
             self._index_sources()
@@ -355,72 +556,93 @@ class OutputFolder:
             if isinstance(error, OSError):
                 raise self._cannot(error) from None
             raise
-        renamed = 0
-        try:
-            for target, temporary in zip(targets, staged, strict=True):
-                folder.replace(temporary, target.artifact.name)  # (3)
-                renamed += 1
-            folder.sync()
-        except OSError as error:
-            for temporary in staged[renamed:]:
-                _quietly(folder.remove, temporary)
-            for target in targets:
-                self._settle(folder, target.artifact.path)
-            _quietly(self._write_records)
-            raise self._cannot(error) from None
-        self._placed(folder, targets, inputs or {})  # (4)
-        try:
-            self._write_records()
-        except OSError as error:
-            raise self._cannot(error) from None
-        return Written([self.root / target.artifact.path for target in targets], kept)
+        return staged, kept
 
-    def _targets(self, folder: Folder, artifacts: list[Artifact]) -> tuple[list[_Target], list[_Target]]:
-        """Each artifact with the file in its place, and those files that are someone's edits; an OutputError
-        for a link, a folder or a device in the way, and for edits unless forced."""
-        targets, problems = [], []
+    def _plan(self, folder: Folder, artifacts: list[Artifact]) -> _Plan:
+        """Where each artifact goes: in its place, or — in the place of someone's edit — beside it under a fresh name
+        (with `force`: in its place, the edit kept under an `.edited` name). An OutputError for a link, a folder or
+        a device in the way."""
+        plan, problems = _Plan(), []
         for artifact in artifacts:
             try:
-                targets.append(_Target(artifact, self._identify(folder, artifact)))
+                target = _Target(artifact, self._identify(folder, artifact.path), artifact.path)
+                record = self.records.artifacts.get(artifact.path)
+                if target.on_disk is None or self._ours(target):
+                    plan.targets.append(target)
+                elif self.force:
+                    plan.targets.append(target)
+                    plan.forced.append(target)
+                else:
+                    fresh = self._fresh_place(folder, artifact, record)
+                    plan.targets.append(fresh)
+                    plan.edits.append(self._edit_record(artifact.path, target.on_disk, fresh.artifact.path))
+                    continue
+                if record is not None and record.fresh is not None:
+                    plan.obsolete.append(record.fresh)  # gongwen's version is back in place: the fresh file goes
             except InTheWayError as in_the_way:
                 problems.append(self._in_the_way(in_the_way, folder=False))
             except OSError as error:
                 raise self._cannot(error) from None
-        edited = [target for target in targets if target.on_disk is not None and not self._ours(target)]
-        if edited and not self.force:
-            edits = [self._edited_problem(folder.path / target.artifact.name, target) for target in edited]
-            problems = edits + problems
         if problems:
             raise OutputError(problems)
-        return targets, edited
+        return plan
 
-    def _identify(self, folder: Folder, artifact: Artifact) -> str | None:
-        """The SHA-256 of the file in the artifact's place (None when there is none), read only when its
-        status is not the one recorded."""
-        status = folder.regular_file(artifact.name)
+    def _edit_record(self, path: str, on_disk: _OnDisk, fresh: str) -> ArtifactRecord:
+        record = self.records.artifacts.get(path) or ArtifactRecord(path, 0, on_disk.sha256, None)
+        return record.as_edit(on_disk.size, on_disk.sha256, fresh)
+
+    def _fresh_place(self, folder: Folder, artifact: Artifact, record: ArtifactRecord | None) -> _Target:
+        """Where the new bytes of an edited artifact go: the fresh file it already has, else the first fresh name
+        that is free or gongwen's (summary.fresh.docx, summary.fresh-2.docx …); one that holds someone's file is
+        skipped, never replaced."""
+        publication_id, name = artifact.path.split("/", 1)
+        candidates = [record.fresh] if record is not None and record.fresh is not None else []
+        candidates += [f"{publication_id}/{fresh_name(name, number)}" for number in range(1, FRESH_NAMES + 1)]
+        for path in dict.fromkeys(candidates):
+            fresh = Artifact(path, artifact.data, artifact.pages)
+            try:
+                target = _Target(fresh, self._identify(folder, path), artifact.path)
+            except InTheWayError:
+                continue
+            if target.on_disk is None or self._ours(target):
+                return target
+        where = Where(shown_path(self.root / artifact.path))
+        message = f"edited by hand, and the names for the rebuilt file beside it are all taken (up to {FRESH_NAMES})"
+        raise OutputError(Problem(where, "", message + "; remove some of them"))
+
+    def _identify(self, folder: Folder, path: str) -> _OnDisk | None:
+        """The SHA-256 and size of the file at `path` (None when there is none), read only when its status is not
+        the one recorded."""
+        name = path.split("/", 1)[1]
+        status = folder.regular_file(name)
         if status is None:
             return None
-        record = self.records.artifacts.get(artifact.path)
-        if record is not None and self.records.seen.get(artifact.path) == Stat.of(status):
-            return record.sha256
-        return folder.sha256(artifact.name)[0]
+        record = self.records.artifacts.get(path)
+        if record is not None and record.replacing is None and self.records.seen.get(path) == Stat.of(status):
+            return _OnDisk(record.sha256, status.st_size)
+        digest, status = folder.sha256(name)
+        return _OnDisk(digest, status.st_size)
 
     def _ours(self, target: _Target) -> bool:
         """Whether the file in place is bytes gongwen wrote there, or the very bytes about to be written
         (replacing those loses nothing: a reproducible build after the manifest was lost)."""
         record = self.records.artifacts.get(target.artifact.path)
-        return target.on_disk == target.artifact.sha256 or (record is not None and target.on_disk == record.sha256)
+        assert target.on_disk is not None, "a file is in place"
+        digest = target.on_disk.sha256
+        return digest == target.artifact.sha256 or (
+            record is not None and not record.edited and digest == record.sha256
+        )
 
     def _pending(self, target: _Target) -> None:
         """Step 2 for one artifact: its new bytes, the bytes they replace, and no inputs yet."""
         artifact = target.artifact
         record = ArtifactRecord(artifact.path, len(artifact.data), artifact.sha256, artifact.pages)
-        if target.on_disk is not None and target.on_disk != artifact.sha256:
+        if target.on_disk is not None and target.on_disk.sha256 != artifact.sha256:
             previous = self.records.artifacts.get(artifact.path)
-            record = ArtifactRecord(record.path, record.size, record.sha256, record.pages, target.on_disk, previous)
+            record = replace(record, replacing=target.on_disk.sha256, previous=previous)
         self.records.artifacts[artifact.path] = record
         self.records.seen.pop(artifact.path, None)
-        self.records.forget_inputs(artifact.path)
+        self.records.forget_inputs(target.slot)
 
     def _claim(self, publication_id: str, source: str) -> None:
         """The publication is now `source`'s (a renamed content file takes over its folder)."""
@@ -429,7 +651,9 @@ class OutputFolder:
             self.records.publications[publication_id] = PublicationRecord(source, {})
             self._index_sources()
 
-    def _placed(self, folder: Folder, targets: list[_Target], inputs: dict[str, str]) -> None:
+    def _placed(
+        self, folder: Folder, targets: list[_Target], inputs: dict[str, str], components: dict[str, dict[str, str]]
+    ) -> None:
         """Step 4 in memory: the bytes are in place, so their records settle and their inputs are known."""
         publication_id = folder.path.name
         for target in targets:
@@ -440,14 +664,38 @@ class OutputFolder:
             except InTheWayError:
                 status = None
             if status is None:  # replaced by something else this very moment: not ours any more
-                self.records.forget(path)
+                self._settle(folder, target.slot)
             else:
                 self.records.seen[path] = Stat.of(status)
         record = self.records.publications.get(publication_id)
         if record is not None:
-            made = {target.artifact.name for target in targets if target.artifact.path in self.records.artifacts}
-            new_inputs = {**record.inputs, **{name: key for name, key in inputs.items() if name in made}}
-            self.records.publications[publication_id] = PublicationRecord(record.source, new_inputs)
+            made = {target.slot.split("/", 1)[1] for target in targets if self._is_ours(target.artifact.path)}
+            self.records.publications[publication_id] = PublicationRecord(
+                record.source,
+                {**record.inputs, **{name: key for name, key in inputs.items() if name in made}},
+                {**record.components, **{name: value for name, value in components.items() if name in made}},
+            )
+
+    def _is_ours(self, path: str) -> bool:
+        record = self.records.artifacts.get(path)
+        return record is not None and not record.edited
+
+    def strays(self, publication_ids: set[str]) -> list[Path]:
+        """Files in these publications' folders that gongwen did not make and no record lists: edits `--force` kept
+        aside, a fresh file someone edited, anything put there (a file written in this build is listed)."""
+        return [
+            self.root / path
+            for path in sorted(self.unlisted - set(self.records.artifacts))
+            if path.split("/", 1)[0] in publication_ids
+        ]
+
+    def edits(self, publication_ids: set[str]) -> list[KeptEdit]:
+        """The files of these publications that are edited by hand, with the fresh file beside each, if any."""
+        return [
+            KeptEdit(self.root / record.path, self.root / record.fresh if record.fresh else None)
+            for record in self.records.edited()
+            if record.publication_id in publication_ids
+        ]
 
     def _keep(self, folder: Folder, name: str) -> Path:
         """Keep an edited file under a free `.edited` name before it is replaced: a second name for the same
@@ -462,6 +710,7 @@ class OutputFolder:
                     if error.errno not in NO_HARD_LINKS:
                         raise
                     folder.create(kept, folder.read(name, COPY_LIMIT) or b"")
+                self.unlisted.add(f"{folder.path.name}/{kept}")
                 return folder.path / kept
             except FileExistsError:
                 number += 1
@@ -559,20 +808,6 @@ class OutputFolder:
             )
             return Problem(where, "", message)
         return Problem(where, "", "cannot write: a folder or other non-file is in the way")
-
-    def _edited_problem(self, path: Path, target: _Target) -> Problem:
-        recorded = target.artifact.path in self.records.artifacts
-        why = (
-            f"changed since it was built (its SHA-256 is not the one in {MANIFEST})"
-            if recorded
-            else f"not listed in {MANIFEST}, so it may hold someone's work"
-        )
-        return Problem(
-            Where(shown_path(path)),
-            "",
-            f"{why}; it was left as it is: keep the edits under another name, "
-            f"or rebuild with --force, which keeps them as {edited_name(path).name}",
-        )
 
 
 def _quietly(action: Callable[..., object], *arguments: object) -> None:

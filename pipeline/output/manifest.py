@@ -6,9 +6,14 @@ the fingerprints of the inputs every publication shares), and three tables:
 
 - `artifacts`: each artifact's path, size, SHA-256 and page count — the bytes, portable between
   machines; while its file is being renamed into place also `replacing` (the SHA-256 of the bytes
-  in place before) and `previous` (their record, if they had one);
-- `publications`: for each publication, the content file that made it and the fingerprint of the
-  inputs of each artifact whose bytes are in place (the incremental build);
+  in place before) and `previous` (their record, if they had one). A file edited by hand is
+  recorded as it is now, with `edited: true` (and no page count); when gongwen rebuilt it since,
+  `fresh` names the file beside it that holds gongwen's version (`summary.fresh.docx`), which has
+  a record of its own;
+- `publications`: for each publication, the content file that made it, the fingerprint of the
+  inputs of each artifact whose bytes are in place — in its own file, or in its fresh file beside
+  an edit — (the incremental build), and the fingerprint of each input apart (`components`:
+  content, defaults, templates, fonts …), so that `gongwen status` can say which one changed;
 - `seen`: this folder's own view of each artifact file (size, modification and change times,
   inode), so a build with nothing to do notices a replaced or rewritten file without reading it.
 """
@@ -22,7 +27,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..artifacts import ARTIFACT_NAMES, ID_PATTERN
+from ..artifacts import FILE_NAME_PATTERN, ID_PATTERN, artifact_of
 
 MANIFEST = "manifest.json"
 CHECKSUMS = "SHA256SUMS"
@@ -61,14 +66,18 @@ class Stat:
 
 @dataclass(frozen=True)
 class ArtifactRecord:
-    """One artifact's bytes as gongwen wrote them; `replacing` and `previous` only while it is renamed into place."""
+    """One file's bytes: as gongwen wrote them, or as someone edited them (`edited`, with the `fresh` file beside it
+    that holds gongwen's version, if it was rebuilt since); `replacing` and `previous` only while it is renamed
+    into place."""
 
-    path: str  # relative to the output folder: <id>/<artifact name>
+    path: str  # relative to the output folder: <id>/<file name>
     size: int
     sha256: str
     pages: int | None
     replacing: str | None = None  # SHA-256 of the bytes in place before the rename
     previous: ArtifactRecord | None = None  # their record, if they had one
+    edited: bool = False  # the bytes are someone's edit, kept as they are
+    fresh: str | None = None  # on an edited record: the path of the file holding gongwen's version
 
     @property
     def publication_id(self) -> str:
@@ -78,11 +87,24 @@ class ArtifactRecord:
     def name(self) -> str:
         return self.path.split("/", 1)[1]
 
+    @property
+    def slot(self) -> str:
+        """The artifact this file is: its own path, or for a fresh file the path of the edited one it stands beside."""
+        return f"{self.publication_id}/{artifact_of(self.name) or self.name}"
+
     def settled(self) -> ArtifactRecord:
         return replace(self, replacing=None, previous=None)
 
+    def as_edit(self, size: int, digest: str, fresh: str | None) -> ArtifactRecord:
+        """The record of someone's edit in this file's place."""
+        return ArtifactRecord(self.path, size, digest, None, edited=True, fresh=fresh)
+
     def as_json(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"path": self.path, "size": self.size, "sha256": self.sha256, "pages": self.pages}
+        if self.edited:
+            entry["edited"] = True
+            if self.fresh is not None:
+                entry["fresh"] = self.fresh
         if self.replacing is not None:
             entry["replacing"] = self.replacing
             if self.previous is not None:
@@ -106,6 +128,11 @@ class ArtifactRecord:
         replacing = found.get("replacing")
         if replacing is not None and (not isinstance(replacing, str) or not _SHA256.fullmatch(replacing)):
             raise ValueError(f"artifacts.{path}.replacing: expected 64 hexadecimal digits")
+        edited, fresh = found.get("edited", False), found.get("fresh")
+        if not isinstance(edited, bool):
+            raise ValueError(f"artifacts.{path}.edited: expected true or false")
+        if fresh is not None and (not edited or not isinstance(fresh, str) or not _is_fresh_of(fresh, path)):
+            raise ValueError(f"artifacts.{path}.fresh: expected the path of its fresh file, beside an edited one")
         previous = found.get("previous")
         return cls(
             path,
@@ -114,29 +141,56 @@ class ArtifactRecord:
             pages,
             replacing,
             cls.from_json(path, previous).settled() if replacing is not None and previous is not None else None,
+            edited,
+            fresh,
         )
+
+
+def _is_fresh_of(fresh: str, path: str) -> bool:
+    """Whether `fresh` names a rebuilt version of the artifact at `path`, in the same folder."""
+    folder, _, name = path.partition("/")
+    fresh_folder, _, fresh_file = fresh.partition("/")
+    return fresh_folder == folder and fresh_file != name and artifact_of(fresh_file) == name
 
 
 @dataclass(frozen=True)
 class PublicationRecord:
-    """The content file that made a publication, and each artifact's input fingerprint (for bytes in place only)."""
+    """The content file that made a publication, and each artifact's input fingerprint (for bytes in place only):
+    the one that decides (`inputs`) and each input's apart (`components`), which say what changed."""
 
     source: str
     inputs: dict[str, str] = field(default_factory=dict)
+    components: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return {"source": self.source, "inputs": dict(sorted(self.inputs.items()))}
+        components = {name: dict(sorted(value.items())) for name, value in sorted(self.components.items())}
+        return {"source": self.source, "inputs": dict(sorted(self.inputs.items())), "components": components}
+
+    def without(self, name: str) -> PublicationRecord:
+        """This record with nothing known of artifact `name`'s inputs."""
+        return replace(
+            self,
+            inputs={key: value for key, value in self.inputs.items() if key != name},
+            components={key: value for key, value in self.components.items() if key != name},
+        )
 
     @classmethod
     def from_json(cls, publication_id: str, found: object) -> PublicationRecord:
         if not isinstance(found, dict) or not isinstance(found.get("source"), str):
             raise ValueError(f"publications.{publication_id}: expected a mapping with a source")
         inputs = found.get("inputs", {})
-        if not isinstance(inputs, dict) or not all(
-            isinstance(key, str) and isinstance(value, str) for key, value in inputs.items()
-        ):
+        if not _text_mapping(inputs):
             raise ValueError(f"publications.{publication_id}.inputs: expected a mapping of text")
-        return cls(found["source"], dict(inputs))
+        components = found.get("components", {})
+        if not isinstance(components, dict) or not all(_text_mapping(value) for value in components.values()):
+            components = {}  # only explains what changed: without it, `status` says the inputs were not recorded
+        return cls(found["source"], dict(inputs), {name: dict(value) for name, value in components.items()})
+
+
+def _text_mapping(found: object) -> bool:
+    return isinstance(found, dict) and all(
+        isinstance(key, str) and isinstance(value, str) for key, value in found.items()
+    )
 
 
 @dataclass
@@ -154,9 +208,12 @@ class Records:
         """The artifact at `path` is no longer known to be made from its recorded inputs."""
         publication_id, name = path.split("/", 1)
         record = self.publications.get(publication_id)
-        if record is not None and name in record.inputs:
-            inputs = {key: value for key, value in record.inputs.items() if key != name}
-            self.publications[publication_id] = replace(record, inputs=inputs)
+        if record is not None and (name in record.inputs or name in record.components):
+            self.publications[publication_id] = record.without(name)
+
+    def edited(self) -> list[ArtifactRecord]:
+        """The records of files edited by hand, by path."""
+        return [record for _, record in sorted(self.artifacts.items()) if record.edited]
 
     def forget(self, path: str) -> None:
         """No artifact of gongwen's is at `path`."""
@@ -187,8 +244,9 @@ def checksums_bytes(records: Records) -> bytes:
     ).encode("utf-8")
 
 
-ARTIFACT_PATH = re.compile(ID_PATTERN + "/(?:" + "|".join(map(re.escape, ARTIFACT_NAMES)) + ")")
-"""Where an artifact may be: <id>/<artifact name>; nothing else in a manifest is read or checked."""
+ARTIFACT_PATH = re.compile(ID_PATTERN + "/(?:" + FILE_NAME_PATTERN + ")")
+"""Where an artifact may be: <id>/<artifact name>, or <id>/<its fresh name> beside an edit; nothing else in a
+manifest is read or checked."""
 
 
 def read_records(data: bytes | None) -> Records:

@@ -19,6 +19,7 @@ from typing import Any
 
 import uharfbuzz as hb
 from weasyprint.formatting_structure import boxes
+from weasyprint.layout.absolute import AbsolutePlaceholder
 from weasyprint.text.ffi import FROM_UNITS, ffi, pango
 from weasyprint.text.fonts import get_hb_object_data, get_pango_font_hb_face, get_pango_font_key
 
@@ -47,7 +48,20 @@ def read_document(document: Any) -> LaidOutDocument:
 
 
 def _marks(box: Any, fonts: _Fonts) -> Iterator[Mark]:
-    """What a box and its descendants paint, in document order: its background, its borders, then its content."""
+    """What a box and its descendants paint, in the engine's painting order.
+
+    As the engine does (CSS 2, appendix E): each child of a page (the root element's box, the footnote area,
+    each margin box) is painted whole, in turn; inside one, a positioned descendant (`position` other than
+    `static`) is painted after the normal flow, in document order, its own positioned descendants right after
+    it; the rest in document order: a box's background, its borders, then its content.
+    """
+    positioned: list[Any] = []
+    yield from _in_flow_marks(box, fonts, positioned)
+    for later in positioned:
+        yield from _marks(later, fonts)
+
+
+def _in_flow_marks(box: Any, fonts: _Fonts, positioned: list[Any]) -> Iterator[Mark]:
     if box.style["visibility"] != "visible" and isinstance(box, boxes.TextBox):
         return
     _refuse_unsupported(box)
@@ -66,7 +80,15 @@ def _marks(box: Any, fonts: _Fonts) -> Iterator[Mark]:
             yield run
         return
     for child in getattr(box, "children", ()):
-        yield from _marks(child, fonts)
+        if isinstance(box, boxes.PageBox):  # the root element's box and each margin box paint on their own
+            yield from _marks(child, fonts)
+            continue
+        if isinstance(child, AbsolutePlaceholder):
+            child = child._box  # what the engine left in the flow for an absolutely positioned box
+        if child.style["position"] != "static":
+            positioned.append(child)
+        else:
+            yield from _in_flow_marks(child, fonts, positioned)
 
 
 def _refuse_unsupported(box: Any) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jinja2
 
-from ..errors import Where, shown_path
+from ..errors import GongwenError, Where, shown_path
 
 
 def template_folders(environment: jinja2.Environment) -> tuple[Path, ...]:
@@ -35,22 +35,23 @@ def template_origin(environment: jinja2.Environment, name: str) -> str:
     try:
         source = environment.loader.get_source(environment, name)
         return shown_path(source[1]) if source[1] else name
-    except jinja2.TemplateNotFound:
+    except (jinja2.TemplateError, GongwenError):  # not found, refused, unreadable: the name is all there is
         return name
 
 
 def find_in_templates(environment: jinja2.Environment, text: str) -> Where | None:
-    """Where `text` is first written in the templates, override folder first."""
-    for folder in template_folders(environment):
-        for path in sorted(folder.rglob("*")):
-            if not path.is_file():
-                continue
+    """Where `text` is first written in the templates, override folder first: in the files the loader would read
+    (inside the template folders, within its size limit, UTF-8)."""
+    for loader in getattr(environment.loader, "loaders", [environment.loader]):
+        if not isinstance(loader, jinja2.FileSystemLoader):
+            continue
+        for name in sorted(loader.list_templates()):
             try:
-                source = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
+                source, filename, _ = loader.get_source(environment, name)
+            except (jinja2.TemplateError, GongwenError):
                 continue
             found = source.find(text)
             if found >= 0:
                 line = source.count("\n", 0, found) + 1
-                return Where(shown_path(path), line, found - (source.rfind("\n", 0, found) + 1) + 1)
+                return Where(shown_path(filename), line, found - (source.rfind("\n", 0, found) + 1) + 1)
     return None

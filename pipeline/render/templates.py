@@ -10,19 +10,24 @@ template does not. Content is data: it is passed as values, never compiled as te
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from .. import __version__
+from ..artifacts import MAX_TEMPLATE_BYTES
 from ..config import builtin_templates
+from ..content.load import decode
+from ..content.text import FORBIDDEN_CHARACTERS
 from ..errors import GongwenError, Problem, TemplateError, Where, shown_path
+from ..files import TooLargeError, read_bounded
 from ..typeset.numerals import chinese_date, chinese_number, chinese_period, hours_text
 from ..typeset.typesetter import Typesetter
 from .locate import template_origin, template_position
@@ -56,11 +61,58 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
+class ConfinedLoader(jinja2.FileSystemLoader):
+    """Templates of one folder, read only from inside the template folders once links are resolved (as the PDF
+    engine's fetcher reads files): a link to a file elsewhere, or a linked folder that leads out, is refused
+    with the template line that asked for it. A template is read as far as `MAX_TEMPLATE_BYTES`, and must be
+    UTF-8; either mistake is one line at the template's path."""
+
+    def __init__(self, folder: Path, folders: tuple[Path, ...]):
+        super().__init__(str(folder))
+        self.folder = folder
+        self.roots = tuple(root.resolve() for root in folders)
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        path = self.folder.joinpath(*split_template_path(template))
+        if not path.is_file():
+            raise jinja2.TemplateNotFound(template)
+        real = path.resolve()
+        if not any(real == root or root in real.parents for root in self.roots):
+            raise SecurityError(
+                f"{template} leads outside the template folders (to {shown_path(real)}); "
+                "templates are loaded from inside the template folders only"
+            )
+        shown = shown_path(path)
+        try:
+            data = read_bounded(real, MAX_TEMPLATE_BYTES)
+        except TooLargeError as error:
+            message = f"the template is larger than the limit of {MAX_TEMPLATE_BYTES // 1024} KiB"
+            raise TemplateError(Problem(Where(shown), "", message, f"{error.size // 1024} KiB")) from None
+        except OSError as error:
+            raise TemplateError(
+                Problem(Where(shown), "", f"cannot read the template: {error.strerror or error}")
+            ) from None
+        try:
+            text = decode(data, shown)
+        except GongwenError as error:
+            raise TemplateError(error.problems) from None
+        modified = real.stat().st_mtime_ns
+        return text, str(path), lambda: _modified(real) == modified
+
+
+def _modified(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 def template_environment(override: Path | None = None) -> jinja2.Environment:
-    builtin = jinja2.FileSystemLoader(str(builtin_templates()))
+    folders = (builtin_templates(),) if override is None else (override, builtin_templates())
+    builtin = ConfinedLoader(builtin_templates(), folders)
     layers: list[jinja2.BaseLoader] = []
     if override is not None:
-        layers.append(jinja2.FileSystemLoader(str(override)))
+        layers.append(ConfinedLoader(override, folders))
     layers.append(builtin)
     layers.append(jinja2.PrefixLoader({"builtin": builtin}))
     environment = TemplateSandbox(
@@ -143,7 +195,7 @@ def render_template(environment: jinja2.Environment, name: str, context: dict[st
     (`fallback` where no template line is known: the content file)."""
     try:
         template = environment.get_template(name)
-        return template.render(context)
+        output = template.render(context)
     except GongwenError:
         raise
     except jinja2.TemplateSyntaxError as error:
@@ -161,3 +213,16 @@ def render_template(environment: jinja2.Environment, name: str, context: dict[st
     except Exception as error:  # noqa: BLE001 templates may come from users: whatever their code raises is their mistake to fix
         where = template_position(environment, error) or Where(template_origin(environment, name))
         raise TemplateError(Problem(where, "", f"template error: {type(error).__name__}: {error}")) from None
+    bad = FORBIDDEN_CHARACTERS.search(output)
+    if bad:
+        line = output.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (output.rfind("\n", 0, bad.start()) + 1) + 1
+        raise TemplateError(
+            Problem(
+                Where(template_origin(environment, name)),
+                "",
+                f"the template wrote the control character U+{ord(bad.group()):04X} (line {line}, column {column} "
+                "of what it wrote), which documents cannot hold",
+            )
+        )
+    return output

@@ -53,18 +53,22 @@ class Wording:
     # Labels of the summary's table of facts.
     @property
     def group_label(self) -> str:
+        """A team, in general, as the summary's table labels it (巡视组, 巡察组, 督察组)."""
         return self.vocabulary.group
 
     @property
     def inspected_label(self) -> str:
+        """Who is inspected, as the summary's table labels it (被巡视单位, 被督察地方)."""
         return self.vocabulary.inspected
 
     @property
     def kind_label(self) -> str:
+        """The summary's label of the kind of tour (巡视类型)."""
         return f"{self.vocabulary.tour}类型"
 
     @property
     def period_label(self) -> str:
+        """The summary's label of the period (巡视时间, 进驻时间)."""
         return self.vocabulary.period_label
 
 

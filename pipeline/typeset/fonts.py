@@ -139,8 +139,16 @@ def _find_family(name: str) -> InstalledFace | None:
     return sorted(matches, key=lambda face: (face.path, face.index))[0]
 
 
+_FACE_INDEX = re.compile(r"(?P<path>.*)#(?P<index>[^/]*)")
+"""`file.ttc#2`: the face of a collection, after the last # that no folder follows."""
+
+
 def _face_of_file(candidate: str, role: str, where: Where) -> InstalledFace:
-    path_text, _, index_text = candidate.partition("#")
+    indexed = _FACE_INDEX.fullmatch(candidate)
+    path_text, index_text = (indexed["path"], indexed["index"]) if indexed else (candidate, "")
+    if indexed and not re.fullmatch(r"[0-9]{1,4}", index_text):
+        message = "after # comes the number of a face in the collection, such as #2"
+        raise ConfigurationError(Problem(where, f"fonts.{role}", message, candidate))
     path = Path(path_text).expanduser()
     if not path.is_file():
         raise ConfigurationError(Problem(where, f"fonts.{role}", "font file not found", candidate))

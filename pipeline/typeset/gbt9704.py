@@ -57,7 +57,8 @@ class TextGrid:
 
     @property
     def cells(self) -> int:
-        return round(TYPE_WIDTH / self.size)  # 28 at 16 pt
+        """Characters to a line: 28 at 16 pt."""
+        return round(TYPE_WIDTH / self.size)
 
     @property
     def cell(self) -> float:

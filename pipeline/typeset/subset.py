@@ -52,6 +52,7 @@ class FontFile:
 
     @property
     def url(self) -> str:
+        """The file holding the cut-down face, as a file: URL for `src` in @font-face."""
         return self.path.as_uri()
 
 

@@ -65,12 +65,23 @@ class Table:
 Block = Paragraph | Table
 
 
+@dataclass(frozen=True)
+class _List:
+    """An open <ol> or <ul>: the style of its items, which list of the document it is, where it started."""
+
+    tag: str
+    style: str
+    list_id: int
+    at: tuple[int, int]
+
+
 @dataclass
 class _Open:
     tag: str
     style: str | None
     list_id: int | None = None
     runs: list[Run] = field(default_factory=list)
+    at: tuple[int, int] = (1, 0)  # where its start tag was: line, and column from 0
 
 
 class _SubsetReader(html.parser.HTMLParser):
@@ -80,15 +91,26 @@ class _SubsetReader(html.parser.HTMLParser):
         self.blocks: list[Block] = []
         self.block: _Open | None = None
         self.inline: list[str | None] = []
-        self.lists: list[tuple[str, int]] = []
+        self.lists: list[_List] = []
         self.lists_opened = 0
         self.rows: list[list[Cell]] | None = None
         self.table_style = TABLE_STYLE
         self.in_title = False
+        self.table_at = (1, 0)  # where the open table started
 
-    def fail(self, message: str) -> NoReturn:
-        line, column = self.getpos()
+    def fail(self, message: str, at: tuple[int, int] | None = None) -> NoReturn:
+        line, column = at or self.getpos()
         raise TemplateError(Problem(Where(self.template, line, column + 1), "", message))
+
+    def check_closed(self) -> None:
+        """At the end: an element left open would lose its text (a paragraph, a cell, a table) or say nothing
+        of where it was meant to end (a list); either is one line at its start tag."""
+        if self.block is not None:
+            self.fail(f"<{self.block.tag}> is never closed: its text would be lost", self.block.at)
+        if self.rows is not None:
+            self.fail("<table> is never closed: it would be lost", self.table_at)
+        if self.lists:
+            self.fail(f"<{self.lists[-1].tag}> is never closed", self.lists[-1].at)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
@@ -117,15 +139,14 @@ class _SubsetReader(html.parser.HTMLParser):
         """A paragraph, a list or a list item; any other tag is outside the subset."""
         if tag in BLOCK_STYLES:
             style = named or CLASS_STYLES.get(class_name or "", BLOCK_STYLES[tag])
-            self.block = _Open(tag, style)
+            self.block = _Open(tag, style, at=self.getpos())
         elif tag in LIST_STYLES:
-            self.lists.append((named or LIST_STYLES[tag], self.lists_opened))
+            self.lists.append(_List(tag, named or LIST_STYLES[tag], self.lists_opened, self.getpos()))
             self.lists_opened += 1
         elif tag == "li":
             if not self.lists:
                 self.fail("<li> outside <ol> or <ul>")
-            style, list_id = self.lists[-1]
-            self.block = _Open(tag, named or style, list_id)
+            self.block = _Open(tag, named or self.lists[-1].style, self.lists[-1].list_id, at=self.getpos())
         else:
             self.fail(
                 f"<{tag}> is not part of the summary's HTML subset "
@@ -137,6 +158,7 @@ class _SubsetReader(html.parser.HTMLParser):
         if tag == "table":
             self.rows = []
             self.table_style = named or TABLE_STYLE
+            self.table_at = self.getpos()
         elif tag == "tr":
             if self.rows is None:
                 self.fail("<tr> outside <table>")
@@ -144,7 +166,7 @@ class _SubsetReader(html.parser.HTMLParser):
         else:
             if not self.rows:
                 self.fail(f"<{tag}> outside <tr>")
-            self.block = _Open(tag, named or CELL_STYLES[tag])
+            self.block = _Open(tag, named or CELL_STYLES[tag], at=self.getpos())
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _IGNORED:
@@ -197,6 +219,7 @@ def read_structure(markup: str, template: str) -> list[Block]:
     reader = _SubsetReader(template)
     reader.feed(markup)
     reader.close()
+    reader.check_closed()
     return reader.blocks
 
 

@@ -25,12 +25,14 @@ from xml.sax.saxutils import quoteattr
 
 import docx
 from docx.enum.style import WD_STYLE_TYPE
-from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from ..errors import ConfigurationError, Problem, Where
+from ..errors import ConfigurationError, Problem, Where, shown, shown_path
 from ..typeset import gbt9704
 from .fonts import LATIN_ROLE
 from .structure import CLASS_STYLES, Block, Paragraph, Table, mapped_styles, styles_used
@@ -290,7 +292,12 @@ def write_font_table(document: DocxDocument) -> None:
             f'<w:font w:name={quoteattr(name)}><w:charset w:val="{"86" if chinese else "00"}"/>'
             f'<w:family w:val="auto"/><w:pitch w:val="variable"/></w:font>'
         )
-    part = document.part.part_related_by(RELATIONSHIP_TYPE.FONT_TABLE)
+    try:
+        part = document.part.part_related_by(RELATIONSHIP_TYPE.FONT_TABLE)
+    except KeyError:  # a reference document saved without one: the summary gets its own
+        package = document.part.package
+        part = Part(PackURI(package.next_partname("/word/fontTable%d.xml")), CONTENT_TYPE.WML_FONT_TABLE, b"", package)
+        document.part.relate_to(part, RELATIONSHIP_TYPE.FONT_TABLE)
     part._blob = (_FONT_TABLE_HEAD + "".join(entries) + "</w:fonts>").encode("utf-8")
 
 
@@ -317,15 +324,84 @@ def _check_styles(document: DocxDocument, blocks: list[Block], reference: str) -
         raise ConfigurationError(problems)
 
 
+MAX_REFERENCE_BYTES = 64 * 1024 * 1024
+"""A reference document, packed or unpacked: styles are tens of kilobytes; the most a legitimate one holds is a
+few embedded fonts. Its parts are copied into every summary."""
+MAX_REFERENCE_PART_BYTES = 32 * 1024 * 1024
+"""One part of a reference document unpacked: an embedded Chinese font, the largest legitimate part, is 10–25 MB."""
+MAX_REFERENCE_PARTS = 1000
+"""Word writes a dozen or two parts; a thousand is a package built to be expensive."""
+
+
+def _check_package(reference: Path) -> None:
+    """Refuse a reference document that would cost more than styles can: too large a file, too many parts, or
+    parts that unpack beyond the limits (a zip bomb). Read from the archive's directory, before anything is
+    unpacked: the sizes it declares are the most python-docx will unpack (Python's zipfile stops there)."""
+    where = Where(shown_path(reference))
+    size = reference.stat().st_size
+    if size > MAX_REFERENCE_BYTES:
+        message = f"the reference document is larger than the limit of {MAX_REFERENCE_BYTES >> 20} MiB"
+        raise ConfigurationError(Problem(where, "", message, f"{size >> 20} MiB"))
+    with zipfile.ZipFile(reference) as archive:
+        entries = archive.infolist()
+    if len(entries) > MAX_REFERENCE_PARTS:
+        message = f"the reference document has more than {MAX_REFERENCE_PARTS} parts"
+        raise ConfigurationError(Problem(where, "", message, len(entries)))
+    problems = [
+        Problem(
+            where,
+            "",
+            f"the part {shown(entry.filename, limit=80)} of the reference document unpacks to "
+            f"{entry.file_size >> 20} MiB, over the limit of {MAX_REFERENCE_PART_BYTES >> 20} MiB a part",
+        )
+        for entry in entries
+        if entry.file_size > MAX_REFERENCE_PART_BYTES
+    ]
+    total = sum(entry.file_size for entry in entries)
+    if not problems and total > MAX_REFERENCE_BYTES:
+        message = f"the reference document unpacks to more than the limit of {MAX_REFERENCE_BYTES >> 20} MiB"
+        problems.append(Problem(where, "", message, f"{total >> 20} MiB"))
+    if problems:
+        raise ConfigurationError(problems)
+
+
+def _refuse_external_relationships(document: DocxDocument, reference: Path) -> None:
+    """A relationship to something outside the package (an attached template on a server, a linked image) would
+    be copied into every summary, and Word would fetch it: refused, one line each, as the PDF engine refuses URLs."""
+    package = document.part.package
+    found = [("the package", relationship) for relationship in package.rels.values()]
+    for part in package.iter_parts():
+        found += [(str(part.partname), relationship) for relationship in part.rels.values()]
+    problems = [
+        Problem(
+            Where(shown_path(reference)),
+            "",
+            f"{source} of the reference document has an external relationship "
+            f"({relationship.reltype.rsplit('/', 1)[-1]} to {shown(relationship.target_ref, limit=80)}); "
+            "a reference document must not point outside itself: remove it (in Word: Developer, Document Template, "
+            "or the link's own dialog)",
+        )
+        for source, relationship in found
+        if relationship.is_external
+    ]
+    if problems:
+        raise ConfigurationError(problems)
+
+
 def open_reference(reference: Path) -> DocxDocument:
     try:
-        return docx.Document(str(reference))
+        _check_package(reference)
+        document = docx.Document(str(reference))
     except FileNotFoundError:
         raise ConfigurationError(Problem(Where(str(reference)), "", "reference document not found")) from None
+    except ConfigurationError:
+        raise
     except Exception as error:  # noqa: BLE001 python-docx raises several kinds for files that are not .docx
         raise ConfigurationError(
             Problem(Where(str(reference)), "", f"not a Word document python-docx can open ({type(error).__name__})")
         ) from None
+    _refuse_external_relationships(document, reference)
+    return document
 
 
 def write_summary(
@@ -345,6 +421,8 @@ def write_summary(
     for child in list(body):
         if child.tag != qn("w:sectPr"):
             body.remove(child)
+    body.get_or_add_sectPr()  # a reference document saved without section properties gets the standard's
+    _drop_dangling_references(document)
     written: list[tuple[Paragraph, DocxParagraph]] = []
     for block in blocks:
         if isinstance(block, Paragraph):
@@ -361,6 +439,23 @@ def write_summary(
     buffer = io.BytesIO()
     document.save(buffer)
     return fixed_zip(buffer.getvalue())
+
+
+_PART_REFERENCES = {
+    qn("w:headerReference"): RELATIONSHIP_TYPE.HEADER,
+    qn("w:footerReference"): RELATIONSHIP_TYPE.FOOTER,
+}
+
+
+def _drop_dangling_references(document: DocxDocument) -> None:
+    """Header and footer references to parts the reference document does not have (or not of that kind):
+    python-docx would fail on them and Word would call the summary damaged. Without them, footers are made anew."""
+    relationships = document.part.rels
+    for section_properties in document.element.body.iter(qn("w:sectPr")):
+        for reference in [child for child in section_properties if child.tag in _PART_REFERENCES]:
+            relationship = relationships.get(reference.get(qn("r:id")))
+            if relationship is None or relationship.reltype != _PART_REFERENCES[reference.tag]:
+                section_properties.remove(reference)
 
 
 def _add_paragraph(document: DocxDocument, block: Paragraph) -> DocxParagraph:
@@ -413,8 +508,11 @@ def _style_numbering(document: DocxDocument, style_name: str) -> tuple[int, bool
     while style is not None:
         number_id = style.element.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}")
         if number_id is not None:
-            numbering = document.part.numbering_part.element
-            instance = numbering.num_having_numId(int(number_id.get(qn("w:val"))))
+            try:
+                numbering = document.part.numbering_part.element
+                instance = numbering.num_having_numId(int(number_id.get(qn("w:val"))))
+            except (NotImplementedError, KeyError, ValueError, TypeError):
+                return None  # no numbering part, or none by that number: the list is not numbered, nothing restarts
             abstract_id = int(instance.abstractNumId.val)
             abstract = next(
                 (
@@ -497,11 +595,20 @@ def column_widths(block: Table) -> list[int]:
     return [fitted.get(index, shared) for index in range(columns)]
 
 
+# python-docx refuses longer text in the title, author and other core properties (Word's own limit).
+CORE_PROPERTY_LIMIT = 255
+
+
+def _property_text(text: str) -> str:
+    """Text for a core property: a longer title or issuer is cut (with …) there only; the document holds it whole."""
+    return text if len(text) <= CORE_PROPERTY_LIMIT else text[: CORE_PROPERTY_LIMIT - 1] + "…"
+
+
 def _set_properties(document: DocxDocument, title: str, author: str, created: datetime.datetime) -> None:
     properties = document.core_properties
-    properties.title = title
-    properties.author = author
-    properties.last_modified_by = author
+    properties.title = _property_text(title)
+    properties.author = _property_text(author)
+    properties.last_modified_by = _property_text(author)
     properties.language = "zh-CN"
     properties.created = created
     properties.modified = created
