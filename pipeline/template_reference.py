@@ -127,7 +127,11 @@ FAMILY = Variable(
     None,
     tuple((role, "text", ROLE_DESCRIPTIONS[role]) for role in ROLES),
 )
-SPACING_RULES = Variable("spacing_rules", "text", "CSS rules of the letter-spacing classes the document's lines use.")
+SPACING_RULES = Variable(
+    "spacing_rules",
+    "text",
+    "Empty: composed lines carry their own spacing; kept so that an older stylesheet printing it still renders.",
+)
 STANDARD = Variable(
     "g", "module", f"GB/T 9704 in numbers (pipeline/typeset/gbt9704.py), read as `g.NAME`: {_standard_numbers()}."
 )
