@@ -303,11 +303,13 @@ class Publisher:
         within = "notice." if template == NOTICE.template else ""
         for line in loose_lines:
             field, where = where_written(publication, line.text + line.following, within)
+            # Two decimals, or three where two would print the limit itself (0.1503 em: "0.150", not "0.15").
+            spacing = f"{line.stretch:.2f}" if round(line.stretch, 2) > STRETCH_LIMIT_EM else f"{line.stretch:.3f}"
             self.warnings.append(
                 Problem(
                     where,
                     field,
-                    f"{template.split('.')[0]}: a line is spaced {line.stretch:.2f} em between characters, more than "
+                    f"{template.split('.')[0]}: a line is spaced {spacing} em between characters, more than "
                     f"the {STRETCH_LIMIT_EM} em limit, and no other breaks avoid it: shorten or reword the text "
                     "around a long number or address",
                     line.text,

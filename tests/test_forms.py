@@ -16,6 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from layout import BINDING, OUTER, TOP, TYPE_HEIGHT, TYPE_WIDTH, check, read_lines
 from pdfread import chars, page_count, rules
+from stress import stress_content
 
 from pipeline.build import build
 from pipeline.config import load_configuration
@@ -61,6 +62,16 @@ def test_a_line_beyond_the_stretch_limit_is_a_warning_at_the_text_that_caused_it
     assert (warning.where.line, warning.where.column) == (9, 11)
     assert "a line is spaced 0.19 em between characters, more than the 0.15 em limit" in warning.message
     assert warning.got == "为便于干部群众反映问题，巡察组设立电子邮箱："
+
+
+def test_a_warning_never_prints_a_spacing_at_or_under_the_limit(tmp_path):
+    """Generated content whose loosest line is spaced 0.1549 em: two decimals would print the limit itself
+    ("0.15 em …, more than the 0.15 em limit"), so the figure gets a third."""
+    source = write_content(tmp_path, "loose", stress_content(seed=30))
+    report = build([source], load_configuration(tmp_path, {"output": str(tmp_path / "dist")}))
+    printed = [float(re.search(r"spaced ([0-9.]+) em", warning.message).group(1)) for warning in report.warnings]
+    assert printed and all(spacing > STRETCH_LIMIT_EM for spacing in printed), printed
+    assert any(len(str(spacing)) == 5 for spacing in printed), printed  # the case this test is for: 0.155
 
 
 def test_the_command_line_prints_warnings_and_succeeds(tmp_path):
