@@ -36,6 +36,7 @@ OPENING = set("（《「『“‘")
 MARKS = CLOSING | OPENING
 _CJK = re.compile(r"^[\u3400-\u9fff\u3000-\u303f\uff00-\uffef“”‘’—…]+$")
 _IDEOGRAPH = re.compile(r"[\u3400-\u9fff]")
+FLUSH_PT = 0.02  # how far a full line may end from the right edge: the engine draws glyphs where the composer puts them
 COMPRESSED_GAP = 0.4  # ems a gap beside a mark falls short of the line's when the mark is compressed (0.5 em)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import corpus
 import docx
 import pytest
-from layout import check
+from layout import FLUSH_PT, check
 from pdfread import chars, comparable, page_count, type_area_text
 
 from pipeline.content.model import Publication, load_publication
@@ -99,7 +99,7 @@ def test_the_notice_is_one_page_of_lines_on_the_grid(corpus_dist, entry):
     assert page_count(notice) == 1
     body_size = Counter(round(char["size"], 1) for char in chars(notice)[0]).most_common(1)[0][0]
     report = check(notice, body_size=body_size, page_numbers=False)
-    assert report.worst_right_gap <= 0.5
+    assert report.worst_right_gap <= FLUSH_PT
     assert report.bad_starts == [] and report.bad_ends == [] and report.lonely_last_lines == []
 
 

@@ -14,7 +14,7 @@ import yaml
 from helpers import ROOT, run_cli
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from layout import BINDING, OUTER, TOP, TYPE_HEIGHT, TYPE_WIDTH, check, read_lines
+from layout import BINDING, FLUSH_PT, OUTER, TOP, TYPE_HEIGHT, TYPE_WIDTH, check, read_lines
 from pdfread import chars, page_count, rules
 from stress import stress_content
 
@@ -235,7 +235,7 @@ def test_every_corpus_briefing_passes_the_layout_checker(corpus_dist, source):
     report = check(corpus_dist / source.stem / "briefing.pdf")
     assert report.margin_errors == [] and report.page_number_errors == []
     assert report.bad_starts == [] and report.bad_ends == [] and report.lonely_last_lines == []
-    assert report.worst_right_gap <= 0.5
+    assert report.worst_right_gap <= FLUSH_PT
     page, text, added = report.worst_line
     assert added <= STRETCH_LIMIT_EM + 0.002, (page, text)
     if report.end_block_page is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpers import SEED_ID, build_text, make_notice
-from layout import BINDING, MM, OUTER, TOP, TYPE_HEIGHT, TYPE_WIDTH, check, read_lines
+from layout import BINDING, FLUSH_PT, MM, OUTER, TOP, TYPE_HEIGHT, TYPE_WIDTH, check, read_lines
 from pdfread import chars, page_count, type_area_text
 from stress import stress_content
 
@@ -87,7 +87,7 @@ def test_seed_pure_chinese_lines_hold_28_cells(seed_report):
 def test_every_full_line_is_flush_right(report_name, request):
     report = request.getfixturevalue(report_name)
     assert len(report.right_gaps) > 50
-    assert report.worst_right_gap <= 0.5, sorted(report.right_gaps, key=lambda gap: -abs(gap[2]))[:3]
+    assert report.worst_right_gap <= FLUSH_PT, sorted(report.right_gaps, key=lambda gap: -abs(gap[2]))[:3]
 
 
 @pytest.mark.parametrize("report_name", ["seed_report", "stress_report"])
@@ -153,7 +153,7 @@ def test_notice_lines_are_flush_at_every_size(tmp_path, factor):
     report = check(notice, body_size=body_size, page_numbers=False)
     assert report.pages == 1
     assert len(report.right_gaps) >= 4
-    assert report.worst_right_gap <= 0.5
+    assert report.worst_right_gap <= FLUSH_PT
     assert report.bad_starts == [] and report.bad_ends == [] and report.lonely_last_lines == []
 
 
