@@ -4,11 +4,12 @@ A PDF is made from its content file (and the folder's `_defaults.yaml`), the tem
 and the files of the template folders, the resolved font files, the settings that change pages
 (`one_sided`, `pdf_variant`, `names`, the 简报's `bulletin` layout), the vocabularies,
 SOURCE_DATE_EPOCH and the tool's version; an OFD from all that but the PDF variant, plus `formats`
-and the OFD writer's own source; the Word summary from the content, the templates it renders, the
-reference document, the Word settings, `names`, the title's font file (its title breaks where the
-PDF's does), the vocabularies, SOURCE_DATE_EPOCH and the version. The vocabularies are the
-effective ones: built in, with the configuration's changes and additions. Only the artifacts of the
-configured formats are planned.
+and the OFD writer's own source; the Word summary from the content, the templates it renders (a
+template named by an expression, or by a name that is not one of the files found, makes every file
+count), the reference document, the Word settings, `names`, the title's and the body's font files
+(its title and 主送机关 break where the PDF's do), the vocabularies, SOURCE_DATE_EPOCH and the
+version. The vocabularies are the effective ones: built in, with the configuration's changes and
+additions. Only the artifacts of the configured formats are planned.
 
 Each of these inputs has a fingerprint of its own (a *component*); an artifact's fingerprint is
 made of its components. The output folder's manifest remembers both: the fingerprint decides
@@ -61,6 +62,8 @@ COMPONENT_NAMES = {
     VERSION: "gongwen's version",
 }
 """Each input of an artifact, as `gongwen status` names it when it changed."""
+WORD_ROLES = ("title", "body")
+"""The faces the summary is measured with: its title lines (title) and its 主送机关 lines (body)."""
 COMPONENT_DIGITS = 16
 """Hexadecimal digits kept of each component's fingerprint: enough to tell which input changed (the full
 fingerprint of the whole decides whether to make the artifact again), and a quarter of the manifest's size."""
@@ -103,7 +106,8 @@ _NAME = re.compile(r"""(["'])([^"']*)\1""")
 
 def _templates_used(roots: tuple[str, ...], effective: dict[str, Path]) -> set[str] | None:
     """The names `roots` render, following include, extends, import and from; None when one of them names a
-    template by an expression rather than a literal name, since then any template may be used."""
+    template by an expression rather than a literal name, or by a name that is not one of the template files
+    found, since then any template may be used."""
     used: set[str] = set()
     waiting = [name for name in roots if name in effective]
     while waiting:
@@ -120,8 +124,21 @@ def _templates_used(roots: tuple[str, ...], effective: dict[str, Path]) -> set[s
                 argument = _CLAUSE.sub("", argument)
             if not _LITERALS.fullmatch(argument.strip()):
                 return None
-            waiting.extend(found for _, found in _NAME.findall(argument) if found in effective)
+            for _, found in _NAME.findall(argument):
+                target = _loader_name(found)
+                if target is None or target not in effective:
+                    # A name the loader resolves some other way (through a linked folder, say), or none at all:
+                    # which file it is cannot be told here, so nothing is taken as unchanged.
+                    return None
+                waiting.append(target)
     return used
+
+
+def _loader_name(name: str) -> str | None:
+    """A template name as the loader looks it up (`./a.html`, `a//b.html` and `a/./b.html` are `a.html` and
+    `a/b.html`); None for a name with `..`, which the loader refuses."""
+    pieces = [piece for piece in name.split("/") if piece and piece != "."]
+    return None if ".." in pieces else "/".join(pieces)
 
 
 def _template_inputs(effective: dict[str, Path]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -219,11 +236,12 @@ class Fingerprints:
         }
         pdf = {**pages, SETTINGS: _digest(settings.one_sided, settings.pdf_variant, names, bulletin)}
         ofd = {**pages, SETTINGS: _digest(settings.one_sided, names, bulletin, formats), WRITER: _ofd_writer_digest()}
-        title = faces["title"]  # the Word title breaks where the PDF's does, measured with the PDF's title face
+        # The Word title and 主送机关 break where the PDF's do, measured with the PDF's title and body faces.
+        measured = sorted((role, faces[role].path, faces[role].index, digests(faces[role].path)) for role in WORD_ROLES)
         word = {
             TEMPLATES: _digest(word_templates),
             REFERENCE_DOC: _digest(reference),
-            FONTS: _digest(title.path, title.index, digests(title.path)),
+            FONTS: _digest(measured),
             SETTINGS: _digest(settings.word_fonts.as_dict(), settings.one_sided, names),
             VOCABULARIES: vocabularies,
             EPOCH: epoch,

@@ -3,7 +3,7 @@ made from it, and nothing else changes any. Milliseconds: nothing is built, font
 
 briefing.pdf and notice.pdf are made from the content, the PDF templates, the fonts, one_sided, pdf_variant,
 SOURCE_DATE_EPOCH and the tool's version; summary.docx from the content, the summary template, the reference
-document, word_fonts, one_sided, SOURCE_DATE_EPOCH and the tool's version.
+document, word_fonts, one_sided, the title and body faces, SOURCE_DATE_EPOCH and the tool's version.
 """
 
 from __future__ import annotations
@@ -121,10 +121,16 @@ CHANGES = {
     "SOURCE_DATE_EPOCH": (lambda inputs: setattr(inputs, "epoch", "1700000000"), ALL),
     "the tool's version": (lambda inputs: setattr(inputs, "version", inputs.version + ".post1"), ALL),
     "a font file's bytes": (lambda inputs: grow(Path(inputs.faces["heading2"].path)), PDFS),
-    "the faces of two roles, swapped": (lambda inputs: swap_faces(inputs, "body", "heading1"), PDFS),
+    "the faces of two roles, swapped": (lambda inputs: swap_faces(inputs, "heading1", "heading2"), PDFS),
     "the face's index in its collection": (
-        lambda inputs: inputs.faces.update(body=inputs.face("body", Path(inputs.faces["body"].path), 1)),
+        lambda inputs: inputs.faces.update(heading1=inputs.face("heading1", Path(inputs.faces["heading1"].path), 1)),
         PDFS,
+    ),
+    # The summary's 主送机关 breaks where the PDF's does, measured with the PDF's body face.
+    "the body face, swapped with another": (lambda inputs: swap_faces(inputs, "body", "heading1"), ALL),
+    "the body face's index in its collection": (
+        lambda inputs: inputs.faces.update(body=inputs.face("body", Path(inputs.faces["body"].path), 1)),
+        ALL,
     ),
     # The summary's title breaks where the PDF's does, measured with the PDF's title face.
     "the title face's index in its collection": (
@@ -179,6 +185,30 @@ def test_a_template_the_summary_template_includes_is_one_of_the_summary_s_inputs
     before = inputs.fingerprints()
     (inputs.templates / "signature.j2").write_text("<p>联系人：李四</p>", encoding="utf-8")
     assert changed(before, inputs.fingerprints()) == {"summary.docx"}
+
+
+@pytest.mark.parametrize("name", ["./signature.j2", "parts//signature.j2", "parts/./signature.j2"])
+def test_a_template_named_as_the_loader_reads_it_is_one_of_the_summary_s_inputs(tmp_path, monkeypatch, name):
+    """The loader reads `./a` as `a`, and `a//b` and `a/./b` as `a/b`: the fingerprint follows the same names."""
+    inputs = Inputs(tmp_path, monkeypatch)
+    override(inputs, "summary.html.j2", lambda text: text + f'\n{{% include "{name}" %}}\n')
+    target = inputs.templates / name.replace("//", "/").replace("/./", "/").removeprefix("./")
+    target.parent.mkdir(exist_ok=True)
+    target.write_text("<p>联系人：张三</p>", encoding="utf-8")
+    before = inputs.fingerprints()
+    target.write_text("<p>联系人：李四</p>", encoding="utf-8")
+    assert "summary.docx" in changed(before, inputs.fingerprints())
+
+
+def test_a_template_reached_through_a_linked_folder_is_one_of_the_summary_s_inputs(tmp_path, monkeypatch):
+    inputs = Inputs(tmp_path, monkeypatch)
+    (inputs.templates / "real").mkdir()
+    (inputs.templates / "parts").symlink_to(inputs.templates / "real")
+    override(inputs, "summary.html.j2", lambda text: text + '\n{% include "parts/signature.j2" %}\n')
+    (inputs.templates / "real" / "signature.j2").write_text("<p>联系人：张三</p>", encoding="utf-8")
+    before = inputs.fingerprints()
+    (inputs.templates / "real" / "signature.j2").write_text("<p>联系人：李四</p>", encoding="utf-8")
+    assert "summary.docx" in changed(before, inputs.fingerprints())
 
 
 def test_a_template_named_by_an_expression_makes_every_template_an_input(tmp_path, monkeypatch):
