@@ -42,6 +42,7 @@ from .render.wording import Wording, wording
 from .typeset import gbt9704
 from .typeset.compose import STRETCH_LIMIT_EM
 from .typeset.fonts import ResolvedFace, resolve_fonts
+from .typeset.markup import ComposedTextChangedError
 from .typeset.typesetter import LooseLine, Typesetter
 from .word.structure import Block, read_structure
 
@@ -198,6 +199,13 @@ class Publisher:
             )
             digest = self._document_digest(rendered, fonts) if self._kept is not None else ""
             yield _Rendered(rendered, typesetter.loose_lines, digest)
+        except ComposedTextChangedError as error:  # raised while the block lays the document out
+            message = (
+                f"{template}: a style changes the text of a composed paragraph (::first-letter or content on its "
+                "lines), so its lines cannot be drawn as they were composed: remove that rule"
+            )
+            where = Where(template_origin(self.environment, template))
+            raise TemplateError(Problem(where, "", message, str(error))) from None
         finally:
             shutil.rmtree(fonts, ignore_errors=True)
 

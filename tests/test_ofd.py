@@ -21,7 +21,7 @@ from stress import stress_content
 
 from pipeline import incremental
 from pipeline.build import BuildEvents, build
-from pipeline.config import load_configuration
+from pipeline.config import builtin_templates, load_configuration
 from pipeline.typeset import gbt9704
 
 PT_PER_MM = 72 / 25.4
@@ -426,3 +426,32 @@ def test_formats_and_the_ofd_writer_rebuild_the_ofds_only(small_project, monkeyp
     assert built(("pdf", "ofd")) == ["briefing.ofd", "notice.ofd"]
     assert (output / "small" / "briefing.pdf").read_bytes() == pdf_before
     assert built(("pdf",)) == [], "dropping a format leaves the others up to date"
+
+
+UNDRAWABLE = {
+    "opacity on div": "opacity: 0.5",
+    "a transform on div": "transform: rotate(3deg)",
+    "z-index on div": "position: relative; z-index: 1",
+    "overflow: hidden on div": "overflow: hidden; height: 10pt",
+    "text-decoration on div": "text-decoration: underline",
+    "an outline on div": "outline: 1pt solid red",
+    "box-shadow on div": "box-shadow: 2pt 2pt red",
+    "border-radius on div": "border: 1pt solid red; border-radius: 3pt",
+}
+
+
+@pytest.mark.parametrize("what", list(UNDRAWABLE))
+def test_what_the_ofd_cannot_draw_is_one_line_not_a_different_document(small_project, what):
+    """A template's style the OFD's records cannot carry (the PDF draws it) stops that OFD with one line, rather
+    than an OFD that silently differs from the PDF; with formats = ["pdf"] the same template builds."""
+    templates = small_project / "tpl"
+    templates.mkdir()
+    notice = (builtin_templates() / "notice.html.j2").read_text(encoding="utf-8")
+    changed = notice.replace('<h1 class="title', f'<div style="{UNDRAWABLE[what]}">注</div><h1 class="title', 1)
+    assert changed != notice
+    (templates / "notice.html.j2").write_text(changed, encoding="utf-8")
+    result = run_cli("build", "-q", "-o", "out", "--templates", "tpl", "--format", "ofd", "content", cwd=small_project)
+    assert result.returncode == 1
+    assert f"notice.html.j2: the OFD writer cannot draw {what} yet" in result.stderr.splitlines()[0], result.stderr
+    pdf_only = run_cli("build", "-q", "-o", "out2", "--templates", "tpl", "content", cwd=small_project)
+    assert pdf_only.returncode == 0, pdf_only.stderr

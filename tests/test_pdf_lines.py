@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import inspect
 import io
+import shutil
 from pathlib import Path
 
 import pdfplumber
 import pytest
+from helpers import SEED_CONTENT, run_cli
+from layout import FLUSH_PT, check
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import inline
 from weasyprint.text.ffi import FROM_UNITS, ffi, pango
 
+from pipeline.config import builtin_templates
 from pipeline.pdf import lines
 from pipeline.pdf.engine import PdfEngine
 from pipeline.render.documents import RenderedPdf
 from pipeline.typeset.fonts import resolve_fonts
-from pipeline.typeset.markup import ComposedLine, composed_html, read_lines
+from pipeline.typeset.markup import ComposedLine, ComposedTextChangedError, composed_html, read_lines
 from pipeline.typeset.shaping import Shaper
 from pipeline.typeset.subset import subset_face
 
@@ -147,9 +151,32 @@ def test_each_line_is_one_text_box_with_its_glyph_run(engine, body_face, font):
             assert start == pytest.approx(position, abs=0.0015 * SIZE)
 
 
-def test_a_record_that_does_not_fit_the_text_is_left_to_the_engine(engine, font):
+def test_a_record_that_does_not_fit_the_text_stops_the_layout(engine, font):
+    """Lines that no longer start where they were composed would run off the page unbroken: refused instead."""
     broken = composed_html("中央第十巡视组", [ComposedLine(0, 9, (0,) * 9)])  # more characters than the text
-    laid_out = lay_out(engine, broken, font)
-    found = [box for box in text_boxes(laid_out) if box.text.strip()]
-    assert [box.text for box in found] == ["中央第十巡视组"]
-    assert not isinstance(found[0].pango_layout, lines.ComposedLineLayout)
+    with pytest.raises(ComposedTextChangedError):
+        lay_out(engine, broken, font)
+
+
+def test_a_style_that_changes_a_composed_paragraph_is_one_line_and_text_transform_is_ignored(tmp_path):
+    """`::first-letter` splits a paragraph's text: one located line and exit status 1. A
+    `text-transform` would change the characters the lines were composed from: the engine's own rule sets it aside."""
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(SEED_CONTENT, content / "seed.yaml")
+    template = (builtin_templates() / "briefing.html.j2").read_text(encoding="utf-8")
+    rules = {"first": "p.note::first-letter{font-size:30pt}", "upper": "p.note span{text-transform:full-width}"}
+    for name, rule in rules.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        changed = template.replace('<p class="note">', f'<style>{rule}</style><p class="note">', 1)
+        assert changed != template
+        (folder / "briefing.html.j2").write_text(changed, encoding="utf-8")
+    first = run_cli("build", "-q", "-o", "out1", "--templates", "first", "content", cwd=tmp_path)
+    assert first.returncode == 1
+    assert first.stderr.splitlines()[0].startswith(
+        "first/briefing.html.j2: briefing.html.j2: a style changes the text of a composed paragraph"
+    ), first.stderr
+    upper = run_cli("build", "-q", "-o", "out2", "--templates", "upper", "content", cwd=tmp_path)
+    assert upper.returncode == 0, upper.stderr
+    assert check(tmp_path / "out2" / "seed" / "briefing.pdf").worst_right_gap <= FLUSH_PT

@@ -99,6 +99,24 @@ def _refuse_unsupported(box: Any) -> None:
         raise UnsupportedLayoutError(f"opacity on {box.element_tag}")
     if style["transform"]:
         raise UnsupportedLayoutError(f"a transform on {box.element_tag}")
+    # What the engine draws and these records cannot say: refused, so that an OFD never silently differs.
+    if style["z_index"] != "auto":
+        raise UnsupportedLayoutError(f"z-index on {box.element_tag}")
+    if style["overflow"] != "visible" and not isinstance(box, (boxes.PageBox, boxes.MarginBox)):
+        raise UnsupportedLayoutError(f"overflow: {style['overflow']} on {box.element_tag}")
+    if style["text_decoration_line"] != "none":
+        raise UnsupportedLayoutError(f"text-decoration on {box.element_tag}")
+    if style["outline_style"] != "none" and style["outline_width"] > 0:
+        raise UnsupportedLayoutError(f"an outline on {box.element_tag}")
+    if style["box_shadow"]:
+        raise UnsupportedLayoutError(f"box-shadow on {box.element_tag}")
+    if any(value[0].value or value[1].value for value in _radii(style)):
+        raise UnsupportedLayoutError(f"border-radius on {box.element_tag}")
+
+
+def _radii(style: Any) -> tuple[Any, ...]:
+    corners = ("top_left", "top_right", "bottom_right", "bottom_left")
+    return tuple(style[f"border_{corner}_radius"] for corner in corners)
 
 
 def _borders(box: Any) -> Iterator[Rectangle]:

@@ -28,9 +28,9 @@ from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, pango
 from weasyprint.text.fonts import get_pango_font_key
 from weasyprint.text.line_break import Layout, strut
 
-from ..typeset.markup import LINES_ATTRIBUTE, LINES_CLASS, ComposedLine, read_lines
+from ..typeset.markup import LINES_ATTRIBUTE, LINES_CLASS, ComposedLine, ComposedTextChangedError, read_lines
 
-STYLESHEET = f"span.{LINES_CLASS} {{ white-space: pre !important; }}"
+STYLESHEET = f"span.{LINES_CLASS} {{ white-space: pre !important; text-transform: none !important; }}"
 """The engine's own rule for these elements: the text box must hold the text exactly as composed (no spaces
 collapsed), whatever a template's stylesheet says."""
 
@@ -77,10 +77,12 @@ def _paragraph(context: Any, box: Any) -> _Paragraph | None:
 
 def _split_text_box(context: Any, box: Any, available_width: float, skip: int, is_line_start: bool = True) -> Any:
     """WeasyPrint's `split_text_box`, for a composed paragraph's text: the line that starts at `skip`, whole."""
+    if box.style["font_size"] == 0 or box.element is None or box.element.get(LINES_ATTRIBUTE) is None:
+        return _original_split_text_box(context, box, available_width, skip, is_line_start)
     paragraph = _paragraph(context, box)
     found = paragraph.lines.get(skip or 0) if paragraph is not None else None
-    if found is None or box.style["font_size"] == 0:
-        return _original_split_text_box(context, box, available_width, skip, is_line_start)
+    if found is None:
+        raise ComposedTextChangedError(box.text[:30])
     line, following = found
     text = box.text[line.start : line.end]
     layout = ComposedLineLayout(box.style, text, line.gaps, _metrics(context))

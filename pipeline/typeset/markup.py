@@ -22,6 +22,14 @@ from .compose import Line
 
 LINES_CLASS = "gw-lines"
 LINES_ATTRIBUTE = "data-gw-lines"
+
+
+class ComposedTextChangedError(Exception):
+    """A stylesheet changed the text of a composed paragraph (`::first-letter`, generated content on its span):
+    its lines no longer start where they were composed, and the engine, told not to break them, would run the
+    rest off the page. The message is the start of the paragraph's text."""
+
+
 _HALF_EM = 500  # thousandths
 
 
