@@ -26,6 +26,10 @@ CASES = [
     ("www.ccdi.gov.cn", "www.ccdi.gov.cn"),
     ("GB/T 9704-2012 标准, 已发布", "GB/T 9704-2012 标准，已发布"),
     ('He said "yes".', 'He said "yes".'),
+    # A pair of brackets is decided as one: Chinese outside one end converts both, never （…).
+    ("根据中央统一部署(Cafe test),会议召开", "根据中央统一部署（Cafe test），会议召开"),
+    ("(PDF/A-3b)版本", "（PDF/A-3b）版本"),
+    ("f(x) = (a+b)", "f(x) = (a+b)"),
 ]
 
 

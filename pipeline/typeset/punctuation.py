@@ -29,25 +29,49 @@ def _neighbour(text: str, index: int, step: int) -> str:
     return text[index] if 0 <= index < len(text) else ""
 
 
+def _bracket_pairs(text: str) -> dict[int, int]:
+    """Each `(` and `)` that close each other, both ways, by index."""
+    pairs: dict[int, int] = {}
+    opened: list[int] = []
+    for index, char in enumerate(text):
+        if char == "(":
+            opened.append(index)
+        elif char == ")" and opened:
+            opening = opened.pop()
+            pairs[opening], pairs[index] = index, opening
+    return pairs
+
+
+def _chinese_bracket(text: str, index: int, partner: int | None) -> bool:
+    """Whether a bracket belongs to Chinese text: Chinese beside it or inside. A pair is decided as one, so that
+    根据部署(Cafe test)，becomes 根据部署（Cafe test），never （Cafe test)."""
+    if partner is not None:
+        opening, closing = sorted((index, partner))
+        inside = text[opening + 1 : closing]
+    elif text[index] == "(":
+        opening = closing = index
+        end = text.find(")", index)
+        inside = text[index + 1 : end] if end > 0 else ""
+    else:
+        opening = closing = index
+        start = text.rfind("(", 0, index)
+        inside = text[start + 1 : index] if start >= 0 else ""
+    beside = [_neighbour(text, end, step) for end in (opening, closing) for step in (-1, 1)]
+    return any(_is_chinese(char) for char in [*beside, *inside])
+
+
 def normalize_punctuation(text: str) -> str:
     chars = list(text)
+    pairs = _bracket_pairs(text)
     for index, char in enumerate(text):
         if char not in _FULL_WIDTH:
             continue
         before, after = _neighbour(text, index, -1), _neighbour(text, index, 1)
         if char in ",:" and before.isdigit() and after.isdigit():
             continue  # 1,000 and 8:00
-        if char == "(":
-            closing = text.find(")", index)
-            inside = text[index + 1 : closing] if closing > 0 else ""
-            if _is_chinese(before) or _is_chinese(after) or any(_is_chinese(c) for c in inside):
-                chars[index] = "（"
-            continue
-        if char == ")":
-            opening = text.rfind("(", 0, index)
-            inside = text[opening + 1 : index] if opening >= 0 else ""
-            if _is_chinese(before) or _is_chinese(after) or any(_is_chinese(c) for c in inside):
-                chars[index] = "）"
+        if char in "()":
+            if _chinese_bracket(text, index, pairs.get(index)):
+                chars[index] = _FULL_WIDTH[char]
             continue
         if (
             (
