@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .artifacts import ARTIFACTS, ArtifactType
 from .config import Configuration
+from .content import ContentDigests
 from .errors import ContentError, GongwenError, Problem, Where, shown_path
-from .incremental import Fingerprints, content_digests, recorded_components, vocabulary_digests
+from .incremental import CONTENT, DEFAULTS, Fingerprints, content_digests, recorded_components, vocabulary_digests
 from .lazy import lazy_import
 from .output.folder import KeptEdit, OutputFolder, Written
 from .output.manifest import MANIFEST
@@ -377,6 +378,7 @@ class _Stale:
     source: str
     inputs: dict[str, str]
     wanted: tuple[ArtifactType, ...]
+    digests: ContentDigests
 
 
 def _plan(
@@ -411,7 +413,7 @@ def _plan(
             continue
         wanted = tuple(artifact for artifact in ARTIFACTS if artifact.name in inputs and artifact.name not in fresh)
         if wanted:
-            stale.append(_Stale(path, source, inputs, wanted))
+            stale.append(_Stale(path, source, inputs, wanted, ContentDigests(content[CONTENT], content[DEFAULTS])))
             components[source] = recorded_components(fingerprints.components(content))
         else:
             assert publication_id is not None, "a publication with every artifact fresh was built before"
@@ -448,5 +450,5 @@ def _jobs(
             report.problems.extend([problem] if problem else [])  # else its problems are reported
             report.refused.append(shown_path(item.path))
             continue
-        jobs.append(workers.Job(publication, item.path, item.source, item.inputs, item.wanted))
+        jobs.append(workers.Job(publication, item.path, item.source, item.inputs, item.wanted, item.digests))
     return jobs

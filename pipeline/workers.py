@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, NoReturn, cast
 from .artifacts import ARTIFACTS, BRIEFING_TEMPLATE, SUMMARY, ArtifactType, artifact_named
 from .cache import scratch_folder
 from .config import Configuration, Settings
+from .content import ContentDigests
 from .content.model import Publication, load_publication
 from .errors import GongwenError, Problem, Where, shown_path
 from .faults import internal_error
@@ -83,6 +84,7 @@ class Job:
     source: str
     inputs: dict[str, str]
     wanted: tuple[ArtifactType, ...]
+    digests: ContentDigests  # the bytes the fingerprints were made from: the worker makes it from those only
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,8 @@ class _Worker:
         job, wanted = part
         self.part, self.since = part, time.monotonic()
         with contextlib.suppress(BrokenPipeError):
-            _send(self.jobs, (str(job.path), job.publication.source.path, tuple(item.name for item in wanted)))
+            names = tuple(item.name for item in wanted)
+            _send(self.jobs, (str(job.path), job.publication.source.path, names, job.digests))
 
     def receive(self) -> tuple[list[object], bool]:
         """The messages that have come in whole, and whether the worker has ended (its end of the pipe closed)."""
@@ -399,8 +402,8 @@ def _worker(own: tuple[int, int, int], inherited: list[int], configuration: Conf
         maker = _Maker(configuration, pdfs)
         _send(results, _READY)
         while (message := _receive(jobs)) is not None:
-            path, shown, names = cast(tuple[str, str, tuple[str, ...]], message)
-            outcome = maker.make(Path(path), shown, tuple(artifact_named(name) for name in names))
+            path, shown, names, digests = cast(tuple[str, str, tuple[str, ...], ContentDigests], message)
+            outcome = maker.make(Path(path), shown, tuple(artifact_named(name) for name in names), digests)
             try:
                 data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
             except Exception as error:  # noqa: BLE001 a value in a problem that cannot travel: still one line
@@ -434,12 +437,12 @@ class _Maker:
         except Exception as error:  # noqa: BLE001 reported with each part, by the boundary below
             self.failure = error
 
-    def make(self, path: Path, shown: str, wanted: tuple[ArtifactType, ...]) -> Outcome:
+    def make(self, path: Path, shown: str, wanted: tuple[ArtifactType, ...], digests: ContentDigests) -> Outcome:
         try:
             if self.publisher is None:
                 assert self.failure is not None, "a maker without a publisher knows why"
                 raise self.failure
-            publication = load_publication(path, shown)
+            publication = load_publication(path, shown, digests)
             artifacts = self.publisher.artifacts(publication, wanted)
             return Made(publication.id, artifacts, self.publisher.warnings)
         except GongwenError as error:

@@ -62,7 +62,7 @@ class MadeOnce:
         for job in jobs:
             key = (job.publication.id, hashlib.sha256(job.path.read_bytes()).hexdigest())
             if key not in self.made:
-                every = workers.Job(job.publication, job.path, job.source, job.inputs, workers.ARTIFACTS)
+                every = workers.Job(job.publication, job.path, job.source, job.inputs, workers.ARTIFACTS, job.digests)
                 ((_, outcome),) = list(self.real([every], configuration, 1))
                 assert isinstance(outcome, workers.Made), outcome
                 self.made[key] = outcome.artifacts

@@ -6,6 +6,7 @@ defaults file, the size limit and the bounded read — so that such a build load
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ContentError, Problem, Where
@@ -13,6 +14,18 @@ from ..files import TooLargeError, read_bounded
 
 DEFAULTS_FILE = "_defaults.yaml"
 """Values every publication in the same folder inherits (deep-merged; the publication's own win)."""
+
+CHANGED_DURING_BUILD = "the file changed while the build was running; build again to make it from what it holds now"
+
+
+@dataclass(frozen=True)
+class ContentDigests:
+    """SHA-256 of a content file's bytes and of its folder's `_defaults.yaml` ("" when there is none), as the build
+    fingerprinted them: a worker makes the publication only from those bytes."""
+
+    content: str
+    defaults: str
+
 
 MAX_FILE_BYTES = 1024 * 1024
 """Content files (and `_defaults.yaml`) larger than this (1 MiB, about 300 000 Chinese characters) are refused."""

@@ -9,6 +9,7 @@ aliases, duplicate keys, custom tags, several documents, encodings other than UT
 from __future__ import annotations
 
 import codecs
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ContentError, Problem, Where
 from ..lazy import lazy_import
-from . import DEFAULTS_FILE, read_bytes
+from . import CHANGED_DURING_BUILD, DEFAULTS_FILE, ContentDigests, read_bytes
 from .nodes import Mapping, Node, Scalar, Sequence, kind_of
 from .text import has_ideographs
 
@@ -73,14 +74,17 @@ def merged(defaults: Mapping, own: Mapping) -> Mapping:
     return Mapping(tuple(items), own.where)
 
 
-def read_with_defaults(path: Path, shown_as: str | None = None) -> Source:
-    """A content file with its folder's `_defaults.yaml` merged under it; each node keeps the file it came from."""
-    source = read_source(path, shown_as)
+def read_with_defaults(path: Path, shown_as: str | None = None, digests: ContentDigests | None = None) -> Source:
+    """A content file with its folder's `_defaults.yaml` merged under it; each node keeps the file it came from.
+    With `digests`, the bytes read must be those a build fingerprinted (see `read_source`)."""
+    source = read_source(path, shown_as, digests.content if digests else None)
     defaults_path = path.parent / DEFAULTS_FILE
-    if not defaults_path.is_file():
-        return source
     shown = str(Path(shown_as).parent / DEFAULTS_FILE) if shown_as else str(defaults_path)
-    defaults = read_source(defaults_path, shown)
+    if not defaults_path.is_file():
+        if digests and digests.defaults:
+            raise ContentError(Problem(Where(shown), "", CHANGED_DURING_BUILD))
+        return source
+    defaults = read_source(defaults_path, shown, digests.defaults if digests else None)
     return Source(source.path, source.text, merged(defaults.root, source.root))
 
 
@@ -126,10 +130,14 @@ def _guess_encoding(data: bytes) -> str:
     return ""
 
 
-def read_source(path: Path, shown_as: str | None = None) -> Source:
-    """Read and parse one YAML content file."""
+def read_source(path: Path, shown_as: str | None = None, digest: str | None = None) -> Source:
+    """Read and parse one YAML content file; with `digest`, only if its bytes have that SHA-256 (empty: the file
+    was not there), so that what is made is what the build fingerprinted."""
     name = shown_as or str(path)
-    text = decode(read_bytes(path, name), name)
+    data = read_bytes(path, name)
+    if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+        raise ContentError(Problem(Where(name), "", CHANGED_DURING_BUILD))
+    text = decode(data, name)
     root = parse(text, name)
     return Source(name, text, root)
 

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from ..artifacts import ID_PATTERN, MAX_ID_LENGTH
 from ..errors import ContentError, Problem, Where
+from . import ContentDigests
 from .load import Source, read_with_defaults
 from .nodes import Mapping, Node, Scalar, Sequence
 from .records import Record, Time, convert_record, field_spec, json_schema, schema_for, spec
@@ -441,9 +442,10 @@ class Publication(ContentFile):
         return self.source.locate(node, char)
 
 
-def load_publication(path: Path, shown_as: str | None = None) -> Publication:
-    """Load, validate and return one publication; its id defaults to the file's stem."""
-    source = read_with_defaults(path, shown_as)
+def load_publication(path: Path, shown_as: str | None = None, digests: ContentDigests | None = None) -> Publication:
+    """Load, validate and return one publication; its id defaults to the file's stem. With `digests`, only from
+    the bytes a build fingerprinted (`ContentError` if the files changed since)."""
+    source = read_with_defaults(path, shown_as, digests)
     return publication_from_source(source, path.stem)
 
 
