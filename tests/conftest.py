@@ -24,9 +24,17 @@ from helpers import (
     small_content,
     write_small_project,
 )
+from hypothesis import settings
 
 from pipeline.build import build, default_jobs
 from pipeline.config import load_configuration
+
+# Property tests: `make test` runs the same examples every time (a gate that fails only when the code changed);
+# `HYPOTHESIS_PROFILE=explore make test` draws new ones at random, and keeps what fails in .hypothesis/ to be
+# replayed: run it now and then, and add what it finds as an @example.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 # The benchmarks measure and are run by `make bench`, never collected as tests.
 collect_ignore = ["benchmarks"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.typeset import compose, gbt9704
@@ -228,10 +228,23 @@ def test_a_line_that_cannot_meet_the_limit_is_still_set_flush():
 
 @settings(max_examples=150, deadline=None)
 @given(PARAGRAPH, st.sampled_from([0, 2]), st.sampled_from([gbt9704.BODY_SIZE, 14.0]))
+@example("010-68334749010-683347498:00—20:008:00—20:008:00—20:00", 0, gbt9704.BODY_SIZE)  # only digits: no flush line
 def test_lines_break_between_pieces_unless_a_piece_is_wider_than_a_line(text, indent, size):
+    """Or unless no breaks between pieces give lines at all (a run that fits no line beside its neighbours, such
+    as a paragraph of digits only, which cannot be spaced out to the edge): then it is cut inside."""
     text = text.strip() or "巡"
     lines = composer(size).lines(text, indent_cells=indent)
     widths = composer(size).shaper.advances(text, size)
+    breaker = compose._LineBreaker(
+        text,
+        widths,
+        composer(size).width - indent * composer(size).cell,
+        composer(size).width,
+        size,
+        composer(size).grid_spacing,
+    )
+    if breaker.lines(pieces(text), compose._RELAXED) is None:
+        return
     for line in lines[1:]:
         holder = next(piece for piece in pieces(text) if piece.start <= line.start < piece.end)
         run_break = text[line.start - 1] in "-./@_"  # a run that fits no line is cut where an address may break
