@@ -5,8 +5,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from helpers import invoke
+import pytest
+from helpers import invoke, small_content
 from pdfread import missing_glyphs
+
+from pipeline import workers
+from pipeline.build import build
+from pipeline.config import load_configuration
 
 ARTIFACTS = ("briefing.pdf", "summary.docx", "notice.pdf")
 
@@ -61,3 +66,38 @@ def test_missing_glyph_detector_sees_a_notdef(tmp_path):
     pdf = tmp_path / "missing.pdf"
     weasyprint.HTML(string='<html lang="zh-CN"><body>中文\U0010fffd</body></html>').write_pdf(pdf)
     assert any(text == "\U0010fffd" for _, _, text in missing_glyphs(pdf))
+
+
+@pytest.mark.parametrize("changed", ["a.yaml", "_defaults.yaml"])
+def test_a_content_file_saved_while_the_build_runs_is_not_made_from_text_it_did_not_fingerprint(
+    tmp_path, monkeypatch, changed
+):
+    """The build fingerprints a file's bytes, then a worker makes it: saved in between, the worker's bytes are not
+    the fingerprinted ones, so it is refused with one line (made from them, it would be recorded under the old
+    fingerprint, and undoing the edit would leave it stale and called up to date). The next build makes it."""
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "a.yaml").write_text(small_content(title="甲单位召开动员会"), encoding="utf-8")
+    (content / "b.yaml").write_text(small_content(title="乙单位召开动员会"), encoding="utf-8")
+    (content / "_defaults.yaml").write_text("note: 第一版\n", encoding="utf-8")
+    real = workers.make_all
+
+    def saved_meanwhile(jobs, configuration, count):
+        with (content / changed).open("a", encoding="utf-8") as stream:
+            stream.write("# 保存于构建之中\n")
+        return real(jobs, configuration, count)
+
+    configuration = load_configuration(tmp_path, {"output": str(tmp_path / "out")})
+    monkeypatch.setattr(workers, "make_all", saved_meanwhile)
+    report = build([content / "a.yaml", content / "b.yaml"], configuration, jobs=1)
+    message = "the file changed while the build was running; build again to make it from what it holds now"
+    if changed == "a.yaml":
+        assert [(problem.where.path, problem.message) for problem in report.problems] == [
+            (str(content / "a.yaml"), message)
+        ]
+        assert report.built == ["b"]
+    else:  # both inherit the defaults
+        assert {problem.message for problem in report.problems} == {message} and report.built == []
+    monkeypatch.setattr(workers, "make_all", real)
+    again = build([content / "a.yaml", content / "b.yaml"], configuration, jobs=1)
+    assert again.problems == [] and sorted(again.built) == (["a"] if changed == "a.yaml" else ["a", "b"])
