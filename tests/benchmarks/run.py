@@ -415,11 +415,11 @@ class Bench:
         )
 
     def ofd_rows(self) -> None:
-        """The cost of OFD beside the PDF (issue 17): cold builds of the seed with and without it, made
+        """The cost of OFD beside the PDF: cold builds of the seed with and without it, made
         alternately so a busy machine slows both alike, and the OFDs' sizes against the PDFs'."""
         if "--format" not in self.options:
             return
-        section = "gongwen: OFD beside the PDF (the seed, issue 17)"
+        section = "gongwen: OFD beside the PDF (the seed)"
         plain = self.row(section, "ofd_cold_pdf", "cold build, PDF only (fresh process, empty cache)", "s")
         both = self.row(section, "ofd_cold_both", "cold build, --format pdf --format ofd", "s")
         for run in range(self.settings.repeat):
