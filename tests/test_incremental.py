@@ -289,3 +289,16 @@ def test_the_content_digest_of_a_file_without_defaults_is_its_sha256(tmp_path):
     path = tmp_path / "unit.yaml"
     path.write_text(small_content(), encoding="utf-8")
     assert content_digests(path) == {"content": hashlib.sha256(path.read_bytes()).hexdigest(), "defaults": ""}
+
+
+@pytest.mark.parametrize("name", ["a.html", "./a.html", "a//b.html", "a/./b.html", "/a.html", "a/../b.html", "..", ""])
+def test_template_names_are_read_as_the_loader_reads_them(name):
+    """The fingerprint's reading of a template name agrees with the loader's (Jinja2's split_template_path)."""
+    from jinja2.exceptions import TemplateNotFound
+    from jinja2.loaders import split_template_path
+
+    try:
+        expected: str | None = "/".join(split_template_path(name))
+    except TemplateNotFound:
+        expected = None
+    assert incremental._loader_name(name) == expected

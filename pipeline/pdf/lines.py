@@ -50,12 +50,11 @@ class _Paragraph:
     lines: dict[int, tuple[ComposedLine, int | None]]  # start byte: (line, the next line's start byte)
 
 
-def _paragraph(context: Any, box: Any) -> _Paragraph | None:
+def _paragraph(context: Any, box: Any, record: str) -> _Paragraph | None:
+    """The composed lines of `box`'s element, by where each starts in the box's text; None when `record` does not
+    fit that text (a pseudo-element's box, or text a style changed)."""
     element = box.element
-    if element is None or "::" in box.element_tag:
-        return None
-    record = element.get(LINES_ATTRIBUTE)
-    if record is None:
+    if "::" in box.element_tag:
         return None
     cache: dict[Any, _Paragraph | None] = context.__dict__.setdefault("_gongwen_lines", {})
     key = (element, box.text)
@@ -77,9 +76,10 @@ def _paragraph(context: Any, box: Any) -> _Paragraph | None:
 
 def _split_text_box(context: Any, box: Any, available_width: float, skip: int, is_line_start: bool = True) -> Any:
     """WeasyPrint's `split_text_box`, for a composed paragraph's text: the line that starts at `skip`, whole."""
-    if box.style["font_size"] == 0 or box.element is None or box.element.get(LINES_ATTRIBUTE) is None:
+    record = box.element.get(LINES_ATTRIBUTE) if box.element is not None else None
+    if record is None or box.style["font_size"] == 0:
         return _original_split_text_box(context, box, available_width, skip, is_line_start)
-    paragraph = _paragraph(context, box)
+    paragraph = _paragraph(context, box, record)
     found = paragraph.lines.get(skip or 0) if paragraph is not None else None
     if found is None:
         raise ComposedTextChangedError(box.text[:30])
