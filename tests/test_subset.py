@@ -107,6 +107,24 @@ def test_a_subset_without_chinese_forms_keeps_harfbuzz_s_map(faces):
     check_sfnt_structure(data)
 
 
+_HINTS = {"hstem", "vstem", "hstemhm", "vstemhm", "hintmask", "cntrmask"}
+
+
+def test_the_cut_carries_no_hints(faces):
+    """The PDF engine drops hints when it embeds a face (WeasyPrint's `hinting` is off), so the cut leaves them
+    out: cutting is a third faster and the file a seventh smaller, and the embedded font is the same."""
+    font = read(subset_of(faces["body"], TEXT))
+    top = font["CFF "].cff.topDictIndex[0]
+    operators = set()
+    for name in font.getGlyphOrder():
+        charstring = top.CharStrings[name]
+        charstring.decompile()
+        operators.update(token for token in charstring.program if isinstance(token, str))
+    assert operators and not operators & _HINTS
+    for private in [fd.Private for fd in top.FDArray] if hasattr(top, "FDArray") else [top.Private]:
+        assert not getattr(private, "BlueValues", None)
+
+
 @pytest.mark.parametrize("role", ["title", "heading1", "heading2"])
 def test_every_role_s_face_cuts_down_soundly(faces, role):
     data = subset_of(faces[role], TEXT, extra="附件")
