@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Mapping as TypingMapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from xml.sax.saxutils import quoteattr
 
 import docx
@@ -40,7 +40,7 @@ from .structure import CLASS_STYLES, Block, Paragraph, Table, mapped_styles, sty
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
     from docx.section import _Footer
-    from docx.styles.style import BaseStyle, CharacterStyle, ParagraphStyle
+    from docx.styles.style import BaseStyle, ParagraphStyle
     from docx.text.paragraph import Paragraph as DocxParagraph
 
 _STYLE_TYPES = {
@@ -168,12 +168,12 @@ def _insert_setting(settings: Any, element: Any) -> None:
         settings.insert(0, element)
 
 
-def _page_field_paragraph(paragraph: DocxParagraph, style: BaseStyle | None) -> None:
+def _page_field_paragraph(paragraph: DocxParagraph, style: BaseStyle | None, styles: StyleIndex) -> None:
     """— PAGE — as a real field; the footer style places it."""
     for child in list(paragraph._p):
         paragraph._p.remove(child)
     if style is not None:
-        paragraph.style = cast("ParagraphStyle", style)
+        paragraph._p.style = styles.style_id(style, "paragraph")
 
     def run(text: str | None = None, field: str | None = None, instruction: str | None = None) -> None:
         element = OxmlElement("w:r")
@@ -200,15 +200,16 @@ def _page_field_paragraph(paragraph: DocxParagraph, style: BaseStyle | None) -> 
     run(" —")
 
 
-def apply_page_numbers(document: DocxDocument) -> None:
+def apply_page_numbers(document: DocxDocument, styles: StyleIndex | None = None) -> None:
     """Odd and even footers with the page number on the outer side."""
+    styles = styles or StyleIndex(document)
     document.settings.odd_and_even_pages_header_footer = True
     for section in document.sections:
         section.footer.is_linked_to_previous = False
         section.even_page_footer.is_linked_to_previous = False
-        _page_field_paragraph(_only_paragraph(section.footer), find_style(document, FOOTER_STYLE, "paragraph"))
+        _page_field_paragraph(_only_paragraph(section.footer), styles.find(FOOTER_STYLE, "paragraph"), styles)
         _page_field_paragraph(
-            _only_paragraph(section.even_page_footer), find_style(document, EVEN_FOOTER_STYLE, "paragraph")
+            _only_paragraph(section.even_page_footer), styles.find(EVEN_FOOTER_STYLE, "paragraph"), styles
         )
 
 
@@ -219,15 +220,16 @@ def _only_paragraph(footer: _Footer) -> DocxParagraph:
     return paragraphs[0] if paragraphs else footer.add_paragraph()
 
 
-def apply_font_names(document: DocxDocument, names: dict[str, str]) -> None:
+def apply_font_names(document: DocxDocument, names: dict[str, str], styles: StyleIndex | None = None) -> None:
     """Font names by role (`word_fonts`) over the reference document's: the styles that name faces,
     the document defaults, and the font table that tells Word each name's character set."""
+    styles = styles or StyleIndex(document)
     latin = names.get(LATIN_ROLE)
     for style_name, role in STYLE_ROLES.items():
         east_asia = names.get(role)
         if not east_asia and not latin:
             continue
-        style = find_style(document, style_name)
+        style = styles.find(style_name)
         if style is not None:
             set_run_fonts(style.element.get_or_add_rPr(), east_asia, latin)
     defaults = document.styles.element.find(qn("w:docDefaults"))
@@ -246,19 +248,61 @@ def style_aliases(style: BaseStyle) -> list[str]:
     return [name.strip() for name in (aliases.get(qn("w:val")) or "").split(",") if name.strip()]
 
 
+class _StyleEntry(NamedTuple):
+    """A style as an index holds it: what python-docx would otherwise read from the XML at every lookup."""
+
+    style: BaseStyle
+    type: WD_STYLE_TYPE
+    name: str | None
+    aliases: list[str]
+
+
+class StyleIndex:
+    """A document's styles, read once and looked up by name or alias: python-docx reads every style from the XML
+    again for each lookup and for each style it assigns (a third of a summary's time, before this index)."""
+
+    def __init__(self, document: DocxDocument) -> None:
+        self._styles = document.styles
+        self._entries = [_StyleEntry(style, style.type, style.name, style_aliases(style)) for style in self._styles]
+        self._found: dict[tuple[str, str | None], BaseStyle | None] = {}
+        self._defaults: dict[WD_STYLE_TYPE, BaseStyle | None] = {}
+
+    def find(self, name: str, kind: str | None = None) -> BaseStyle | None:
+        """A style of `kind` (paragraph, character, table; any when None) by its name or an alias, in English or
+        in Chinese (Table Heading finds 表头 and the other way round); a style's name wins over another's alias."""
+        key = (name, kind)
+        if key not in self._found:
+            self._found[key] = self._search(name, kind)
+        return self._found[key]
+
+    def _search(self, name: str, kind: str | None) -> BaseStyle | None:
+        wanted_type = _STYLE_TYPES[kind] if kind else None
+        entries = [entry for entry in self._entries if wanted_type is None or entry.type == wanted_type]
+        for candidate in dict.fromkeys((name, CHINESE_NAMES.get(name, name), _ENGLISH_NAMES.get(name, name))):
+            for entry in entries:
+                if entry.name == candidate:
+                    return entry.style
+            for entry in entries:
+                if candidate in entry.aliases:
+                    return entry.style
+        return None
+
+    def style_id(self, style: BaseStyle | None, kind: str) -> str | None:
+        """The id a paragraph, run or table of `kind` names `style` by, as python-docx gives it: none for no style
+        or for the default style of that type."""
+        if style is None:
+            return None
+        style_type = _STYLE_TYPES[kind]
+        if style_type not in self._defaults:
+            self._defaults[style_type] = self._styles.default(style_type)
+        default = self._defaults[style_type]
+        return None if default is not None and default.element is style.element else style.style_id
+
+
 def find_style(document: DocxDocument, name: str, kind: str | None = None) -> BaseStyle | None:
     """A style of `kind` (paragraph, character, table; any when None) by its name or an alias, in English or in
     Chinese (Table Heading finds 表头 and the other way round); a style's name wins over another's alias."""
-    wanted_type = _STYLE_TYPES[kind] if kind else None
-    styles: list[BaseStyle] = [style for style in document.styles if wanted_type is None or style.type == wanted_type]
-    for candidate in dict.fromkeys((name, CHINESE_NAMES.get(name, name), _ENGLISH_NAMES.get(name, name))):
-        for style in styles:
-            if style.name == candidate:
-                return style
-        for style in styles:
-            if candidate in style_aliases(style):
-                return style
-    return None
+    return StyleIndex(document).find(name, kind)
 
 
 def _named(name: str) -> str:
@@ -308,10 +352,10 @@ def required_styles(blocks: list[Block]) -> list[tuple[str, str]]:
     return list(dict.fromkeys(required))
 
 
-def _check_styles(document: DocxDocument, blocks: list[Block], reference: str) -> None:
+def _check_styles(styles: StyleIndex, blocks: list[Block], reference: str) -> None:
     problems: list[Problem] = []
     for name, kind in required_styles(blocks):
-        if find_style(document, name, kind) is None:
+        if styles.find(name, kind) is None:
             problems.append(
                 Problem(
                     Where(reference),
@@ -416,7 +460,8 @@ def write_summary(
 ) -> bytes:
     """The summary as .docx bytes."""
     document = open_reference(reference)
-    _check_styles(document, blocks, str(reference))
+    styles = StyleIndex(document)
+    _check_styles(styles, blocks, str(reference))
     body = document.element.body
     for child in list(body):
         if child.tag != qn("w:sectPr"):
@@ -426,15 +471,15 @@ def write_summary(
     written: list[tuple[Paragraph, DocxParagraph]] = []
     for block in blocks:
         if isinstance(block, Paragraph):
-            written.append((block, _add_paragraph(document, block)))
+            written.append((block, _add_paragraph(document, block, styles)))
         else:
-            _add_table(document, block)
-    _restart_lists(document, written)
+            _add_table(document, block, styles)
+    _restart_lists(document, written, styles)
     _place_signature_and_date(written)
     if font_names:
-        apply_font_names(document, font_names)
+        apply_font_names(document, font_names, styles)
     apply_page_setup(document, one_sided)
-    apply_page_numbers(document)
+    apply_page_numbers(document, styles)
     _set_properties(document, title, author, created)
     buffer = io.BytesIO()
     document.save(buffer)
@@ -458,24 +503,27 @@ def _drop_dangling_references(document: DocxDocument) -> None:
                 section_properties.remove(reference)
 
 
-def _add_paragraph(document: DocxDocument, block: Paragraph) -> DocxParagraph:
-    paragraph = document.add_paragraph(
-        style=cast("ParagraphStyle | None", find_style(document, block.style, "paragraph"))
-    )
-    _fill(document, paragraph, block)
+def _add_paragraph(document: DocxDocument, block: Paragraph, styles: StyleIndex) -> DocxParagraph:
+    paragraph = document.add_paragraph()
+    style = styles.find(block.style, "paragraph")
+    if style is not None:  # as python-docx's add_paragraph(style=…) sets it
+        paragraph._p.style = styles.style_id(style, "paragraph")
+    _fill(paragraph, block, styles)
     return paragraph
 
 
-def _fill(document: DocxDocument, paragraph: DocxParagraph, block: Paragraph) -> None:
+def _fill(paragraph: DocxParagraph, block: Paragraph, styles: StyleIndex) -> None:
     for run in block.runs:
         if run.line_break:
             paragraph.add_run().add_break()
         else:
-            style = find_style(document, run.style, "character") if run.style else None
-            paragraph.add_run(run.text, style=cast("CharacterStyle | None", style))
+            added = paragraph.add_run(run.text)
+            style = styles.find(run.style, "character") if run.style else None
+            if style is not None:  # as python-docx's add_run(text, style) sets it
+                added._r.style = styles.style_id(style, "character")
 
 
-def _restart_lists(document: DocxDocument, written: list[tuple[Paragraph, DocxParagraph]]) -> None:
+def _restart_lists(document: DocxDocument, written: list[tuple[Paragraph, DocxParagraph]], styles: StyleIndex) -> None:
     """Each numbered list after the first of its style starts again at 1. The first takes its
     numbering from the style; the others need their own numbering instance, which only the
     paragraph can name."""
@@ -488,7 +536,7 @@ def _restart_lists(document: DocxDocument, written: list[tuple[Paragraph, DocxPa
         if block.list_id == first:
             continue
         if block.list_id not in restarted:
-            numbering = _style_numbering(document, block.style)
+            numbering = _style_numbering(document, styles.find(block.style, "paragraph"))
             if numbering is None:
                 continue
             abstract_id, numbered = numbering
@@ -502,9 +550,8 @@ def _restart_lists(document: DocxDocument, written: list[tuple[Paragraph, DocxPa
         properties.get_or_add_numId().val = int(restarted[block.list_id])
 
 
-def _style_numbering(document: DocxDocument, style_name: str) -> tuple[int, bool] | None:
+def _style_numbering(document: DocxDocument, style: BaseStyle | None) -> tuple[int, bool] | None:
     """(abstract numbering id, numbered rather than bulleted) of a list style, following basedOn."""
-    style = find_style(document, style_name, "paragraph")
     while style is not None:
         number_id = style.element.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:numId')}")
         if number_id is not None:
@@ -562,16 +609,16 @@ def _place_signature_and_date(written: list[tuple[Paragraph, DocxParagraph]]) ->
 TABLE_CELL_MARGIN_TWIPS = 108
 
 
-def _add_table(document: DocxDocument, block: Table) -> None:
+def _add_table(document: DocxDocument, block: Table, styles: StyleIndex) -> None:
     columns = max((len(row) for row in block.rows), default=0)
     table = document.add_table(rows=len(block.rows), cols=columns)
-    table.style = find_style(document, block.style, "table")
+    table._tbl.tblStyle_val = styles.style_id(styles.find(block.style, "table"), "table")  # as `table.style =` sets it
     table.autofit = False
     for row_cells, row in zip(block.rows, table.rows, strict=False):
         for cell, target in zip(row_cells, row.cells, strict=False):
             paragraph = target.paragraphs[0]
-            paragraph.style = cast("ParagraphStyle | None", find_style(document, cell.paragraph.style, "paragraph"))
-            _fill(document, paragraph, cell.paragraph)
+            paragraph._p.style = styles.style_id(styles.find(cell.paragraph.style, "paragraph"), "paragraph")
+            _fill(paragraph, cell.paragraph, styles)
     for column, width in zip(table.columns, column_widths(block), strict=False):
         column.width = width
         for cell in column.cells:
