@@ -111,7 +111,7 @@ class _PdfMetrics:
 
     def __init__(self) -> None:
         self._sizes: dict[int, float] = {}
-        self._widths: dict[tuple[int, int], int] = {}
+        self._widths: dict[int, dict[int, int]] = {}  # font's address → glyph → width
         self._logical = ffi.new("PangoRectangle *")
 
     def size(self, font: Any) -> float:
@@ -122,12 +122,16 @@ class _PdfMetrics:
             self._sizes[address] = size
         return size
 
-    def width(self, font: Any, glyph: int, size: float) -> int:
-        key = (int(ffi.cast("uintptr_t", font)), glyph)
-        width = self._widths.get(key)
+    def widths(self, font: Any) -> dict[int, int]:
+        """The widths of `font`'s glyphs measured so far, by glyph (`width` fills it)."""
+        return self._widths.setdefault(int(ffi.cast("uintptr_t", font)), {})
+
+    def width(self, font: Any, glyph: int, size: float, known: dict[int, int] | None = None) -> int:
+        known = self.widths(font) if known is None else known
+        width = known.get(glyph)
         if width is None:
             pango.pango_font_get_glyph_extents(font, glyph, ffi.NULL, self._logical)
-            width = self._widths[key] = round(self._logical.width * 1000 * FROM_UNITS / size)
+            width = known[glyph] = round(self._logical.width * 1000 * FROM_UNITS / size)
         return width
 
 
@@ -198,13 +202,17 @@ def _place_glyphs(line: Any, text: str, gaps: tuple[float, ...], font_size: floa
         infos = glyphs.glyphs
         clusters = glyphs.log_clusters
         offset, length = item.item.offset, item.item.length
+        known = metrics.widths(font)
+        cluster = clusters[0] if count else 0
         for index in range(count):
-            geometry = infos[index].geometry
-            glyph = infos[index].glyph
+            info = infos[index]
+            geometry = info.geometry
+            glyph = info.glyph
             cluster_end = clusters[index + 1] if index + 1 < count else length
             next_target = target + geometry.width * grown
-            if index + 1 == count or cluster_end != clusters[index]:  # the last glyph of its cluster
+            if index + 1 == count or cluster_end != cluster:  # the last glyph of its cluster
                 next_target += gaps[char_at[offset + cluster_end - 1]] * em
+            cluster = cluster_end
             wanted = round(next_target * TO_UNITS) - pango_pen
             if glyph == empty or glyph & unknown:
                 # The writer moves its pen by width / size and nothing else: the advance alone places it.
@@ -214,7 +222,9 @@ def _place_glyphs(line: Any, text: str, gaps: tuple[float, ...], font_size: floa
                 drawn = target + geometry.x_offset * FROM_UNITS  # the glyph's own offset (mark positioning) kept
                 x_offset = round((drawn / unit - pdf_pen) * size)  # the writer's offset is x_offset / size
                 shift = x_offset / size
-                pdf_width = metrics.width(font, glyph, size)
+                pdf_width = known.get(glyph)
+                if pdf_width is None:
+                    pdf_width = metrics.width(font, glyph, size, known)
                 # The writer advances by pdf_width + shift - int(kerning), kerning = pdf_width + shift - width·scale
                 kerned = round(pdf_pen + shift + pdf_width - next_target / unit)
                 width = _width_for(kerned, pdf_width + shift, size, wanted)
