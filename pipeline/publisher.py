@@ -225,7 +225,7 @@ class Publisher:
     def _document_digest(rendered: RenderedPdf, fonts: Path) -> str:
         """What the engine is given: the HTML, the stylesheet less the name of its font folder, and the faces."""
         digest = hashlib.sha256(rendered.html.encode("utf-8"))
-        digest.update(b"\0" + rendered.stylesheet.replace(str(fonts), "").encode("utf-8"))
+        digest.update(b"\0" + rendered.resolved_stylesheet().replace(str(fonts), "").encode("utf-8"))
         for face in sorted(fonts.iterdir()):
             digest.update(b"\0" + face.name.encode("utf-8") + b"\0" + face.read_bytes())
         return digest.hexdigest()

@@ -112,7 +112,8 @@ TYPESETTER = Variable(
 FONTS = Variable(
     "fonts",
     "list of FontFile",
-    "Each face the document draws with, cut down to its characters, for @font-face.",
+    "Empty: gongwen declares the document's cut faces itself (kept so that older copies of the stylesheet, "
+    "which loop over it for @font-face, still render).",
     FontFile,
     (
         ("family", "text", "The CSS family name of the cut face (one per document)."),
@@ -123,7 +124,9 @@ FONTS = Variable(
 FAMILY = Variable(
     "family",
     "mapping of text",
-    "The CSS family of each role, for `font-family`; a role whose face the document does not use gets the body's.",
+    "The CSS family of each role, for `font-family` only: a name that stands for the document's own cut of the "
+    "role's face, put in its place when the document is laid out (so the stylesheet is parsed once for all "
+    "documents); a role whose face the document does not use gets the body's.",
     None,
     tuple((role, "text", ROLE_DESCRIPTIONS[role]) for role in ROLES),
 )

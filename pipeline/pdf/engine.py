@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,8 @@ from ..render.documents import RenderedPdf
 from . import lines
 
 try:
+    import cssselect2
+    import tinycss2
     import weasyprint
     from weasyprint.text import ffi as text_ffi
     from weasyprint.text.fonts import FontConfiguration
@@ -43,6 +45,44 @@ REFUSED = "gongwen does not fetch"
 
 FONT_CONFIGURATION_DOCUMENTS = 64
 """How many documents share one font configuration before it is renewed (see `PdfEngine._fonts`)."""
+
+PARSED_STYLESHEETS = 16
+"""How many template stylesheets a process keeps parsed: one per configuration and kind of document in a build
+(grid, one- or two-sided, 版记 placement, 报头); more only while a preview's template is being edited."""
+
+# At-rules whose parsing does more than add rules (loads fonts or stylesheets, defines counters or colours) or
+# depends on the medium: a stylesheet holding one is parsed for each document, as it always was.
+_PARSED_EACH_TIME = ("import", "font-face", "counter-style", "color-profile", "media", "layer", "supports")
+
+
+class _RecordingMatcher(cssselect2.Matcher):
+    """A matcher that keeps every rule's declarations, so that a parsed stylesheet can be given each document's
+    font families."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.payloads: list[Any] = []
+
+    def add_selector(self, selector: Any, payload: Any) -> None:
+        self.payloads.append(payload)
+        super().add_selector(selector, payload)
+
+
+@dataclass
+class _ParsedStylesheet:
+    """A template's stylesheet parsed once: the CSS object, where its font-family declarations name a
+    placeholder (`slots`: the declaration list, the index in it, the family names as written), and what the engine
+    logged while parsing it, which every document made with it reports."""
+
+    css: weasyprint.CSS
+    slots: list[tuple[list[Any], int, tuple[str, ...]]]
+    messages: list[str]
+
+    def name_families(self, families: Mapping[str, str]) -> None:
+        """Put each document's families in place of the placeholders, in the parsed declarations themselves."""
+        for declarations, index, written in self.slots:
+            name, _, important = declarations[index]
+            declarations[index] = (name, tuple(families.get(family, family) for family in written), important)
 
 
 @dataclass
@@ -165,6 +205,7 @@ class PdfEngine:
         self._documents = 0
         self._logger = logging.getLogger("weasyprint")
         self._lines_stylesheet = weasyprint.CSS(string=lines.STYLESHEET)
+        self._parsed: dict[tuple[str, str], _ParsedStylesheet | None] = {}  # None: parsed for each document
 
     def _fonts(self) -> FontConfiguration:
         """One font configuration for many documents: a new one per document costs ~0.25 MiB that is
@@ -179,20 +220,66 @@ class PdfEngine:
         """Lay out pages, keeping the messages the engine logged."""
         self.fetcher.refused.clear()
         font_config = self._fonts()
+        base = base_url.as_uri() + "/"
         with _captured(self._logger) as capture:
-            stylesheet = weasyprint.CSS(
-                string=rendered.stylesheet,
-                font_config=font_config,
-                url_fetcher=self.fetcher,
-                base_url=base_url.as_uri() + "/",
-            )
-            html = weasyprint.HTML(string=rendered.html, base_url=base_url.as_uri() + "/", url_fetcher=self.fetcher)
-            document = html.render(stylesheets=[stylesheet, self._lines_stylesheet], font_config=font_config)
+            parsed = self._parsed_stylesheet(rendered, base)
+            if parsed is None:
+                stylesheets = [self._css(rendered.resolved_stylesheet(), base, font_config)]
+            else:
+                capture.messages.extend(parsed.messages)
+                parsed.name_families(rendered.families)
+                stylesheets = [self._css(rendered.font_faces, base, font_config), parsed.css]
+            html = weasyprint.HTML(string=rendered.html, base_url=base, url_fetcher=self.fetcher)
+            document = html.render(stylesheets=[*stylesheets, self._lines_stylesheet], font_config=font_config)
         anchors: dict[str, int] = {}
         for number, page in enumerate(document.pages, start=1):
             for name in page.anchors:
                 anchors.setdefault(name, number)
         return LaidOut(document, len(document.pages), capture.messages, anchors=anchors)
+
+    def _css(self, text: str, base: str, font_config: FontConfiguration | None) -> weasyprint.CSS:
+        return weasyprint.CSS(string=text, font_config=font_config, url_fetcher=self.fetcher, base_url=base)
+
+    def _parsed_stylesheet(self, rendered: RenderedPdf, base: str) -> _ParsedStylesheet | None:
+        """The template's stylesheet, parsed once per process and kept; None when it must be parsed for each
+        document: it loads or defines something as it is parsed (`_PARSED_EACH_TIME`), it was refused a URL, or
+        it names a family placeholder anywhere but in a font-family declaration."""
+        key = (rendered.stylesheet, base)
+        if key in self._parsed:
+            parsed = self._parsed.pop(key)  # kept as the most recently used
+            self._parsed[key] = parsed
+            return parsed
+        parsed = self._parse_once(rendered.stylesheet, base, set(rendered.families))
+        self._parsed[key] = parsed
+        while len(self._parsed) > PARSED_STYLESHEETS:
+            del self._parsed[next(iter(self._parsed))]
+        return parsed
+
+    def _parse_once(self, text: str, base: str, placeholders: set[str]) -> _ParsedStylesheet | None:
+        rules = tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True)
+        if any(rule.type == "at-rule" and rule.lower_at_keyword in _PARSED_EACH_TIME for rule in rules):
+            return None
+        refused = len(self.fetcher.refused)
+        matcher = _RecordingMatcher()
+        page_rules: list[Any] = []  # WeasyPrint's (rule, selectors, declarations) of each @page rule
+        with _captured(self._logger) as capture:
+            css = weasyprint.CSS(
+                string=text, url_fetcher=self.fetcher, base_url=base, matcher=matcher, page_rules=page_rules
+            )
+        if len(self.fetcher.refused) != refused:
+            return None
+        lists = {id(payload[0]): payload[0] for payload in matcher.payloads}
+        lists.update({id(rule[2]): rule[2] for rule in page_rules})
+        slots = [
+            (declarations, index, tuple(value))
+            for declarations in lists.values()
+            for index, (name, value, _) in enumerate(declarations)
+            if name == "font_family" and placeholders.intersection(value)
+        ]
+        named = sum(family in placeholders for _, _, written in slots for family in written)
+        if named != sum(text.count(placeholder) for placeholder in placeholders):
+            return None  # a placeholder elsewhere (a string, a comment, part of a name): replaced as text instead
+        return _ParsedStylesheet(css, slots, capture.messages)
 
     def write(self, laid_out: LaidOut, variant: str | None = None) -> bytes:
         """The PDF's bytes; refused URLs (attachments are fetched only now) are kept apart from other messages."""

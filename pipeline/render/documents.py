@@ -8,7 +8,7 @@ import datetime
 import difflib
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
@@ -23,6 +23,7 @@ from ..content.vocabulary import BUILTIN, vocabulary_for
 from ..errors import ContentError, Problem, Where
 from ..typeset import gbt9704
 from ..typeset.punctuation import normalize_punctuation
+from ..typeset.subset import FontFile
 from ..typeset.typesetter import Typesetter
 from .templates import render_template
 from .wording import Wording, wording
@@ -54,12 +55,39 @@ def _map_text(value: T, change: Callable[[str], str]) -> T:
     return value
 
 
+def family_placeholder(role: str) -> str:
+    """What the stylesheet template is given as `family.<role>`: a name that stands for the document's own cut of
+    the role's face. The template's stylesheet is then the same for every document of a configuration, so the
+    engine parses it once (`pipeline.pdf.engine`); each document's families are put in its place. No placeholder
+    is the beginning of another."""
+    return f"gongwen-{role.replace('_', '-')}-family"
+
+
 @dataclass(frozen=True)
 class RenderedPdf:
-    """HTML and its stylesheet, ready for the PDF engine."""
+    """HTML and its stylesheet, ready for the PDF engine: the stylesheet names each role's family by its
+    placeholder (`family_placeholder`); `families` gives the document's family for each placeholder, and `fonts`
+    the cut faces those families are."""
 
     html: str
     stylesheet: str
+    fonts: tuple[FontFile, ...] = ()
+    families: Mapping[str, str] = dataclasses.field(default_factory=dict)  # placeholder → the document's family
+
+    @property
+    def font_faces(self) -> str:
+        """An @font-face rule for each of the document's cut faces."""
+        return "".join(
+            f'@font-face {{ font-family: "{font.family}"; src: url("{font.url}"); }}\n' for font in self.fonts
+        )
+
+    def resolved_stylesheet(self) -> str:
+        """The whole stylesheet as one text: the document's @font-face rules, then the template's stylesheet with
+        each placeholder replaced by the document's family."""
+        text = self.stylesheet
+        for placeholder, family in self.families.items():
+            text = text.replace(placeholder, family)
+        return self.font_faces + text
 
 
 @dataclass(frozen=True)
@@ -115,12 +143,13 @@ def render_pdf_html(
             [_missing_problem(publication, role, char, typesetter) for role, chars in missing.items() for char in chars]
         )
     fonts, families = typesetter.font_files(_visible_text(body), font_folder)
+    placeholders = {role: family_placeholder(role) for role in families}
     stylesheet = render_template(
         environment,
         STYLESHEET_TEMPLATE,
         {
-            "fonts": fonts,
-            "family": families,
+            "fonts": [],  # the engine declares the document's faces (RenderedPdf.font_faces); kept for older copies
+            "family": placeholders,
             "spacing_rules": "",  # lines carry their spacing (pipeline/typeset/markup.py); kept for old overrides
             "g": gbt9704,
             "grid": typesetter.grid,
@@ -135,7 +164,9 @@ def render_pdf_html(
         },
         _content_file(publication),
     )
-    return RenderedPdf(body, stylesheet)
+    return RenderedPdf(
+        body, stylesheet, tuple(fonts), {placeholders[role]: family for role, family in families.items()}
+    )
 
 
 def _visible_text(markup: str) -> str:
