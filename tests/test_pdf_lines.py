@@ -24,6 +24,7 @@ from pipeline.config import builtin_templates
 from pipeline.pdf import lines
 from pipeline.pdf.engine import PdfEngine
 from pipeline.render.documents import RenderedPdf
+from pipeline.typeset import markup
 from pipeline.typeset.fonts import resolve_fonts
 from pipeline.typeset.markup import ComposedLine, ComposedTextChangedError, composed_html, read_lines
 from pipeline.typeset.shaping import Shaper
@@ -180,3 +181,21 @@ def test_a_style_that_changes_a_composed_paragraph_is_one_line_and_text_transfor
     upper = run_cli("build", "-q", "-o", "out2", "--templates", "upper", "content", cwd=tmp_path)
     assert upper.returncode == 0, upper.stderr
     assert check(tmp_path / "out2" / "seed" / "briefing.pdf").worst_right_gap <= FLUSH_PT
+
+
+# ---- a paragraph that holds only its composed span carries the record itself ----
+
+
+def test_a_paragraph_holding_only_its_span_carries_the_record_itself():
+    record = 'data-gw-lines="0:2:-13x2"'
+    span = f'<span class="gw-lines" {record}>巡视</span>'
+    assert markup.hoisted(f'<p class="body" style="x">{span}</p>') == f'<p class="body" style="x" {record}>巡视</p>'
+    assert markup.hoisted(f"<h2>{span}</h2>\n<p>{span}</p>") == f"<h2 {record}>巡视</h2>\n<p {record}>巡视</p>"
+    kept = (
+        f"<p>前{span}</p>",  # more than the span
+        f'<p class="copy-to">{span}<span class="right">x</span></p>',
+        f'<p {record}>{span}</p>',  # an attribute of that name already
+        f"<p>{span}</div>",  # not the element's end
+    )
+    for html in kept:
+        assert markup.hoisted(html) == html, html

@@ -1,7 +1,8 @@
 """Stage 4, write (PDF engine adapter): the lines gongwen composed, laid out by WeasyPrint as they were composed.
 
 A composed paragraph reaches the engine as one element holding its text, `<span class="gw-lines"
-data-gw-lines="…">`, whose attribute gives each line's extent and the spacing after each of its characters
+data-gw-lines="…">` or, when the span was all a paragraph held, the paragraph itself (`<p class="body"
+data-gw-lines="…">`), whose attribute gives each line's extent and the spacing after each of its characters
 (`pipeline.typeset.markup` writes it). Left to itself, WeasyPrint would look for line breaks again: a Pango
 layout per text box, several per line, and again when it draws. Here the engine's text-box splitter is
 replaced for these elements only: each line becomes one text box whose Pango layout is shaped once, and whose
@@ -28,9 +29,9 @@ from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, pango
 from weasyprint.text.fonts import get_pango_font_key
 from weasyprint.text.line_break import Layout, strut
 
-from ..typeset.markup import LINES_ATTRIBUTE, LINES_CLASS, ComposedLine, ComposedTextChangedError, read_lines
+from ..typeset.markup import LINES_ATTRIBUTE, ComposedLine, ComposedTextChangedError, read_lines
 
-STYLESHEET = f"span.{LINES_CLASS} {{ white-space: pre !important; text-transform: none !important; }}"
+STYLESHEET = f"[{LINES_ATTRIBUTE}] {{ white-space: pre !important; text-transform: none !important; }}"
 """The engine's own rule for these elements: the text box must hold the text exactly as composed (no spaces
 collapsed), whatever a template's stylesheet says."""
 

@@ -22,6 +22,7 @@ from ..content.records import Record, declared_fields
 from ..content.vocabulary import BUILTIN, vocabulary_for
 from ..errors import ContentError, Problem, Where
 from ..typeset import gbt9704
+from ..typeset.markup import hoisted
 from ..typeset.punctuation import normalize_punctuation
 from ..typeset.subset import FontFile
 from ..typeset.typesetter import Typesetter
@@ -123,7 +124,8 @@ def render_pdf_html(
 ) -> RenderedPdf:
     """Render a PDF document's HTML, then its stylesheet with the fonts that HTML uses (written into `font_folder`).
     `end_block` says where the 版记 goes (by default where the body ends), `bulletin` how a 简报's 报头 is laid
-    out (by default as the configuration's defaults say)."""
+    out (by default as the configuration's defaults say). An element whose whole content is one composed span
+    takes the span's place (`hoisted`)."""
     end_block = end_block or EndBlockPlacement()
     bulletin = bulletin or BulletinLayout()
     context = {
@@ -137,6 +139,7 @@ def render_pdf_html(
         "g": gbt9704,
     }
     body = render_template(environment, template, context, _content_file(publication))
+    body = hoisted(body)
     missing = typesetter.missing()
     if missing:
         raise ContentError(

@@ -13,6 +13,7 @@ the line's last character: it counts in the line's width, as CSS letter-spacing 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -86,6 +87,28 @@ def uniform_lines_html(lines: Sequence[str], gap: float) -> Markup:
 def composed_html(text: str, lines: Sequence[ComposedLine]) -> Markup:
     record = ";".join(f"{line.start}:{line.end}:{_run_lengths(line.gaps)}" for line in lines if line.end > line.start)
     return Markup(f'<span class="{LINES_CLASS}" {LINES_ATTRIBUTE}="{record}">') + escape(text) + Markup("</span>")
+
+
+_SOLE_SPAN = re.compile(
+    rf'<(?P<tag>[a-z][a-z0-9]*)(?P<attributes>[^<>]*)><span class="{LINES_CLASS}" '
+    rf'(?P<record>{LINES_ATTRIBUTE}="[^"<>]*")>(?P<text>[^<]*)</span></(?P=tag)>'
+)
+
+
+def hoisted(html: str) -> str:
+    """`html` with each element whose whole content is one composed span holding the span's text and record
+    itself: `<p class="body"><span class="gw-lines" data-gw-lines="…">…</span></p>` becomes `<p class="body"
+    data-gw-lines="…">…</p>`. One element less per paragraph for the engine to style, and one box less per line
+    to lay out and draw; the PDF is the same. An element with an attribute of that name already, or with more
+    than the span in it, is left as it is."""
+
+    def hoist(match: re.Match[str]) -> str:
+        attributes = match["attributes"]
+        if LINES_ATTRIBUTE in attributes:
+            return match[0]
+        return f"<{match['tag']}{attributes} {match['record']}>{match['text']}</{match['tag']}>"
+
+    return _SOLE_SPAN.sub(hoist, html)
 
 
 def _run_lengths(values: Sequence[float]) -> str:
