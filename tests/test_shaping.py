@@ -145,3 +145,53 @@ def test_fonts_are_opened_once_per_file_and_face(body):
     other = harfbuzz_font(body.path, body.index + 1)  # the collection's next face (Traditional Chinese)
     assert other is not harfbuzz_font(body.path, body.index)
     assert other.face.unicodes == harfbuzz_font(body.path, body.index).face.unicodes  # one glyph set, shared
+
+
+# ---- characters shaped once, measured everywhere ----
+
+# Chinese, kana and Hangul, Latin with and without precomposed accents, digits, punctuation of both kinds,
+# full-width forms, spaces, a combining mark, joiners and a variation selector, Arabic, Devanagari and Thai.
+_MIXED = (
+    "中文标准巡视组ひらカ한글abcfiAVTeéñ0123 ，。、；：“”‘’（）《》—…·,.:;!?()[]-/%　\u00a0"
+    "Ａ１\u0301\u200d\u200c\ufe0fسلامनमस्तेสวัสดี"
+)
+
+
+def shaped_by_run(shaper: Shaper, text: str) -> tuple[list[float], set[int]]:
+    """Widths and glyphs as HarfBuzz gives them shaping each script run whole: what measuring must equal."""
+    import uharfbuzz as hb
+
+    from pipeline.typeset.shaping import FEATURES, LANGUAGE
+
+    font = harfbuzz_font(shaper.face.path, shaper.face.index)
+    widths, glyphs = [0.0] * len(text), set()
+    for run in script_runs(text):
+        buffer = hb.Buffer()
+        buffer.add_str(text[run.start : run.end])
+        buffer.direction, buffer.script, buffer.language = "ltr", run.script, LANGUAGE
+        hb.shape(font, buffer, FEATURES)
+        for info, position in zip(buffer.glyph_infos, buffer.glyph_positions, strict=False):
+            glyphs.add(info.codepoint)
+            widths[run.start + info.cluster] += position.x_advance * SIZE / font.face.upem
+    return widths, glyphs
+
+
+@given(st.text(st.sampled_from(_MIXED), max_size=40), st.sampled_from(["body", "title", "heading1", "heading2"]))
+@settings(max_examples=300)
+def test_characters_measured_once_give_the_widths_and_glyphs_of_shaping_the_run(text, role):
+    """Each context-free character is shaped alone once per process and its glyph reused in every paragraph: the
+    widths, to the bit, and the glyphs are those of shaping each run whole, whatever surrounds the character."""
+    shaper = Shaper(resolve_fonts()[role])
+    widths = shaper.advances(text, SIZE, report_missing=False)
+    assert (widths, shaper.used_glyphs) == shaped_by_run(shaper, text)
+
+
+def test_a_character_is_shaped_once_per_process(body, monkeypatch):
+    """Once a paragraph has measured 巡视, another measures them without shaping."""
+    import uharfbuzz as hb
+
+    Shaper(body).advances("巡视组", SIZE)
+    shaped = []
+    monkeypatch.setattr(hb, "shape", lambda *args: shaped.append(args))
+    assert Shaper(body).advances("视组巡", SIZE) == [SIZE] * 3
+    assert shaped == []

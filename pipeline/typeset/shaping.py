@@ -81,9 +81,21 @@ class Shaper:
         self.descender: float = -extents.descender / self.upem
 
     def advances(self, text: str, size: float, report_missing: bool = True) -> list[float]:
-        """Advance width of each character of `text` at `size` points (0 for marks and joined characters)."""
+        """Advance width of each character of `text` at `size` points (0 for marks and joined characters).
+
+        A run of characters that shape the same wherever they stand (`_context_free`) is measured from each
+        character's glyph, shaped once per process; any other run is shaped whole."""
         widths = [0.0] * len(text)
+        glyphs = _glyphs_alone(self.face.path, self.face.index)
         for run in script_runs(text):
+            known = self._alone(text[run.start : run.end], run.script, glyphs)
+            if known is not None:
+                for index, (glyph, advance) in enumerate(known, start=run.start):
+                    if glyph == 0 and report_missing and not text[index].isspace():
+                        self.missing.setdefault(text[index])
+                    self.used_glyphs.add(glyph)
+                    widths[index] = advance * size / self.upem  # as shaping the run gives it, to the bit
+                continue
             buffer = hb.Buffer()
             buffer.add_str(text[run.start : run.end])
             buffer.direction = "ltr"
@@ -101,6 +113,60 @@ class Shaper:
 
     def width(self, text: str, size: float) -> float:
         return sum(self.advances(text, size))
+
+    def _alone(self, text: str, script: str, glyphs: dict[tuple[str, str], _Glyph]) -> list[_Glyph] | None:
+        """Each character's glyph and advance shaped alone with `script`, kept in `glyphs`; None when a character is
+        not context-free or does not shape to one glyph alone."""
+        found: list[_Glyph] = []
+        for char in text:
+            glyph = glyphs.get((char, script))
+            if glyph is None:
+                if not _context_free(char):
+                    return None
+                buffer = hb.Buffer()
+                buffer.add_str(char)
+                buffer.direction = "ltr"
+                buffer.script = script
+                buffer.language = LANGUAGE
+                hb.shape(self._font, buffer, FEATURES)
+                if len(buffer.glyph_infos) != 1:
+                    return None
+                glyph = glyphs[char, script] = _Glyph(
+                    buffer.glyph_infos[0].codepoint, buffer.glyph_positions[0].x_advance
+                )
+            found.append(glyph)
+        return found
+
+
+class _Glyph(NamedTuple):
+    """A character's glyph shaped alone, and its advance in font units."""
+
+    glyph: int
+    advance: int
+
+
+def _context_free(char: str) -> bool:
+    """Whether `char` shapes to the same glyph and advance wherever it stands, with kerning and ligatures off as
+    the stylesheet sets them: Chinese characters and punctuation, full-width forms, Latin letters, digits,
+    punctuation, symbols and spaces. Marks, joiners, selectors and the scripts that join or reorder their letters
+    are shaped in their runs."""
+    code = ord(char)
+    if unicodedata.category(char)[0] not in "LNPSZ" or unicodedata.category(char) in ("Zl", "Zp"):
+        return False
+    return (
+        code < 0x0250
+        or 0x2000 <= code < 0x2E80
+        or 0x3000 <= code <= 0x303F
+        or 0xFF00 <= code <= 0xFFEF
+        or _script_of(char) == "hani"
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _glyphs_alone(path: str, index: int) -> dict[tuple[str, str], _Glyph]:
+    """Each context-free character's glyph and advance in one face, by character and script, as it was shaped alone
+    (`Shaper._alone`): kept for the process, so that each character is shaped once, not in every paragraph."""
+    return {}
 
 
 @functools.lru_cache(maxsize=16)
