@@ -229,3 +229,65 @@ def test_replacing_the_cmap_of_a_real_font_keeps_every_other_table_and_every_che
     for tag in set(before) - {b"cmap", b"head"}:
         assert after[tag] == before[tag], tag
     assert after[b"head"][:8] == before[b"head"][:8] and after[b"head"][12:] == before[b"head"][12:]
+
+
+# ---- faces prepared for cutting ----
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty cache folder of the test's own; no prepared face is remembered from before."""
+    from pipeline.typeset import subset
+
+    monkeypatch.setenv("GONGWEN_CACHE_DIR", str(tmp_path / "cache"))
+    subset._prepared.cache_clear()
+    yield tmp_path / "cache"
+    subset._prepared.cache_clear()
+
+
+CUT_TEXTS = (TEXT, "附件", "中国通用技术集团公司巡视组⼀“引号”……——ABC abc 0123 é", TEXT * 3 + "巡察督察生态环境保护")
+
+
+def test_a_face_is_cut_to_the_same_bytes_prepared_or_not(faces, cache):
+    """Cut from the face prepared for cutting, each role's face is the same bytes as cut from the face itself:
+    the preparation only saves time, so artifacts never depend on the cache."""
+    from pipeline.typeset import subset
+
+    unique = {(face.path, face.index): face for face in faces.values()}.values()
+    before = {(face.path, face.index, text): subset_of(face, text) for face in unique for text in CUT_TEXTS}
+    prepared = [face for face in unique if subset.preparable(face)]
+    assert len(prepared) == 3  # the CFF faces: Noto Serif CJK Bold and Regular, Noto Sans CJK; not the TrueType 楷体
+    assert all(subset.prepare_face(face) for face in prepared)
+    assert not any(subset.preparable(face) for face in unique)
+    subset._prepared.cache_clear()
+    for face in unique:
+        assert (subset._prepared(face.path, face.index) is not None) == (face in prepared), face.role
+        for text in CUT_TEXTS:
+            data = subset_of(face, text)
+            assert data == before[face.path, face.index, text], (face.role, text)
+            check_sfnt_structure(data)
+
+
+def test_a_broken_prepared_face_is_passed_over(faces, cache):
+    """A prepared face cut short (a full disk, a killed build) or not a font at all is not used: the face is cut
+    from the file itself, to the same bytes."""
+    from pipeline.typeset import subset
+
+    body = faces["body"]
+    expected = subset_of(body, TEXT)
+    path = subset.prepared_face_path(body.path, body.index)
+    assert subset.prepare_face(body)
+    for broken in (path.read_bytes()[: 1 << 20], b"not a font"):
+        path.write_bytes(broken)
+        subset._prepared.cache_clear()
+        assert subset._prepared(body.path, body.index) is None
+        assert subset_of(body, TEXT) == expected
+
+
+def test_nothing_is_prepared_where_it_could_not_be_kept(faces, cache):
+    """A cache folder that cannot be written: no second of work is spent on a preparation that would be lost."""
+    from pipeline.typeset import subset
+
+    cache.mkdir()
+    (cache / subset.PREPARED_FACES_FOLDER).write_text("a file in the folder's place", encoding="utf-8")
+    assert subset.preparable(faces["body"]) and not subset.prepare_face(faces["body"])
