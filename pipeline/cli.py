@@ -239,16 +239,7 @@ class _Progress:
         self.bar: ProgressBar[int] | None = None
 
     def events(self) -> BuildEvents:
-        return BuildEvents(
-            planned=self.planned, built=self.built, failed=self.failed, waiting=self.waiting, preparing=self.preparing
-        )
-
-    def preparing(self, faces: int) -> None:
-        if not self.quiet:
-            click.echo(
-                f"preparing {faces} font face{'s' if faces > 1 else ''} for cutting, once (about a second each)",
-                err=True,
-            )
+        return BuildEvents(planned=self.planned, built=self.built, failed=self.failed, waiting=self.waiting)
 
     def waiting(self, notice: Problem) -> None:
         click.echo(str(notice), err=True)  # even with -q: a build that waits should not look hung

@@ -16,10 +16,6 @@ character has one width wherever it stands, and the line composer's widths hold.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import os
-import shutil
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +23,6 @@ from typing import NamedTuple
 
 import uharfbuzz as hb
 
-from ..cache import cache_folder
-from ..files import atomic_write, make_folder
 from .fonts import ResolvedFace
 from .shaping import FEATURES, LANGUAGE, Shaper, harfbuzz_font
 
@@ -63,36 +57,14 @@ class FontFile:
 
 
 def subset_face(shaper: Shaper, extra_text: str = "") -> bytes:
-    """The shaper's face cut to the glyphs it shaped plus the characters of `extra_text`.
-
-    The cut is made by glyph: the glyphs shaped and each character's own glyph. Its character map is then written
-    here for exactly the document's characters, and its OS/2 table is the face's own, so the cut is the same
-    bytes whether it was made from the face or from the face prepared for cutting (`prepare_face`), which only
-    makes it faster."""
+    """The shaper's face cut to the glyphs it shaped plus the characters of `extra_text`."""
     shaper.advances(extra_text + _ALWAYS_KEPT, 16, report_missing=False)
-    font = harfbuzz_font(shaper.face.path, shaper.face.index)
-    nominal = {
-        ord(char): glyph for char in shaper.used_chars if (glyph := font.get_nominal_glyph(ord(char))) is not None
-    }
+    face = harfbuzz_font(shaper.face.path, shaper.face.index).face
     subset_input = hb.SubsetInput()
-    for glyph in shaper.used_glyphs | set(nominal.values()):
+    for char in shaper.used_chars:
+        subset_input.unicode_set.add(ord(char))
+    for glyph in shaper.used_glyphs:
         subset_input.glyph_set.add(glyph)
-    _set_cut(subset_input)
-    source = _prepared(shaper.face.path, shaper.face.index) or font.face
-    plan = hb.SubsetPlan(source, subset_input)
-    result = plan.execute()
-    if result is None:
-        raise RuntimeError(f"HarfBuzz could not subset {shaper.face.file_label}")
-    renumbered = plan.old_to_new_glyph_mapping
-    tables = {b"cmap": _cmap_table({code: renumbered[glyph] for code, glyph in nominal.items()})}
-    if (own := font.face.reference_table("OS/2").data) and _is_cff(font.face):
-        tables[b"OS/2"] = own  # the subsetter's would depend on the face it cut from
-    return _map_to_chinese_forms(_with_tables(result.blob.data, tables), shaper.used_chars)
-
-
-def _set_cut(subset_input: hb.SubsetInput) -> None:
-    """How every face is cut: its Chinese `locl` forms kept, vertical metrics dropped, glyphs renumbered with CIDs
-    equal to glyph ids, no hints (the PDF engine drops them when it embeds a face)."""
     features = subset_input.layout_feature_tag_set
     features.clear()
     features.add(_tag("locl"))
@@ -102,97 +74,12 @@ def _set_cut(subset_input: hb.SubsetInput) -> None:
         hb.SubsetFlags.CFF_IDENTITY_CHARSET
         | hb.SubsetFlags.NO_LAYOUT_CLOSURE
         | hb.SubsetFlags.DESUBROUTINIZE
-        | hb.SubsetFlags.NO_HINTING
+        | hb.SubsetFlags.NO_HINTING  # the PDF engine drops hints when it embeds a face
     )
-
-
-def _is_cff(face: hb.Face) -> bool:
-    return "CFF " in face.table_tags
-
-
-# ---- faces prepared for cutting ----
-# HarfBuzz reads a face's whole character map (tens of thousands of codes) every time it cuts it by glyph: about
-# 3.5 ms of the 4–7 ms a cut of a Chinese CFF face takes. A face prepared for cutting is the same face with every
-# glyph, unrenumbered, and no character map; cut from it, a document's face is the same bytes in 1–3 ms.
-
-PREPARED_FACES_FOLDER = "faces"
-"""Where prepared faces are kept, in the cache folder: about 20 MB a face, made once per machine and face."""
-PREPARE_FACES_AT = 8
-"""A build of this many publications or more prepares the faces it lacks first (about a second a face, once per
-machine): from 8 publications up the cuts it saves repay the preparation on the next build of that size."""
-_PREPARATION = "1"  # bumped when how a face is prepared changes
-_ROOM_TO_PREPARE = 256 * 1024 * 1024  # free bytes a preparation wants: a face (~20 MB) and room to spare
-
-
-def prepared_face_path(path: str, index: int) -> Path:
-    """The prepared face of `path`'s face `index`, named for the font file as it is now and for HarfBuzz's version."""
-    status = os.stat(path)
-    key = "\0".join((_PREPARATION, hb.__version__, path, str(index), str(status.st_size), str(status.st_mtime_ns)))
-    return cache_folder() / PREPARED_FACES_FOLDER / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.otf"
-
-
-def preparable(face: ResolvedFace) -> bool:
-    """Whether preparing `face` would make cutting it faster: a CFF face not yet prepared (TrueType faces cut fast)."""
-    try:
-        return (
-            _is_cff(harfbuzz_font(face.path, face.index).face)
-            and not prepared_face_path(face.path, face.index).is_file()
-        )
-    except OSError:
-        return False
-
-
-def prepare_face(face: ResolvedFace) -> bool:
-    """Prepare `face` for cutting, in the cache folder; False when it could not be (the cache is a convenience:
-    cutting works without it)."""
-    source = harfbuzz_font(face.path, face.index).face
-    if not _is_cff(source):
-        return False
-    subset_input = hb.SubsetInput()
-    subset_input.glyph_set.add_range(0, source.glyph_count - 1)
-    _set_cut(subset_input)
-    subset_input.drop_table_tag_set.add(_tag("cmap"))
-    subset_input.flags = (subset_input.flags & ~hb.SubsetFlags.DESUBROUTINIZE) | hb.SubsetFlags.RETAIN_GIDS
-    try:
-        path = prepared_face_path(face.path, face.index)
-        make_folder(path.parent)
-        if not os.access(path.parent, os.W_OK) or shutil.disk_usage(path.parent).free < _ROOM_TO_PREPARE:
-            return False  # before a second's work that could not be kept
-        result = hb.subset(source, subset_input)
-        if result is None:
-            return False
-        atomic_write(path, result.blob.data)
-    except Exception:  # noqa: BLE001 — a full disk or a read-only cache only costs time
-        return False
-    return True
-
-
-def _whole(file: Path) -> bool:
-    """Whether every table the font file's directory lists lies within the file (one cut short is not used)."""
-    with file.open("rb") as stream:
-        header = stream.read(12)
-        count = struct.unpack(">H", header[4:6])[0] if len(header) == 12 else 0
-        directory = stream.read(16 * count)
-    if not count or len(directory) < 16 * count:
-        return False
-    records = _table_records(header + directory)
-    return max(record.offset + record.length for record in records) <= file.stat().st_size
-
-
-@functools.lru_cache(maxsize=16)
-def _prepared(path: str, index: int) -> hb.Face | None:
-    """The prepared face, mapped from the cache, when there is a sound one."""
-    try:
-        file = prepared_face_path(path, index)
-        if not _whole(file):
-            return None
-        prepared = hb.Face(hb.Blob.from_file_path(str(file)))
-    except Exception:  # noqa: BLE001 — missing, unreadable or not a font: cut from the face itself
-        return None
-    source = harfbuzz_font(path, index).face
-    if prepared.glyph_count != source.glyph_count or prepared.upem != source.upem or not _is_cff(prepared):
-        return None
-    return prepared
+    result = hb.subset(face, subset_input)
+    if result is None:
+        raise RuntimeError(f"HarfBuzz could not subset {shaper.face.file_label}")
+    return _map_to_chinese_forms(result.blob.data, shaper.used_chars)
 
 
 def _map_to_chinese_forms(data: bytes, chars: set[str]) -> bytes:
@@ -314,23 +201,18 @@ def _table_records(font: bytes | bytearray) -> list[_TableRecord]:
 
 
 def _with_cmap(font: bytes, mapping: dict[int, int]) -> bytes:
-    """The font with its cmap table replaced; the table directory and checksums rewritten."""
-    return _with_tables(font, {b"cmap": _cmap_table(mapping)})
+    """The font with its cmap table replaced; the table directory and checksums rewritten.
 
-
-def _with_tables(font: bytes, replaced: dict[bytes, bytes]) -> bytes:
-    """The font with the `replaced` tables put in (or added); the table directory and checksums rewritten.
-
-    Other tables but head keep their bytes and so the checksums the subsetter recorded for them. The whole font's
-    checksum, for head's checkSumAdjustment, is the sum of the directory's and the tables' (each table starts on
-    a 4-byte boundary and is zero-padded), so the font is not read again to sum it."""
+    Tables other than cmap and head keep their bytes and so the checksums the subsetter recorded for them. The
+    whole font's checksum, for head's checkSumAdjustment, is the sum of the directory's and the tables' (each
+    table starts on a 4-byte boundary and is zero-padded), so the font is not read again to sum it."""
     version: int = struct.unpack(">I", font[:4])[0]
     tables: dict[bytes, tuple[bytes, int]] = {
         record.tag: (font[record.offset : record.offset + record.length], record.checksum)
         for record in _table_records(font)
     }
-    for tag, data in replaced.items():
-        tables[tag] = (data, _checksum(data))
+    cmap = _cmap_table(mapping)
+    tables[b"cmap"] = (cmap, _checksum(cmap))
     head = bytearray(tables[b"head"][0])
     head[8:12] = b"\0\0\0\0"  # checkSumAdjustment, set below
     tables[b"head"] = (bytes(head), _checksum(head))
