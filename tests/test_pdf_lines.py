@@ -194,7 +194,7 @@ def test_a_paragraph_holding_only_its_span_carries_the_record_itself():
     kept = (
         f"<p>前{span}</p>",  # more than the span
         f'<p class="copy-to">{span}<span class="right">x</span></p>',
-        f'<p {record}>{span}</p>',  # an attribute of that name already
+        f"<p {record}>{span}</p>",  # an attribute of that name already
         f"<p>{span}</div>",  # not the element's end
     )
     for html in kept:

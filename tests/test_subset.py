@@ -229,3 +229,13 @@ def test_replacing_the_cmap_of_a_real_font_keeps_every_other_table_and_every_che
     for tag in set(before) - {b"cmap", b"head"}:
         assert after[tag] == before[tag], tag
     assert after[b"head"][:8] == before[b"head"][:8] and after[b"head"][12:] == before[b"head"][12:]
+
+
+def test_the_map_holds_the_document_s_characters_and_no_others(faces):
+    """一 and the Kangxi radical ⼀ share a glyph in the face: a document that writes 一 gets a map of 一 alone (a
+    map made by the subsetter keeps every code on the glyphs it keeps, 5 % of a cut for nothing)."""
+    body = faces["body"]
+    font = harfbuzz_font(body.path, body.index)
+    assert font.get_nominal_glyph(ord("一")) == font.get_nominal_glyph(ord("⼀"))
+    data = subset_of(body, "一二三" + TEXT)
+    assert set(read(data).getBestCmap()) == {ord(char) for char in "一二三" + TEXT + " \u00a0\u3000"}
