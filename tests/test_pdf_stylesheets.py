@@ -89,3 +89,17 @@ def _plain(tmp_path: Path) -> Path:
     stylesheet = (builtin_templates() / STYLESHEET_TEMPLATE).read_text(encoding="utf-8")
     (folder / STYLESHEET_TEMPLATE).write_text(stylesheet + "\np.body { color: #000001; }\n", encoding="utf-8")
     return folder
+
+
+@pytest.mark.parametrize("stylesheet", ["p { colr: red }", "@media print { p { colr: red } }"])
+def test_what_the_engine_says_of_a_stylesheet_each_document_reports_once(tmp_path, stylesheet):
+    """A stylesheet kept parsed and one parsed for each document alike: every document made with it reports the
+    engine's warning about it, once."""
+    from pipeline.pdf.engine import PdfEngine
+    from pipeline.render.documents import RenderedPdf
+
+    engine = PdfEngine((tmp_path,))
+    html = '<!DOCTYPE html><html lang="zh-CN"><body><p>巡视</p></body></html>'
+    for _ in range(3):
+        laid_out = engine.layout(RenderedPdf(html, stylesheet), tmp_path)
+        assert sum("colr" in message for message in laid_out.messages) == 1, laid_out.messages

@@ -222,11 +222,10 @@ class PdfEngine:
         font_config = self._fonts()
         base = base_url.as_uri() + "/"
         with _captured(self._logger) as capture:
-            parsed = self._parsed_stylesheet(rendered, base)
+            parsed = self._parsed_stylesheet(rendered, base, capture.messages)
             if parsed is None:
                 stylesheets = [self._css(rendered.resolved_stylesheet(), base, font_config)]
             else:
-                capture.messages.extend(parsed.messages)
                 parsed.name_families(rendered.families)
                 stylesheets = [self._css(rendered.font_faces, base, font_config), parsed.css]
             html = weasyprint.HTML(string=rendered.html, base_url=base, url_fetcher=self.fetcher)
@@ -240,17 +239,25 @@ class PdfEngine:
     def _css(self, text: str, base: str, font_config: FontConfiguration | None) -> weasyprint.CSS:
         return weasyprint.CSS(string=text, font_config=font_config, url_fetcher=self.fetcher, base_url=base)
 
-    def _parsed_stylesheet(self, rendered: RenderedPdf, base: str) -> _ParsedStylesheet | None:
+    def _parsed_stylesheet(self, rendered: RenderedPdf, base: str, messages: list[str]) -> _ParsedStylesheet | None:
         """The template's stylesheet, parsed once per process and kept; None when it must be parsed for each
         document: it loads or defines something as it is parsed (`_PARSED_EACH_TIME`), it was refused a URL, or
-        it names a family placeholder anywhere but in a font-family declaration."""
+        it names a family placeholder anywhere but in a font-family declaration. What the engine logged parsing
+        it is added to `messages` (the document's) each time, once."""
         key = (rendered.stylesheet, base)
         if key in self._parsed:
             parsed = self._parsed.pop(key)  # kept as the most recently used
             self._parsed[key] = parsed
-            return parsed
-        parsed = self._parse_once(rendered.stylesheet, base, set(rendered.families))
-        self._parsed[key] = parsed
+        else:
+            before = len(messages)  # the layout's capture is listening: a first parse logs into it
+            parsed = self._parse_once(rendered.stylesheet, base, set(rendered.families))
+            logged = messages[before:]
+            del messages[before:]
+            if parsed is not None:
+                parsed.messages = logged
+            self._parsed[key] = parsed
+        if parsed is not None:
+            messages.extend(parsed.messages)
         while len(self._parsed) > PARSED_STYLESHEETS:
             del self._parsed[next(iter(self._parsed))]
         return parsed
@@ -262,11 +269,11 @@ class PdfEngine:
         refused = len(self.fetcher.refused)
         matcher = _RecordingMatcher()
         page_rules: list[Any] = []  # WeasyPrint's (rule, selectors, declarations) of each @page rule
-        with _captured(self._logger) as capture:
-            css = weasyprint.CSS(
-                string=text, url_fetcher=self.fetcher, base_url=base, matcher=matcher, page_rules=page_rules
-            )
+        css = weasyprint.CSS(
+            string=text, url_fetcher=self.fetcher, base_url=base, matcher=matcher, page_rules=page_rules
+        )
         if len(self.fetcher.refused) != refused:
+            del self.fetcher.refused[refused:]  # parsed again for the document, which is refused it again
             return None
         lists = {id(payload[0]): payload[0] for payload in matcher.payloads}
         lists.update({id(rule[2]): rule[2] for rule in page_rules})
@@ -279,7 +286,7 @@ class PdfEngine:
         named = sum(family in placeholders for _, _, written in slots for family in written)
         if named != sum(text.count(placeholder) for placeholder in placeholders):
             return None  # a placeholder elsewhere (a string, a comment, part of a name): replaced as text instead
-        return _ParsedStylesheet(css, slots, capture.messages)
+        return _ParsedStylesheet(css, slots, [])
 
     def write(self, laid_out: LaidOut, variant: str | None = None) -> bytes:
         """The PDF's bytes; refused URLs (attachments are fetched only now) are kept apart from other messages."""
