@@ -124,15 +124,14 @@ class _PdfMetrics:
         return size
 
     def widths(self, font: Any) -> dict[int, int]:
-        """The widths of `font`'s glyphs measured so far, by glyph (`width` fills it)."""
+        """The widths of `font`'s glyphs measured so far, by glyph (`measure` adds the others)."""
         return self._widths.setdefault(int(ffi.cast("uintptr_t", font)), {})
 
-    def width(self, font: Any, glyph: int, size: float, known: dict[int, int] | None = None) -> int:
-        known = self.widths(font) if known is None else known
-        width = known.get(glyph)
-        if width is None:
-            pango.pango_font_get_glyph_extents(font, glyph, ffi.NULL, self._logical)
-            width = known[glyph] = round(self._logical.width * 1000 * FROM_UNITS / size)
+    def measure(self, font: Any, glyph: int, size: float, known: dict[int, int]) -> int:
+        """The width of a glyph not yet in `known` (`widths(font)`), measured and kept there."""
+        pango.pango_font_get_glyph_extents(font, glyph, ffi.NULL, self._logical)
+        width: int = round(self._logical.width * 1000 * FROM_UNITS / size)
+        known[glyph] = width
         return width
 
 
@@ -225,7 +224,7 @@ def _place_glyphs(line: Any, text: str, gaps: tuple[float, ...], font_size: floa
                 shift = x_offset / size
                 pdf_width = known.get(glyph)
                 if pdf_width is None:
-                    pdf_width = metrics.width(font, glyph, size, known)
+                    pdf_width = metrics.measure(font, glyph, size, known)
                 # The writer advances by pdf_width + shift - int(kerning), kerning = pdf_width + shift - width·scale
                 kerned = round(pdf_pen + shift + pdf_width - next_target / unit)
                 width = _width_for(kerned, pdf_width + shift, size, wanted)
