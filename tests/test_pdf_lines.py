@@ -166,7 +166,7 @@ def test_a_style_that_changes_a_composed_paragraph_is_one_line_and_text_transfor
     content.mkdir()
     shutil.copy(SEED_CONTENT, content / "seed.yaml")
     template = (builtin_templates() / "briefing.html.j2").read_text(encoding="utf-8")
-    rules = {"first": "p.note::first-letter{font-size:30pt}", "upper": "p.note span{text-transform:full-width}"}
+    rules = {"first": "p.note::first-letter{font-size:30pt}", "upper": "p.body{text-transform:full-width}"}
     for name, rule in rules.items():
         folder = tmp_path / name
         folder.mkdir()
@@ -199,3 +199,21 @@ def test_a_paragraph_holding_only_its_span_carries_the_record_itself():
     )
     for html in kept:
         assert markup.hoisted(html) == html, html
+
+
+def test_generated_content_beside_a_paragraph_that_carries_its_record_is_drawn_as_beside_its_span(tmp_path):
+    """`p.note::after { content: … }` drew after the note's span; the note now carries its record itself, and the
+    generated text is still drawn after it, not refused as a change to the composed text."""
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(SEED_CONTENT, content / "seed.yaml")
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    template = (builtin_templates() / "briefing.html.j2").read_text(encoding="utf-8")
+    changed = template.replace('<p class="note">', '<style>p.note::after{content:"（完）"}</style><p class="note">', 1)
+    assert changed != template
+    (folder / "briefing.html.j2").write_text(changed, encoding="utf-8")
+    result = run_cli("build", "-q", "-o", "out", "--templates", "templates", "content", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    with pdfplumber.open(tmp_path / "out" / "seed" / "briefing.pdf") as pdf:
+        assert "动员会召开）（完）" in pdf.pages[-1].extract_text().replace("\n", "")

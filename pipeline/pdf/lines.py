@@ -29,7 +29,7 @@ from weasyprint.text.ffi import FROM_UNITS, TO_UNITS, ffi, pango
 from weasyprint.text.fonts import get_pango_font_key
 from weasyprint.text.line_break import Layout, strut
 
-from ..typeset.markup import LINES_ATTRIBUTE, ComposedLine, ComposedTextChangedError, read_lines
+from ..typeset.markup import LINES_ATTRIBUTE, LINES_CLASS, ComposedLine, ComposedTextChangedError, read_lines
 
 STYLESHEET = f"[{LINES_ATTRIBUTE}] {{ white-space: pre !important; text-transform: none !important; }}"
 """The engine's own rule for these elements: the text box must hold the text exactly as composed (no spaces
@@ -78,6 +78,8 @@ def _paragraph(context: Any, box: Any, record: str) -> _Paragraph | None:
 def _split_text_box(context: Any, box: Any, available_width: float, skip: int, is_line_start: bool = True) -> Any:
     """WeasyPrint's `split_text_box`, for a composed paragraph's text: the line that starts at `skip`, whole."""
     record = box.element.get(LINES_ATTRIBUTE) if box.element is not None else None
+    if record is not None and "::" in box.element_tag and LINES_CLASS not in box.element.get("class", "").split():
+        record = None  # ::before or ::after of a paragraph carrying its own record: beside its text, as beside a span
     if record is None or box.style["font_size"] == 0:
         return _original_split_text_box(context, box, available_width, skip, is_line_start)
     paragraph = _paragraph(context, box, record)
