@@ -36,6 +36,7 @@ from .typeset.fonts import ResolvedFace, font_inventory, resolve_fonts
 if TYPE_CHECKING:
     from . import faults, workers
     from .content import model, vocabulary
+    from .typeset import subset
 else:
     faults = lazy_import("pipeline.faults")  # what no stage expected: only when something fails
     # A build with nothing to do reads no content file and makes nothing: the model's records (10 ms),
@@ -43,6 +44,7 @@ else:
     model = lazy_import("pipeline.content.model")
     vocabulary = lazy_import("pipeline.content.vocabulary")
     workers = lazy_import("pipeline.workers")
+    subset = lazy_import("pipeline.typeset.subset")
 
 CONTENT_SUFFIXES = (".yaml", ".yml")
 
@@ -198,6 +200,7 @@ class BuildEvents:
     built: Callable[[str, Written], None] | None = None  # (publication id, what was written)
     failed: Callable[[list[Problem]], None] | None = None
     waiting: Callable[[Problem], None] | None = None  # another build holds the output folder: this one waits
+    preparing: Callable[[int], None] | None = None  # (font faces to prepare for cutting, once per machine)
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,19 @@ def prepare(configuration: Configuration) -> Prepared:
     templates, reference_doc = configuration.template_folders(), configuration.reference_document()
     vocabularies = configuration.vocabularies()
     return Prepared(faces, Fingerprints.of(configuration, faces, templates, reference_doc), vocabularies)
+
+
+def _prepare_faces(faces: dict[str, ResolvedFace], publications: int, events: BuildEvents) -> None:
+    """For a build of `subset.PREPARE_FACES_AT` publications or more, prepare for cutting the faces that lack it
+    (`typeset.subset.prepare_face`) before the workers start: they find them in the cache. A face that cannot be
+    prepared is cut the slower way; a smaller build never waits for a preparation (it uses those made before)."""
+    if publications < 2 or publications < subset.PREPARE_FACES_AT:  # one publication: no import of the subsetter
+        return
+    unprepared = list({(face.path, face.index): face for face in faces.values() if subset.preparable(face)}.values())
+    if unprepared and events.preparing:
+        events.preparing(len(unprepared))
+    for face in unprepared:
+        subset.prepare_face(face)
 
 
 def default_jobs() -> int:
@@ -285,6 +301,7 @@ def build(
         jobs_to_do, components = _plan(
             files, sources, fingerprints, output, force, report, configuration, prepared.vocabularies
         )
+        _prepare_faces(prepared.faces, len(jobs_to_do), events)
         if events.planned:
             events.planned(len(jobs_to_do), len(report.up_to_date))
         if jobs_to_do:

@@ -1,8 +1,9 @@
 """Folders outside the output: the user's cache (kept between builds) and this process's scratch folder.
 
 The cache is `$GONGWEN_CACHE_DIR`, else `$XDG_CACHE_HOME/gongwen`, else `~/.cache/gongwen`; what it
-holds only saves work (font file hashes), so it can be deleted at any time. The scratch folder
-holds what a build needs for a moment (each document's cut-down fonts) and goes when the process ends.
+holds only saves work (font file hashes, faces prepared for cutting), so it can be deleted at any time. The
+scratch folder holds what a build needs for a moment (each document's cut-down fonts) and goes when the process
+ends.
 """
 
 from __future__ import annotations

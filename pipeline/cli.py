@@ -239,7 +239,17 @@ class _Progress:
         self.bar: ProgressBar[int] | None = None
 
     def events(self) -> BuildEvents:
-        return BuildEvents(planned=self.planned, built=self.built, failed=self.failed, waiting=self.waiting)
+        return BuildEvents(
+            planned=self.planned, built=self.built, failed=self.failed, waiting=self.waiting, preparing=self.preparing
+        )
+
+    def preparing(self, faces: int) -> None:
+        if not self.quiet:
+            click.echo(
+                f"preparing {faces} font face{'s' if faces > 1 else ''} for cutting, once per machine "
+                "(about 0.1 s each)",
+                err=True,
+            )
 
     def waiting(self, notice: Problem) -> None:
         click.echo(str(notice), err=True)  # even with -q: a build that waits should not look hung

@@ -224,3 +224,28 @@ def test_a_terminal_gets_a_progress_bar(early):
     assert "building 3 publications" in text and "3/3" in text
     assert "built alpha:" not in text  # the bar replaces the per-publication lines
     assert text.rstrip().endswith("3 built")
+
+
+def test_a_build_of_many_publications_prepares_the_faces_once_and_makes_the_same_bytes(tmp_path):
+    """From 8 publications to make, a build first prepares the CFF faces for cutting, once, in the cache; the
+    artifacts are the same bytes as those of a build that cut without them."""
+    from pipeline.typeset.subset import PREPARE_FACES_AT, PREPARED_FACES_FOLDER
+
+    units = tuple(f"unit{number}" for number in range(PREPARE_FACES_AT))
+    project = round_project(tmp_path / "project", units)
+    cache = tmp_path / "cache"
+    environment = {**os.environ, "GONGWEN_CACHE_DIR": str(cache)}
+    (project / "content" / f"{units[-1]}.yaml").rename(tmp_path / "last.yaml")
+    fewer = run_cli("build", "-o", "out", "content", cwd=project, env=environment)
+    assert fewer.returncode == 0, fewer.stderr
+    assert "preparing" not in fewer.stderr and not (cache / PREPARED_FACES_FOLDER).exists()
+    unprepared = (project / "out" / "SHA256SUMS").read_text(encoding="utf-8")
+    (tmp_path / "last.yaml").rename(project / "content" / f"{units[-1]}.yaml")
+    first = run_cli("build", "--force", "-o", "out", "content", cwd=project, env=environment)
+    assert first.returncode == 0, first.stderr
+    assert "preparing 3 font faces for cutting" in first.stderr
+    assert len(list((cache / PREPARED_FACES_FOLDER).glob("*.face"))) == 3
+    second = run_cli("build", "--force", "-o", "out", "content", cwd=project, env=environment)
+    assert second.returncode == 0 and "preparing" not in second.stderr, second.stderr
+    prepared = (project / "out" / "SHA256SUMS").read_text(encoding="utf-8")
+    assert set(unprepared.splitlines()) < set(prepared.splitlines())  # the 7 made before are the same bytes

@@ -14,7 +14,17 @@ from hypothesis import strategies as st
 
 from pipeline.typeset.fonts import resolve_fonts
 from pipeline.typeset.shaping import Shaper, harfbuzz_font
-from pipeline.typeset.subset import _cmap_table, _with_cmap, subset_face
+from pipeline.typeset.subset import (
+    PREPARED_FACES_FOLDER,
+    _cmap_table,
+    _with_cmap,
+    preparable,
+    prepare_face,
+    prepared_characters,
+    prepared_face,
+    prepared_face_path,
+    subset_face,
+)
 
 SIZE = 16.0
 TEXT = "中央第十巡视组进驻，8:00—20:00“专项巡视”……GB/T 9704"
@@ -239,3 +249,96 @@ def test_the_map_holds_the_document_s_characters_and_no_others(faces):
     assert font.get_nominal_glyph(ord("一")) == font.get_nominal_glyph(ord("⼀"))
     data = subset_of(body, "一二三" + TEXT)
     assert set(read(data).getBestCmap()) == {ord(char) for char in "一二三" + TEXT + " \u00a0\u3000"}
+
+
+# ---- faces prepared for cutting ----
+
+RARE = "㐀䶮"  # CJK Extension A: not in GB 2312, so not in a prepared face
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty cache folder of the test's own; no prepared face is remembered from before."""
+    monkeypatch.setenv("GONGWEN_CACHE_DIR", str(tmp_path / "cache"))
+    prepared_face.cache_clear()
+    yield tmp_path / "cache"
+    prepared_face.cache_clear()
+
+
+CUT_TEXTS = (
+    TEXT,
+    "附件",
+    "中国通用技术集团公司巡视组⼀“引号”……——ABC abc 0123 é",
+    TEXT * 3 + "巡察督察生态环境保护",
+    TEXT + RARE,
+)
+
+
+def test_a_face_is_cut_to_the_same_bytes_prepared_or_not(faces, cache):
+    """Cut from the face prepared for cutting, each role's face is the same bytes as cut from the face itself (a
+    document beyond the prepared characters is cut from the face): the preparation only saves time, and artifacts
+    never depend on the cache. (`tests/benchmarks/same_output.py` compared every cut of its 62 documents so.)"""
+    unique = {(face.path, face.index): face for face in faces.values()}.values()
+    before = {(face.path, face.index, text): subset_of(face, text) for face in unique for text in CUT_TEXTS}
+    prepared = [face for face in unique if preparable(face)]
+    assert len(prepared) == 3  # the CFF faces: Noto Serif CJK Bold and Regular, Noto Sans CJK; not the TrueType 楷体
+    assert all(prepare_face(face) for face in prepared)
+    assert not any(preparable(face) for face in unique)
+    prepared_face.cache_clear()
+    for face in unique:
+        ready = prepared_face(face.path, face.index)
+        assert (ready is not None) == (face in prepared), face.role
+        if ready is not None:
+            font = harfbuzz_font(face.path, face.index)
+            assert len(ready.glyphs) < font.face.glyph_count / 4
+            assert all(font.get_nominal_glyph(ord(char)) not in ready.glyphs for char in RARE)
+        for text in CUT_TEXTS:
+            data = subset_of(face, text)
+            assert data == before[face.path, face.index, text], (face.role, text)
+            check_sfnt_structure(data)
+
+
+def test_a_prepared_face_holds_gb_2312(faces, cache):
+    text = prepared_characters()
+    assert len(text) > 7445 and {"中", "巡", "—", "〇", "①"} <= set(text) and "㐀" not in text
+    body = faces["body"]
+    assert prepare_face(body)
+    ready = prepared_face(body.path, body.index)
+    font = harfbuzz_font(body.path, body.index)
+    assert ready is not None
+    assert {font.get_nominal_glyph(ord(char)) for char in "巡视组进驻“”—…"} <= ready.glyphs
+
+
+def test_a_broken_prepared_face_is_passed_over(faces, cache):
+    """A prepared face cut short, with a byte changed or not a font at all is not used: the face is cut from the
+    file itself, to the same bytes."""
+    body = faces["body"]
+    expected = subset_of(body, TEXT)
+    assert prepare_face(body)
+    path = prepared_face_path(body.path, body.index)
+    whole = path.read_bytes()
+    changed = bytearray(whole)
+    changed[len(whole) // 2] ^= 0x55
+    for broken in (whole[: 1 << 20], bytes(changed), b"not a font", b""):
+        path.write_bytes(broken)
+        prepared_face.cache_clear()
+        assert prepared_face(body.path, body.index) is None
+        assert subset_of(body, TEXT) == expected
+    path.write_bytes(whole)
+    prepared_face.cache_clear()
+    assert prepared_face(body.path, body.index) is not None
+
+
+def test_nothing_is_prepared_where_it_could_not_be_kept(faces, cache):
+    """A cache folder that cannot be written: no work is spent on a preparation that would be lost."""
+    cache.mkdir()
+    (cache / PREPARED_FACES_FOLDER).write_text("a file in the folder's place", encoding="utf-8")
+    assert preparable(faces["body"]) and not prepare_face(faces["body"])
+
+
+def test_a_cut_carries_no_layout_tables_and_the_map_gives_the_chinese_forms(faces):
+    """Substitution is done in the map (the em dash of Chinese text, a full em, wherever it stands), so a cut needs
+    no GSUB; the PDF engine drops GSUB and GPOS when it embeds a face anyway."""
+    font = read(subset_of(faces["body"], "8:00—20:00 中"))
+    assert {"GSUB", "GPOS"}.isdisjoint(font.keys())
+    assert font["hmtx"][font.getBestCmap()[ord("—")]][0] == font["head"].unitsPerEm

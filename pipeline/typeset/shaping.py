@@ -119,23 +119,41 @@ class Shaper:
         not context-free or does not shape to one glyph alone."""
         found: list[_Glyph] = []
         for char in text:
-            glyph = glyphs.get((char, script))
+            glyph = glyphs.get((char, script)) or _shape_alone(self._font, char, script, glyphs)
             if glyph is None:
-                if not _context_free(char):
-                    return None
-                buffer = hb.Buffer()
-                buffer.add_str(char)
-                buffer.direction = "ltr"
-                buffer.script = script
-                buffer.language = LANGUAGE
-                hb.shape(self._font, buffer, FEATURES)
-                if len(buffer.glyph_infos) != 1:
-                    return None
-                glyph = glyphs[char, script] = _Glyph(
-                    buffer.glyph_infos[0].codepoint, buffer.glyph_positions[0].x_advance
-                )
+                return None
             found.append(glyph)
         return found
+
+    def glyph_alone(self, char: str, script: str) -> int | None:
+        """The glyph of `char` shaped alone with `script` (as `advances` measures it in a run of that script); None
+        when it is not context-free or shapes to more than one glyph."""
+        return glyph_alone(self.face.path, self.face.index, char, script)
+
+
+def glyph_alone(path: str, index: int, char: str, script: str) -> int | None:
+    """The glyph of `char` shaped alone with `script` in face `index` of `path`, kept for the process (`Shaper._alone`);
+    None when it is not context-free or shapes to more than one glyph."""
+    glyphs = _glyphs_alone(path, index)
+    found = glyphs.get((char, script)) or _shape_alone(harfbuzz_font(path, index), char, script, glyphs)
+    return None if found is None else found.glyph
+
+
+def _shape_alone(font: hb.Font, char: str, script: str, glyphs: dict[tuple[str, str], _Glyph]) -> _Glyph | None:
+    """`char` shaped alone with `script` and kept in `glyphs`; None when it is not context-free or does not shape to
+    one glyph alone."""
+    if not _context_free(char):
+        return None
+    buffer = hb.Buffer()
+    buffer.add_str(char)
+    buffer.direction = "ltr"
+    buffer.script = script
+    buffer.language = LANGUAGE
+    hb.shape(font, buffer, FEATURES)
+    if len(buffer.glyph_infos) != 1:
+        return None
+    glyph = glyphs[char, script] = _Glyph(buffer.glyph_infos[0].codepoint, buffer.glyph_positions[0].x_advance)
+    return glyph
 
 
 class _Glyph(NamedTuple):
