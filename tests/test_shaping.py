@@ -195,3 +195,14 @@ def test_a_character_is_shaped_once_per_process(body, monkeypatch):
     monkeypatch.setattr(hb, "shape", lambda *args: shaped.append(args))
     assert Shaper(body).advances("视组巡", SIZE) == [SIZE] * 3
     assert shaped == []
+
+
+@given(st.text(st.sampled_from(_MIXED), max_size=60), st.sampled_from(["body", "title", "heading1", "heading2"]))
+@settings(max_examples=300)
+def test_including_text_remembers_the_glyphs_of_shaping_each_run(text, role):
+    """`include` (a document's text beyond its paragraphs, for the cut) remembers the glyphs and characters that
+    measuring would, each character looked up once per run: the glyphs of shaping each run whole."""
+    shaper = Shaper(resolve_fonts()[role])
+    shaper.include(text)
+    assert shaper.used_glyphs == shaped_by_run(shaper, text)[1]
+    assert shaper.used_chars == set(text)

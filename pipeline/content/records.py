@@ -267,7 +267,7 @@ class Converter:
             self.fail(node.where, path or "(top level)", f"expected a mapping of fields, not {kind_of(node)}")
             return None
         fields = {field.name: field for field in declared_fields(cls)}
-        hints = typing.get_type_hints(cls)
+        hints = _type_hints(cls)
         values: dict[str, Any] = {}
         suggested: set[str] = set()
         before = len(self.problems)
@@ -291,6 +291,18 @@ class Converter:
             where = self.positions.get(field_path, node).where
             self.fail(where, field_path, message, dataclasses.MISSING if got is None else got)
         return record
+
+
+_TYPE_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _type_hints(cls: type) -> dict[str, Any]:
+    """A record class's field types, resolved once per process (resolving the annotations' names cost more than
+    converting the rest of a publication)."""
+    hints = _TYPE_HINTS.get(cls)
+    if hints is None:
+        hints = _TYPE_HINTS[cls] = typing.get_type_hints(cls)
+    return hints
 
 
 def convert_record(root: Node, cls: type[R], error: type[GongwenError] = ContentError) -> tuple[R, dict[str, Node]]:
@@ -439,7 +451,7 @@ def schema_for(hint: Any, field: FieldSpec = _NO_SPEC) -> dict[str, Any]:
 
 def _record_schema(cls: type[Record], doc: dict[str, Any]) -> dict[str, Any]:
     """A record's schema; the field's own documentation, when it has some, describes it rather than the record's."""
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     fields = declared_fields(cls)
     result: dict[str, Any] = {
         **doc,
@@ -478,7 +490,7 @@ class FieldDescription:
 def describe_fields(cls: type[Record]) -> list[FieldDescription]:
     """Every declared field of `cls`, in order."""
     described = []
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     for field in declared_fields(cls):
         shape = _shape(hints[field.name])
         optional = isinstance(shape, _Optional)
@@ -506,7 +518,7 @@ def describe_fields(cls: type[Record]) -> list[FieldDescription]:
 def field_reference(cls: type[Record], prefix: str = "") -> list[tuple[str, str, str, str]]:
     """Rows (field path, type, required or default, documentation) for every field, depth first."""
     rows = []
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     for field in declared_fields(cls):
         hint = hints[field.name]
         path = _field_path(prefix, field.name)

@@ -111,6 +111,25 @@ class Shaper:
         self.used_chars.update(text)
         return widths
 
+    def include(self, text: str) -> None:
+        """Remember the glyphs and characters of `text` as `advances` would, without measuring it or reporting what
+        the face lacks (the rest of a document's text, for the cut): each context-free character once per run."""
+        glyphs = _glyphs_alone(self.face.path, self.face.index)
+        for run in script_runs(text):
+            chunk = text[run.start : run.end]
+            known = self._alone("".join(dict.fromkeys(chunk)), run.script, glyphs)
+            if known is not None:
+                self.used_glyphs.update(glyph.glyph for glyph in known)
+                continue
+            buffer = hb.Buffer()
+            buffer.add_str(chunk)
+            buffer.direction = "ltr"
+            buffer.script = run.script
+            buffer.language = LANGUAGE
+            hb.shape(self._font, buffer, FEATURES)
+            self.used_glyphs.update(info.codepoint for info in buffer.glyph_infos)
+        self.used_chars.update(text)
+
     def width(self, text: str, size: float) -> float:
         return sum(self.advances(text, size))
 

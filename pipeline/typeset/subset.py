@@ -89,7 +89,7 @@ def subset_face(shaper: Shaper, extra_text: str = "") -> bytes:
     every other code on those glyphs (the Kangxi radicals on their ideographs …), 5 % of a cut for nothing. A CFF
     face is cut from its prepared form (`prepared_face`) when there is one holding every glyph wanted: the same
     bytes, in a third of the time."""
-    shaper.advances(extra_text + _ALWAYS_KEPT, 16, report_missing=False)
+    shaper.include(extra_text + _ALWAYS_KEPT)
     font = harfbuzz_font(shaper.face.path, shaper.face.index)
     nominal = {
         ord(char): glyph for char in shaper.used_chars if (glyph := font.get_nominal_glyph(ord(char))) is not None
