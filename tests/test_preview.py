@@ -24,7 +24,7 @@ from pipeline.config import load_configuration
 from pipeline.preview.raster import PAGE_SCALE, page_images
 from pipeline.preview.server import PreviewServer, request_segments
 from pipeline.preview.session import Preview, View
-from pipeline.preview.watch import FileWatch
+from pipeline.preview.watch import SETTLE_LIMIT_SECONDS, FileWatch
 
 WAIT_SECONDS = 60  # the first render starts the engines; later ones take well under a second
 
@@ -373,6 +373,30 @@ def test_the_watch_sees_writes_renames_over_new_and_removed_files(tmp_path):
     assert watch.look([watched, folder]) == {folder / "notice.html.j2"}
     (folder / "notice.html.j2").unlink()
     assert watch.look([watched, folder]) == {folder / "notice.html.j2"}
+
+
+def test_the_watch_waits_out_a_file_truncated_before_it_is_written(tmp_path):
+    """An editor (or a script's write_text) that empties a file and then writes it: the watch does not hand over
+    the empty file, however long the writer pauses between the two (up to SETTLE_LIMIT_SECONDS)."""
+    watched = tmp_path / "a.yaml"
+    watched.write_text("id: one", encoding="utf-8")
+    sleeps = []
+    pending = ["id: two"]
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 5 and pending:  # the writer comes back after five looks at the empty file
+            watched.write_text(pending.pop(), encoding="utf-8")
+
+    watch = FileWatch(sleep=sleep)
+    assert watch.look([watched]) == {watched}
+    watched.write_text("", encoding="utf-8")
+    assert watch.look([watched]) == {watched}
+    assert watched.read_text(encoding="utf-8") == "id: two" and len(sleeps) > 5
+    watched.write_text("", encoding="utf-8")  # emptied for good: read empty once the limit has passed
+    sleeps.clear()
+    assert watch.look([watched]) == {watched}
+    assert watched.read_text(encoding="utf-8") == "" and sum(sleeps) >= SETTLE_LIMIT_SECONDS
 
 
 def test_the_summary_is_styled_as_its_word_styles(running):

@@ -74,12 +74,20 @@ class FileWatch:
                 self._sleep(SETTLE_SECONDS)
                 waited += SETTLE_SECONDS
                 later = self._snapshot(paths)
-                if later == current:
+                if later == current and not self._emptied(later):
                     break
                 current = later
             changed = self._differences(current)
         self._stamps = current
         return changed
+
+    def _emptied(self, current: dict[Path, Stamp | None]) -> bool:
+        """Whether a file that held something is empty now: an editor that truncates a file and then writes it is
+        caught between the two. Its content comes within `SETTLE_LIMIT_SECONDS`, or the file is read empty."""
+        return any(
+            seen is not None and seen.size == 0 and (before := self._stamps.get(path)) is not None and before.size > 0
+            for path, seen in current.items()
+        )
 
     def _snapshot(self, paths: Iterable[Path]) -> dict[Path, Stamp | None]:
         return {path: stamp(path) for path in expand(paths)}
