@@ -249,3 +249,89 @@ def test_a_build_of_many_publications_prepares_the_faces_once_and_makes_the_same
     assert second.returncode == 0 and "preparing" not in second.stderr, second.stderr
     prepared = (project / "out" / "SHA256SUMS").read_text(encoding="utf-8")
     assert set(unprepared.splitlines()) < set(prepared.splitlines())  # the 7 made before are the same bytes
+
+
+@pytest.mark.slow
+def test_builds_killed_or_run_together_while_preparing_faces_leave_only_whole_prepared_faces(tmp_path):
+    """Builds killed at moments through the preparation, then two builds preparing at once into one cache: the
+    cache holds whole prepared faces only (each one's digest checks), and the artifacts are the same bytes as
+    those of a build with an empty cache."""
+    import signal
+    import time
+
+    from pipeline.typeset import subset
+
+    units = tuple(f"unit{number}" for number in range(subset.PREPARE_FACES_AT))
+    project = round_project(tmp_path / "project", units)
+    plain = run_cli("build", "-o", "plain", "content", cwd=project, env={**os.environ, "GONGWEN_CACHE_DIR": "none"})
+    assert plain.returncode == 0, plain.stderr
+    cache = tmp_path / "cache"
+    environment = {**os.environ, "GONGWEN_CACHE_DIR": str(cache)}
+    command = [sys.executable, "-m", "pipeline", "build", "--force", "-o", "killed", "content"]
+    for delay in (0.4, 0.6, 0.8, 1.0, 1.2):
+        process = subprocess.Popen(command, cwd=project, env=environment, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        for leftover in (cache / subset.PREPARED_FACES_FOLDER).glob("*.face"):
+            assert leftover.stat().st_size > 1_000_000  # a whole face or none: never a face cut short
+    together = [
+        subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "build", "-o", f"out{index}", "content"],
+            cwd=project,
+            env=environment,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for index in (1, 2)
+    ]
+    for process in together:
+        _, errors = process.communicate(timeout=600)
+        assert process.returncode == 0, errors
+    faces = sorted((cache / subset.PREPARED_FACES_FOLDER).glob("*.face"))
+    assert len(faces) == 3
+    check = (
+        "from pipeline.typeset import subset\n"
+        "from pipeline.typeset.fonts import resolve_fonts\n"
+        "faces = {(face.path, face.index) for face in resolve_fonts().values()}\n"
+        "print(sum(subset.prepared_face(path, index) is not None for path, index in faces))\n"
+    )
+    whole = subprocess.run(
+        [sys.executable, "-c", check], cwd=ROOT, env=environment, capture_output=True, text=True, check=True
+    )
+    assert whole.stdout.strip() == "3"  # each face's digest checks
+    expected = (project / "plain" / "SHA256SUMS").read_text(encoding="utf-8")
+    for index in (1, 2):
+        assert (project / f"out{index}" / "SHA256SUMS").read_text(encoding="utf-8") == expected
+
+
+def test_a_preparation_the_disk_cannot_hold_costs_only_time(tmp_path):
+    """`ulimit -f` of 1 MB: every artifact fits, a prepared face (2-3 MB) does not. The build says nothing of it,
+    leaves nothing in the cache's faces/ and makes the same bytes as a build that could prepare them."""
+    import resource
+
+    from pipeline.typeset import subset
+
+    units = tuple(f"unit{number}" for number in range(subset.PREPARE_FACES_AT))
+    project = round_project(tmp_path / "project", units)
+    plain = run_cli("build", "-o", "plain", "content", cwd=project, env={**os.environ, "GONGWEN_CACHE_DIR": "none"})
+    assert plain.returncode == 0, plain.stderr
+    cache = tmp_path / "cache"
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "build", "-o", "out", "content"],
+        cwd=project,
+        env={**os.environ, "GONGWEN_CACHE_DIR": str(cache)},
+        capture_output=True,
+        text=True,
+        preexec_fn=limited,  # noqa: PLW1509 — the limit is the point of the test
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "preparing 3 font faces" in result.stderr
+    assert list((cache / subset.PREPARED_FACES_FOLDER).iterdir()) == []
+    expected = (project / "plain" / "SHA256SUMS").read_text(encoding="utf-8")
+    assert (project / "out" / "SHA256SUMS").read_text(encoding="utf-8") == expected

@@ -342,3 +342,24 @@ def test_a_cut_carries_no_layout_tables_and_the_map_gives_the_chinese_forms(face
     font = read(subset_of(faces["body"], "8:00—20:00 中"))
     assert {"GSUB", "GPOS"}.isdisjoint(font.keys())
     assert font["hmtx"][font.getBestCmap()[ord("—")]][0] == font["head"].unitsPerEm
+
+
+def test_a_preparation_removes_what_a_killed_one_left_an_hour_ago(faces, cache):
+    """A build killed while it wrote a prepared face leaves a temporary file; the next preparation removes those
+    older than an hour (a younger one may be another build's, still writing)."""
+    import os
+    import time
+
+    from pipeline.files import TEMPORARY_PREFIX, TEMPORARY_SUFFIX
+
+    folder = cache / PREPARED_FACES_FOLDER
+    folder.mkdir(parents=True)
+    old, young = (
+        folder / f"{TEMPORARY_PREFIX}old{TEMPORARY_SUFFIX}",
+        folder / f"{TEMPORARY_PREFIX}young{TEMPORARY_SUFFIX}",
+    )
+    old.write_bytes(b"cut short")
+    young.write_bytes(b"being written")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert prepare_face(faces["body"])
+    assert not old.exists() and young.exists()
