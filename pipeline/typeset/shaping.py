@@ -96,12 +96,7 @@ class Shaper:
                     self.used_glyphs.add(glyph)
                     widths[index] = advance * size / self.upem  # as shaping the run gives it, to the bit
                 continue
-            buffer = hb.Buffer()
-            buffer.add_str(text[run.start : run.end])
-            buffer.direction = "ltr"
-            buffer.script = run.script
-            buffer.language = LANGUAGE
-            hb.shape(self._font, buffer, FEATURES)
+            buffer = shaped(self._font, text[run.start : run.end], run.script)
             for info, position in zip(buffer.glyph_infos, buffer.glyph_positions, strict=False):
                 index = run.start + info.cluster
                 if info.codepoint == 0 and report_missing and not text[index].isspace():
@@ -121,12 +116,7 @@ class Shaper:
             if known is not None:
                 self.used_glyphs.update(glyph.glyph for glyph in known)
                 continue
-            buffer = hb.Buffer()
-            buffer.add_str(chunk)
-            buffer.direction = "ltr"
-            buffer.script = run.script
-            buffer.language = LANGUAGE
-            hb.shape(self._font, buffer, FEATURES)
+            buffer = shaped(self._font, chunk, run.script)
             self.used_glyphs.update(info.codepoint for info in buffer.glyph_infos)
         self.used_chars.update(text)
 
@@ -147,15 +137,20 @@ class Shaper:
     def glyph_alone(self, char: str, script: str) -> int | None:
         """The glyph of `char` shaped alone with `script` (as `advances` measures it in a run of that script); None
         when it is not context-free or shapes to more than one glyph."""
-        return glyph_alone(self.face.path, self.face.index, char, script)
+        found = self._alone(char, script, _glyphs_alone(self.face.path, self.face.index))
+        return None if found is None else found[0].glyph
 
 
-def glyph_alone(path: str, index: int, char: str, script: str) -> int | None:
-    """The glyph of `char` shaped alone with `script` in face `index` of `path`, kept for the process (`Shaper._alone`);
-    None when it is not context-free or shapes to more than one glyph."""
-    glyphs = _glyphs_alone(path, index)
-    found = glyphs.get((char, script)) or _shape_alone(harfbuzz_font(path, index), char, script, glyphs)
-    return None if found is None else found.glyph
+def shaped(font: hb.Font, text: str, script: str) -> hb.Buffer:
+    """`text` shaped with `script` as the PDF engine shapes it: left to right, in the document's language, with
+    kerning and ligatures off."""
+    buffer = hb.Buffer()
+    buffer.add_str(text)
+    buffer.direction = "ltr"
+    buffer.script = script
+    buffer.language = LANGUAGE
+    hb.shape(font, buffer, FEATURES)
+    return buffer
 
 
 def _shape_alone(font: hb.Font, char: str, script: str, glyphs: dict[tuple[str, str], _Glyph]) -> _Glyph | None:
@@ -163,12 +158,7 @@ def _shape_alone(font: hb.Font, char: str, script: str, glyphs: dict[tuple[str, 
     one glyph alone."""
     if not _context_free(char):
         return None
-    buffer = hb.Buffer()
-    buffer.add_str(char)
-    buffer.direction = "ltr"
-    buffer.script = script
-    buffer.language = LANGUAGE
-    hb.shape(font, buffer, FEATURES)
+    buffer = shaped(font, char, script)
     if len(buffer.glyph_infos) != 1:
         return None
     glyph = glyphs[char, script] = _Glyph(buffer.glyph_infos[0].codepoint, buffer.glyph_positions[0].x_advance)

@@ -33,7 +33,7 @@ from ..cache import cache_folder
 from ..errors import GongwenError
 from ..files import TEMPORARY_PREFIX, TEMPORARY_SUFFIX, atomic_write
 from .fonts import ResolvedFace
-from .shaping import FEATURES, LANGUAGE, Shaper, harfbuzz_font
+from .shaping import Shaper, harfbuzz_font, shaped
 
 
 def _tag(name: str) -> int:
@@ -216,13 +216,7 @@ def prepare_face(face: ResolvedFace) -> bool:
         text = prepared_characters()
         glyphs = {glyph for char in text if (glyph := font.get_nominal_glyph(ord(char))) is not None}
         for script in ("hani", "latn"):  # and the forms shaping gives them (one shaping each: a superset will do)
-            buffer = hb.Buffer()
-            buffer.add_str(text)
-            buffer.direction = "ltr"
-            buffer.script = script
-            buffer.language = LANGUAGE
-            hb.shape(font, buffer, FEATURES)
-            glyphs.update(info.codepoint for info in buffer.glyph_infos)
+            glyphs.update(info.codepoint for info in shaped(font, text, script).glyph_infos)
         subset_input = hb.SubsetInput()
         for glyph in glyphs:
             subset_input.glyph_set.add(glyph)
