@@ -324,6 +324,7 @@ def test_a_broken_prepared_face_is_passed_over(faces, cache):
         prepared_face.cache_clear()
         assert prepared_face(body.path, body.index) is None
         assert subset_of(body, TEXT) == expected
+        assert preparable(body)  # prepared again by the next large build
     path.write_bytes(whole)
     prepared_face.cache_clear()
     assert prepared_face(body.path, body.index) is not None
@@ -333,7 +334,8 @@ def test_nothing_is_prepared_where_it_could_not_be_kept(faces, cache):
     """A cache folder that cannot be written: no work is spent on a preparation that would be lost."""
     cache.mkdir()
     (cache / PREPARED_FACES_FOLDER).write_text("a file in the folder's place", encoding="utf-8")
-    assert preparable(faces["body"]) and not prepare_face(faces["body"])
+    assert not preparable(faces["body"])  # no "preparing" line for a preparation that cannot be kept
+    assert not prepare_face(faces["body"])
 
 
 def test_a_cut_carries_no_layout_tables_and_the_map_gives_the_chinese_forms(faces):
@@ -363,3 +365,65 @@ def test_a_preparation_removes_what_a_killed_one_left_an_hour_ago(faces, cache):
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     assert prepare_face(faces["body"])
     assert not old.exists() and young.exists()
+
+
+def test_a_prepared_face_made_from_another_face_is_not_used(faces, cache):
+    """The file records which face it was made from: the Bold face's prepared form in the Regular's place (a copy,
+    a link) is passed over, and the Regular face is cut from its file."""
+    body, title = faces["body"], faces["title"]
+    assert (body.path, body.index) != (title.path, title.index)
+    expected = subset_of(body, TEXT)
+    assert prepare_face(title)
+    target = prepared_face_path(body.path, body.index)
+    target.symlink_to(prepared_face_path(title.path, title.index))
+    prepared_face.cache_clear()
+    assert prepared_face(title.path, title.index) is not None
+    assert prepared_face(body.path, body.index) is None
+    assert subset_of(body, TEXT) == expected
+
+
+def test_a_face_harfbuzz_cannot_prepare_or_cut_costs_only_time(faces, cache, monkeypatch):
+    """uharfbuzz raises where HarfBuzz fails: a preparation that fails is not kept, and a prepared face that cannot
+    be cut is passed over for the face's file, to the same bytes."""
+    import uharfbuzz as hb
+
+    from pipeline.typeset import subset
+
+    body = faces["body"]
+    expected = subset_of(body, TEXT)
+
+    def failing(*args):
+        raise RuntimeError("Subsetting failed")
+
+    monkeypatch.setattr(subset.hb, "subset", failing)
+    assert not prepare_face(body)
+    monkeypatch.undo()
+    assert prepare_face(body)
+    prepared_face.cache_clear()
+    ready = prepared_face(body.path, body.index)
+    assert ready is not None
+    original_plan = hb.SubsetPlan
+
+    def plan(face, subset_input):
+        if face is ready.face:
+            raise hb.HarfBuzzError("a face it cannot cut")
+        return original_plan(face, subset_input)
+
+    monkeypatch.setattr(subset.hb, "SubsetPlan", plan)
+    assert subset_of(body, TEXT) == expected
+
+
+def test_something_else_in_a_prepared_face_s_place_is_not_waited_on(faces, cache):
+    """A FIFO where a prepared face should be: passed over at once, not read (which would wait for a writer)."""
+    import os
+    import threading
+
+    body = faces["body"]
+    path = prepared_face_path(body.path, body.index)
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+    found: list[object] = []
+    looking = threading.Thread(target=lambda: found.append(prepared_face(body.path, body.index)), daemon=True)
+    looking.start()
+    looking.join(timeout=10)
+    assert found == [None]

@@ -21,6 +21,7 @@ import functools
 import hashlib
 import os
 import shutil
+import stat
 import struct
 import time
 from dataclasses import dataclass
@@ -96,19 +97,27 @@ def subset_face(shaper: Shaper, extra_text: str = "") -> bytes:
     }
     glyphs = shaper.used_glyphs | set(nominal.values())
     ready = prepared_face(shaper.face.path, shaper.face.index)
-    source = ready.face if ready is not None and glyphs <= ready.glyphs else font.face
+    cut: tuple[bytes, dict[int, int]] | None = None
+    if ready is not None and glyphs <= ready.glyphs:
+        with contextlib.suppress(RuntimeError, hb.HarfBuzzError):  # a prepared face HarfBuzz cannot cut: the file
+            cut = _cut(ready.face, glyphs, "its prepared face")
+    data, renumbered = cut or _cut(font.face, glyphs, shaper.face.file_label)
+    forms = _chinese_forms(shaper, nominal, glyphs)
+    return _with_cmap(data, {code: renumbered[glyph] for code, glyph in forms.items()})
+
+
+def _cut(face: hb.Face, glyphs: set[int], label: str) -> tuple[bytes, dict[int, int]]:
+    """`face` (`label` in messages) cut to `glyphs`, renumbered: the font's bytes and each old glyph id's new one."""
     subset_input = hb.SubsetInput()
     for glyph in glyphs:
         subset_input.glyph_set.add(glyph)
     _set_cut(subset_input, _CUT_DROPPED_TABLES)
     subset_input.flags = _CUT_FLAGS
-    plan = hb.SubsetPlan(source, subset_input)
+    plan = hb.SubsetPlan(face, subset_input)
     result = plan.execute()
     if result is None:
-        raise RuntimeError(f"HarfBuzz could not subset {shaper.face.file_label}")
-    renumbered = plan.old_to_new_glyph_mapping
-    forms = _chinese_forms(shaper, nominal, glyphs)
-    return _with_cmap(result.blob.data, {code: renumbered[glyph] for code, glyph in forms.items()})
+        raise RuntimeError(f"HarfBuzz could not subset {label}")
+    return result.blob.data, dict(plan.old_to_new_glyph_mapping)
 
 
 def _set_cut(subset_input: hb.SubsetInput, dropped: tuple[str, ...]) -> None:
@@ -152,12 +161,13 @@ PREPARED_BLOCKS = (
 )
 """Beside GB 2312's characters, a prepared face holds these blocks: Basic Latin, Latin-1 and Latin Extended-A,
 General Punctuation, Number Forms, Enclosed Alphanumerics, CJK Symbols and Punctuation, full-width forms."""
-_PREPARATION = "2"  # bumped when how a face is prepared changes
+_PREPARATION = "3"  # bumped when how a face is prepared changes
 _ROOM_TO_PREPARE = 64 * 1024 * 1024  # free bytes a preparation wants: a face (~3 MB) and room to spare
 _STALE_TEMPORARY_SECONDS = 3600  # a temporary file this old in the folder was left by a killed preparation
 # A prepared face's file: the face, then the glyph ids it holds (2 bytes each), then this trailer: how many glyph
-# ids, the SHA-256 of everything before the trailer, and a tag. A file whose digest does not match is not used.
-_TRAILER = struct.Struct(">I32s4s")
+# ids, the SHA-256 of the font file's key (its path, face, size and time: which face it was made from), the SHA-256
+# of everything before the trailer, and a tag. A file whose digests do not match is not used.
+_TRAILER = struct.Struct(">I32s32s4s")
 _TAG = b"GWPF"
 
 
@@ -182,19 +192,35 @@ def prepared_characters() -> str:
     return "".join(sorted(chars))
 
 
-def prepared_face_path(path: str, index: int) -> Path:
-    """The prepared face of `path`'s face `index`, named for the font file as it is now and for HarfBuzz's version."""
+def _face_key(path: str, index: int) -> bytes:
+    """What names a face's prepared form: the preparation, HarfBuzz's version, and the font file as it is now."""
     status = os.stat(path)
     key = "\0".join((_PREPARATION, hb.__version__, path, str(index), str(status.st_size), str(status.st_mtime_ns)))
-    return cache_folder() / PREPARED_FACES_FOLDER / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.face"
+    return hashlib.sha256(key.encode()).digest()
+
+
+def prepared_face_path(path: str, index: int) -> Path:
+    """The prepared face of `path`'s face `index`, named for the font file as it is now and for HarfBuzz's version."""
+    return cache_folder() / PREPARED_FACES_FOLDER / f"{_face_key(path, index).hex()[:32]}.face"
 
 
 def preparable(face: ResolvedFace) -> bool:
-    """Whether preparing `face` would make cutting it faster: a CFF face not yet prepared (TrueType faces cut fast)."""
+    """Whether preparing `face` would make cutting it faster and can be kept: a CFF face (TrueType faces cut fast)
+    without a sound prepared form, and a cache folder that can take one."""
     try:
-        return "CFF " in harfbuzz_font(face.path, face.index).face.table_tags and not (
-            prepared_face_path(face.path, face.index).is_file()
-        )
+        if "CFF " not in harfbuzz_font(face.path, face.index).face.table_tags:
+            return False
+        target = prepared_face_path(face.path, face.index)
+        return _load_prepared(face.path, face.index) is None and _room_for(target.parent)
+    except OSError:
+        return False
+
+
+def _room_for(folder: Path) -> bool:
+    """Whether `folder` can take a prepared face: it is (or can be made) a writable folder with room to spare."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return os.access(folder, os.W_OK) and shutil.disk_usage(folder).free >= _ROOM_TO_PREPARE
     except OSError:
         return False
 
@@ -206,8 +232,7 @@ def prepare_face(face: ResolvedFace) -> bool:
     its workers hands them none of the font file it read."""
     try:
         target = prepared_face_path(face.path, face.index)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not os.access(target.parent, os.W_OK) or shutil.disk_usage(target.parent).free < _ROOM_TO_PREPARE:
+        if not _room_for(target.parent):
             return False
         _remove_stale_temporaries(target.parent)
         font = hb.Font(hb.Face(hb.Blob.from_file_path(face.path), face.index))
@@ -227,8 +252,11 @@ def prepare_face(face: ResolvedFace) -> bool:
             return False
         ordered = sorted(glyphs)
         body = result.blob.data + struct.pack(f">{len(ordered)}H", *ordered)
-        atomic_write(target, body + _TRAILER.pack(len(ordered), hashlib.sha256(body).digest(), _TAG))
-    except (OSError, GongwenError):  # a full disk or a cache that cannot be written only costs time
+        key = _face_key(face.path, face.index)
+        atomic_write(target, body + _TRAILER.pack(len(ordered), key, hashlib.sha256(body).digest(), _TAG))
+    # A full disk, a cache that cannot be written or a face HarfBuzz cannot cut whole only costs time: the face is
+    # cut from its file, as it would be without a cache.
+    except (OSError, GongwenError, RuntimeError, hb.HarfBuzzError):
         return False
     return True
 
@@ -243,17 +271,27 @@ def _remove_stale_temporaries(folder: Path) -> None:
 
 @functools.lru_cache(maxsize=16)
 def prepared_face(path: str, index: int) -> PreparedFace | None:
-    """The prepared face, mapped from the cache, when there is a whole one (its digest checked, once per process)."""
+    """The prepared face, mapped from the cache, when there is a sound one (checked once per process)."""
+    return _load_prepared(path, index)
+
+
+def _load_prepared(path: str, index: int) -> PreparedFace | None:
+    """The prepared face of `path`'s face `index` when its file is whole and was made from that face as it is now:
+    a regular file whose trailer's digests match its contents and the face's key."""
     try:
+        key = _face_key(path, index)
         file = prepared_face_path(path, index)
-        with file.open("rb") as stream:
+        descriptor = os.open(file, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO in its place is not waited on
+        with os.fdopen(descriptor, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                return None
             size = stream.seek(0, os.SEEK_END)
             if size <= _TRAILER.size:
                 return None
             stream.seek(size - _TRAILER.size)
-            count, digest, tag = _TRAILER.unpack(stream.read(_TRAILER.size))
+            count, made_from, digest, tag = _TRAILER.unpack(stream.read(_TRAILER.size))
             glyphs_at = size - _TRAILER.size - 2 * count
-            if tag != _TAG or glyphs_at <= 0:
+            if tag != _TAG or made_from != key or glyphs_at <= 0:
                 return None
             stream.seek(0)
             if _digest(stream, size - _TRAILER.size) != digest:
@@ -261,7 +299,7 @@ def prepared_face(path: str, index: int) -> PreparedFace | None:
             stream.seek(glyphs_at)
             glyphs = frozenset(struct.unpack(f">{count}H", stream.read(2 * count)))
         face = hb.Face(hb.Blob.from_file_path(str(file)))
-    except OSError:
+    except (OSError, hb.HarfBuzzError):  # gone since (the cache may be deleted at any time), or unreadable
         return None
     if face.upem != harfbuzz_font(path, index).face.upem or "CFF " not in face.table_tags:
         return None
