@@ -36,7 +36,7 @@ from .typeset.fonts import ResolvedFace, font_inventory, resolve_fonts
 if TYPE_CHECKING:
     from . import faults, workers
     from .content import model, vocabulary
-    from .typeset import subset
+    from .typeset import prepared
 else:
     faults = lazy_import("pipeline.faults")  # what no stage expected: only when something fails
     # A build with nothing to do reads no content file and makes nothing: the model's records (10 ms),
@@ -44,7 +44,7 @@ else:
     model = lazy_import("pipeline.content.model")
     vocabulary = lazy_import("pipeline.content.vocabulary")
     workers = lazy_import("pipeline.workers")
-    subset = lazy_import("pipeline.typeset.subset")
+    prepared = lazy_import("pipeline.typeset.prepared")
 
 CONTENT_SUFFIXES = (".yaml", ".yml")
 
@@ -223,16 +223,16 @@ def prepare(configuration: Configuration) -> Prepared:
 
 
 def _prepare_faces(faces: dict[str, ResolvedFace], publications: int, events: BuildEvents) -> None:
-    """For a build of `subset.PREPARE_FACES_AT` publications or more, prepare for cutting the faces that lack it
-    (`typeset.subset.prepare_face`) before the workers start: they find them in the cache. A face that cannot be
+    """For a build of `prepared.PREPARE_FACES_AT` publications or more, prepare for cutting the faces that lack it
+    (`typeset.prepared.prepare_face`) before the workers start: they find them in the cache. A face that cannot be
     prepared is cut the slower way; a smaller build never waits for a preparation (it uses those made before)."""
-    if publications < 2 or publications < subset.PREPARE_FACES_AT:  # one publication: no import of the subsetter
+    if publications < 2 or publications < prepared.PREPARE_FACES_AT:  # one publication: no import of the subsetter
         return
-    unprepared = list({(face.path, face.index): face for face in faces.values() if subset.preparable(face)}.values())
+    unprepared = list({(face.path, face.index): face for face in faces.values() if prepared.preparable(face)}.values())
     if unprepared and events.preparing:
         events.preparing(len(unprepared))
     for face in unprepared:
-        subset.prepare_face(face)
+        prepared.prepare_face(face)
 
 
 def default_jobs() -> int:

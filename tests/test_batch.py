@@ -229,7 +229,7 @@ def test_a_terminal_gets_a_progress_bar(early):
 def test_a_build_of_many_publications_prepares_the_faces_once_and_makes_the_same_bytes(tmp_path):
     """From 8 publications to make, a build first prepares the CFF faces for cutting, once, in the cache; the
     artifacts are the same bytes as those of a build that cut without them."""
-    from pipeline.typeset.subset import PREPARE_FACES_AT, PREPARED_FACES_FOLDER
+    from pipeline.typeset.prepared import PREPARE_FACES_AT, PREPARED_FACES_FOLDER
 
     units = tuple(f"unit{number}" for number in range(PREPARE_FACES_AT))
     project = round_project(tmp_path / "project", units)
@@ -259,9 +259,9 @@ def test_builds_killed_or_run_together_while_preparing_faces_leave_only_whole_pr
     import signal
     import time
 
-    from pipeline.typeset import subset
+    from pipeline.typeset import prepared
 
-    units = tuple(f"unit{number}" for number in range(subset.PREPARE_FACES_AT))
+    units = tuple(f"unit{number}" for number in range(prepared.PREPARE_FACES_AT))
     project = round_project(tmp_path / "project", units)
     plain = run_cli("build", "-o", "plain", "content", cwd=project, env={**os.environ, "GONGWEN_CACHE_DIR": "none"})
     assert plain.returncode == 0, plain.stderr
@@ -273,7 +273,7 @@ def test_builds_killed_or_run_together_while_preparing_faces_leave_only_whole_pr
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.wait()
-        for leftover in (cache / subset.PREPARED_FACES_FOLDER).glob("*.face"):
+        for leftover in (cache / prepared.PREPARED_FACES_FOLDER).glob("*.face"):
             assert leftover.stat().st_size > 1_000_000  # a whole face or none: never a face cut short
     together = [
         subprocess.Popen(
@@ -288,13 +288,13 @@ def test_builds_killed_or_run_together_while_preparing_faces_leave_only_whole_pr
     for process in together:
         _, errors = process.communicate(timeout=600)
         assert process.returncode == 0, errors
-    faces = sorted((cache / subset.PREPARED_FACES_FOLDER).glob("*.face"))
+    faces = sorted((cache / prepared.PREPARED_FACES_FOLDER).glob("*.face"))
     assert len(faces) == 3
     check = (
-        "from pipeline.typeset import subset\n"
+        "from pipeline.typeset import prepared\n"
         "from pipeline.typeset.fonts import resolve_fonts\n"
         "faces = {(face.path, face.index) for face in resolve_fonts().values()}\n"
-        "print(sum(subset.prepared_face(path, index) is not None for path, index in faces))\n"
+        "print(sum(prepared.prepared_face(path, index) is not None for path, index in faces))\n"
     )
     whole = subprocess.run(
         [sys.executable, "-c", check], cwd=ROOT, env=environment, capture_output=True, text=True, check=True
@@ -310,9 +310,9 @@ def test_a_preparation_the_disk_cannot_hold_costs_only_time(tmp_path):
     leaves nothing in the cache's faces/ and makes the same bytes as a build that could prepare them."""
     import resource
 
-    from pipeline.typeset import subset
+    from pipeline.typeset import prepared
 
-    units = tuple(f"unit{number}" for number in range(subset.PREPARE_FACES_AT))
+    units = tuple(f"unit{number}" for number in range(prepared.PREPARE_FACES_AT))
     project = round_project(tmp_path / "project", units)
     plain = run_cli("build", "-o", "plain", "content", cwd=project, env={**os.environ, "GONGWEN_CACHE_DIR": "none"})
     assert plain.returncode == 0, plain.stderr
@@ -332,6 +332,6 @@ def test_a_preparation_the_disk_cannot_hold_costs_only_time(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "preparing 3 font faces" in result.stderr
-    assert list((cache / subset.PREPARED_FACES_FOLDER).iterdir()) == []
+    assert list((cache / prepared.PREPARED_FACES_FOLDER).iterdir()) == []
     expected = (project / "plain" / "SHA256SUMS").read_text(encoding="utf-8")
     assert (project / "out" / "SHA256SUMS").read_text(encoding="utf-8") == expected

@@ -13,18 +13,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.typeset.fonts import resolve_fonts
-from pipeline.typeset.shaping import Shaper, harfbuzz_font
-from pipeline.typeset.subset import (
+from pipeline.typeset.prepared import (
     PREPARED_FACES_FOLDER,
-    _cmap_table,
-    _with_cmap,
     preparable,
     prepare_face,
     prepared_characters,
     prepared_face,
     prepared_face_path,
-    subset_face,
 )
+from pipeline.typeset.shaping import Shaper, harfbuzz_font
+from pipeline.typeset.subset import _cmap_table, _with_cmap, subset_face
 
 SIZE = 16.0
 TEXT = "中央第十巡视组进驻，8:00—20:00“专项巡视”……GB/T 9704"
@@ -387,7 +385,7 @@ def test_a_face_harfbuzz_cannot_prepare_or_cut_costs_only_time(faces, cache, mon
     be cut is passed over for the face's file, to the same bytes."""
     import uharfbuzz as hb
 
-    from pipeline.typeset import subset
+    from pipeline.typeset import prepared, subset
 
     body = faces["body"]
     expected = subset_of(body, TEXT)
@@ -395,7 +393,7 @@ def test_a_face_harfbuzz_cannot_prepare_or_cut_costs_only_time(faces, cache, mon
     def failing(*args):
         raise RuntimeError("Subsetting failed")
 
-    monkeypatch.setattr(subset.hb, "subset", failing)
+    monkeypatch.setattr(prepared.hb, "subset", failing)
     assert not prepare_face(body)
     monkeypatch.undo()
     assert prepare_face(body)

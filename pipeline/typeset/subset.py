@@ -17,24 +17,21 @@ character has one width wherever it stands, and the line composer's widths hold.
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
-import os
-import shutil
-import stat
 import struct
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import uharfbuzz as hb
 
-from ..cache import cache_folder
-from ..errors import GongwenError
-from ..files import TEMPORARY_PREFIX, TEMPORARY_SUFFIX, atomic_write
+from ..lazy import lazy_import
 from .fonts import ResolvedFace
-from .shaping import Shaper, harfbuzz_font, shaped
+from .shaping import Shaper, harfbuzz_font
+
+if TYPE_CHECKING:
+    from . import prepared
+else:
+    prepared = lazy_import("pipeline.typeset.prepared")  # which imports this module's way of cutting
 
 
 def _tag(name: str) -> int:
@@ -49,19 +46,12 @@ _ALWAYS_KEPT = " \u00a0\u3000"
 # map points at the Chinese forms, so shaping a cut substitutes nothing, and kerning is off; the PDF engine drops
 # them when it embeds a face); and the character map, written here for the document's characters (last: a face
 # prepared for cutting keeps it).
-_CUT_DROPPED_TABLES = ("vhea", "vmtx", "VORG", "BASE", "DSIG", "JSTF", "GSUB", "GPOS", "cmap")
+CUT_DROPPED_TABLES = ("vhea", "vmtx", "VORG", "BASE", "DSIG", "JSTF", "GSUB", "GPOS", "cmap")
 _CUT_FLAGS = (
     hb.SubsetFlags.CFF_IDENTITY_CHARSET  # glyphs renumbered, each CID equal to its glyph id
     | hb.SubsetFlags.NO_LAYOUT_CLOSURE
     | hb.SubsetFlags.DESUBROUTINIZE
     | hb.SubsetFlags.NO_HINTING  # the PDF engine drops hints when it embeds a face
-)
-# A prepared face keeps glyph ids, so that the glyphs a document shaped in the face are its own.
-_PREPARATION_FLAGS = (
-    hb.SubsetFlags.RETAIN_GIDS
-    | hb.SubsetFlags.NO_LAYOUT_CLOSURE
-    | hb.SubsetFlags.DESUBROUTINIZE
-    | hb.SubsetFlags.NO_HINTING
 )
 
 
@@ -88,7 +78,7 @@ def subset_face(shaper: Shaper, extra_text: str = "") -> bytes:
     The cut is made by glyph (the glyphs shaped and each character's own) and its character map written for
     exactly the document's characters, pointed at their Chinese forms: a map made by the subsetter would also keep
     every other code on those glyphs (the Kangxi radicals on their ideographs …), 5 % of a cut for nothing. A CFF
-    face is cut from its prepared form (`prepared_face`) when there is one holding every glyph wanted: the same
+    face is cut from its prepared form (`prepared.prepared_face`) when there is one holding every glyph wanted: the same
     bytes, in a third of the time."""
     shaper.include(extra_text + _ALWAYS_KEPT)
     font = harfbuzz_font(shaper.face.path, shaper.face.index)
@@ -96,7 +86,7 @@ def subset_face(shaper: Shaper, extra_text: str = "") -> bytes:
         ord(char): glyph for char in shaper.used_chars if (glyph := font.get_nominal_glyph(ord(char))) is not None
     }
     glyphs = shaper.used_glyphs | set(nominal.values())
-    ready = prepared_face(shaper.face.path, shaper.face.index)
+    ready = prepared.prepared_face(shaper.face.path, shaper.face.index)
     cut: tuple[bytes, dict[int, int]] | None = None
     if ready is not None and glyphs <= ready.glyphs:
         with contextlib.suppress(RuntimeError, hb.HarfBuzzError):  # a prepared face HarfBuzz cannot cut: the file
@@ -111,7 +101,7 @@ def _cut(face: hb.Face, glyphs: set[int], label: str) -> tuple[bytes, dict[int, 
     subset_input = hb.SubsetInput()
     for glyph in glyphs:
         subset_input.glyph_set.add(glyph)
-    _set_cut(subset_input, _CUT_DROPPED_TABLES)
+    set_cut(subset_input, CUT_DROPPED_TABLES)
     subset_input.flags = _CUT_FLAGS
     plan = hb.SubsetPlan(face, subset_input)
     result = plan.execute()
@@ -120,7 +110,8 @@ def _cut(face: hb.Face, glyphs: set[int], label: str) -> tuple[bytes, dict[int, 
     return result.blob.data, dict(plan.old_to_new_glyph_mapping)
 
 
-def _set_cut(subset_input: hb.SubsetInput, dropped: tuple[str, ...]) -> None:
+def set_cut(subset_input: hb.SubsetInput, dropped: tuple[str, ...]) -> None:
+    """How a face is cut, and prepared for cutting: no layout feature kept, the `dropped` tables left out."""
     subset_input.layout_feature_tag_set.clear()  # no layout feature is kept (GSUB and GPOS are dropped anyway)
     for table in dropped:
         subset_input.drop_table_tag_set.add(_tag(table))
@@ -136,186 +127,6 @@ def _chinese_forms(shaper: Shaper, nominal: dict[int, int], kept: set[int]) -> d
         if form is not None and form != glyph and form in kept:
             forms[code] = form
     return forms
-
-
-# ---- faces prepared for cutting ----
-# HarfBuzz reads a face's whole character map (some 45 000 codes in a Chinese face) and sanitizes its glyph tables
-# every time it cuts it: most of the 5–15 ms a cut of a Chinese CFF face takes, and some 10 MB of the font file
-# read into each process. A face prepared for cutting is the face cut once to the characters documents mostly use
-# (GB 2312's, below), glyph ids kept, in the cache folder; cut from it, a document's face is the same bytes in a
-# third of the time, and a process reads 1–3 MB of it.
-
-PREPARED_FACES_FOLDER = "faces"
-"""Where prepared faces are kept, in the cache folder: 2–3 MB a face."""
-PREPARE_FACES_AT = 8
-"""A build with this many publications to make first prepares the faces it lacks, once per machine (about 0.1 s a
-face): the cuts of 8 publications save about that. Any build uses the faces prepared before it."""
-PREPARED_BLOCKS = (
-    (0x0020, 0x007E),
-    (0x00A0, 0x017F),
-    (0x2000, 0x206F),
-    (0x2150, 0x218F),
-    (0x2460, 0x24FF),
-    (0x3000, 0x303F),
-    (0xFF00, 0xFFEF),
-)
-"""Beside GB 2312's characters, a prepared face holds these blocks: Basic Latin, Latin-1 and Latin Extended-A,
-General Punctuation, Number Forms, Enclosed Alphanumerics, CJK Symbols and Punctuation, full-width forms."""
-_PREPARATION = "3"  # bumped when how a face is prepared changes
-_ROOM_TO_PREPARE = 64 * 1024 * 1024  # free bytes a preparation wants: a face (~3 MB) and room to spare
-_STALE_TEMPORARY_SECONDS = 3600  # a temporary file this old in the folder was left by a killed preparation
-# A prepared face's file: the face, then the glyph ids it holds (2 bytes each), then this trailer: how many glyph
-# ids, the SHA-256 of the font file's key (its path, face, size and time: which face it was made from), the SHA-256
-# of everything before the trailer, and a tag. A file whose digests do not match is not used.
-_TRAILER = struct.Struct(">I32s32s4s")
-_TAG = b"GWPF"
-
-
-@dataclass(frozen=True)
-class PreparedFace:
-    """A face cut to the prepared characters' glyphs, glyph ids unchanged, and the glyphs it holds."""
-
-    face: hb.Face
-    glyphs: frozenset[int]
-
-
-@functools.lru_cache(maxsize=1)
-def prepared_characters() -> str:
-    """GB 2312's 7 445 characters (its 6 763 Chinese characters and its symbols) and `PREPARED_BLOCKS`."""
-    chars = {chr(code) for start, end in PREPARED_BLOCKS for code in range(start, end + 1)}
-    for row in range(0xA1, 0xF8):
-        for cell in range(0xA1, 0xFF):
-            try:
-                chars.add(bytes((row, cell)).decode("gb2312"))
-            except UnicodeDecodeError:
-                continue
-    return "".join(sorted(chars))
-
-
-def _face_key(path: str, index: int) -> bytes:
-    """What names a face's prepared form: the preparation, HarfBuzz's version, and the font file as it is now."""
-    status = os.stat(path)
-    key = "\0".join((_PREPARATION, hb.__version__, path, str(index), str(status.st_size), str(status.st_mtime_ns)))
-    return hashlib.sha256(key.encode()).digest()
-
-
-def prepared_face_path(path: str, index: int) -> Path:
-    """The prepared face of `path`'s face `index`, named for the font file as it is now and for HarfBuzz's version."""
-    return cache_folder() / PREPARED_FACES_FOLDER / f"{_face_key(path, index).hex()[:32]}.face"
-
-
-def preparable(face: ResolvedFace) -> bool:
-    """Whether preparing `face` would make cutting it faster and can be kept: a CFF face (TrueType faces cut fast)
-    without a sound prepared form, and a cache folder that can take one."""
-    try:
-        if "CFF " not in harfbuzz_font(face.path, face.index).face.table_tags:
-            return False
-        target = prepared_face_path(face.path, face.index)
-        return _load_prepared(face.path, face.index) is None and _room_for(target.parent)
-    except OSError:
-        return False
-
-
-def _room_for(folder: Path) -> bool:
-    """Whether `folder` can take a prepared face: it is (or can be made) a writable folder with room to spare."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        return os.access(folder, os.W_OK) and shutil.disk_usage(folder).free >= _ROOM_TO_PREPARE
-    except OSError:
-        return False
-
-
-def prepare_face(face: ResolvedFace) -> bool:
-    """Prepare `face` for cutting, in the cache folder; False when it could not be (the cache only saves time).
-
-    The face is read through a mapping of its own, dropped on return: a build that prepares faces before it starts
-    its workers hands them none of the font file it read."""
-    try:
-        target = prepared_face_path(face.path, face.index)
-        if not _room_for(target.parent):
-            return False
-        _remove_stale_temporaries(target.parent)
-        font = hb.Font(hb.Face(hb.Blob.from_file_path(face.path), face.index))
-        if "CFF " not in font.face.table_tags:
-            return False
-        text = prepared_characters()
-        glyphs = {glyph for char in text if (glyph := font.get_nominal_glyph(ord(char))) is not None}
-        for script in ("hani", "latn"):  # and the forms shaping gives them (one shaping each: a superset will do)
-            glyphs.update(info.codepoint for info in shaped(font, text, script).glyph_infos)
-        subset_input = hb.SubsetInput()
-        for glyph in glyphs:
-            subset_input.glyph_set.add(glyph)
-        _set_cut(subset_input, _CUT_DROPPED_TABLES[:-1])  # the character map stays: a cut from it reads its codes
-        subset_input.flags = _PREPARATION_FLAGS
-        result = hb.subset(font.face, subset_input)
-        if result is None:
-            return False
-        ordered = sorted(glyphs)
-        body = result.blob.data + struct.pack(f">{len(ordered)}H", *ordered)
-        key = _face_key(face.path, face.index)
-        atomic_write(target, body + _TRAILER.pack(len(ordered), key, hashlib.sha256(body).digest(), _TAG))
-    # A full disk, a cache that cannot be written or a face HarfBuzz cannot cut whole only costs time: the face is
-    # cut from its file, as it would be without a cache.
-    except (OSError, GongwenError, RuntimeError, hb.HarfBuzzError):
-        return False
-    return True
-
-
-def _remove_stale_temporaries(folder: Path) -> None:
-    now = time.time()
-    for leftover in folder.glob(f"{TEMPORARY_PREFIX}*{TEMPORARY_SUFFIX}"):
-        with contextlib.suppress(OSError):
-            if now - leftover.stat().st_mtime > _STALE_TEMPORARY_SECONDS:
-                leftover.unlink()
-
-
-@functools.lru_cache(maxsize=16)
-def prepared_face(path: str, index: int) -> PreparedFace | None:
-    """The prepared face, mapped from the cache, when there is a sound one (checked once per process)."""
-    return _load_prepared(path, index)
-
-
-def _load_prepared(path: str, index: int) -> PreparedFace | None:
-    """The prepared face of `path`'s face `index` when its file is whole and was made from that face as it is now:
-    a regular file whose trailer's digests match its contents and the face's key."""
-    try:
-        key = _face_key(path, index)
-        file = prepared_face_path(path, index)
-        descriptor = os.open(file, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO in its place is not waited on
-        with os.fdopen(descriptor, "rb") as stream:
-            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-                return None
-            size = stream.seek(0, os.SEEK_END)
-            if size <= _TRAILER.size:
-                return None
-            stream.seek(size - _TRAILER.size)
-            count, made_from, digest, tag = _TRAILER.unpack(stream.read(_TRAILER.size))
-            glyphs_at = size - _TRAILER.size - 2 * count
-            if tag != _TAG or made_from != key or glyphs_at <= 0:
-                return None
-            stream.seek(0)
-            if _digest(stream, size - _TRAILER.size) != digest:
-                return None
-            stream.seek(glyphs_at)
-            glyphs = frozenset(struct.unpack(f">{count}H", stream.read(2 * count)))
-        face = hb.Face(hb.Blob.from_file_path(str(file)))
-    except (OSError, hb.HarfBuzzError):  # gone since (the cache may be deleted at any time), or unreadable
-        return None
-    if face.upem != harfbuzz_font(path, index).face.upem or "CFF " not in face.table_tags:
-        return None
-    return PreparedFace(face, glyphs)
-
-
-def _digest(stream: BinaryIO, size: int) -> bytes | None:
-    """The SHA-256 of the stream's next `size` bytes, read a megabyte at a time; None when it ends before."""
-    hasher = hashlib.sha256()
-    while size > 0:
-        chunk = stream.read(min(size, 1 << 20))
-        if not chunk:
-            return None
-        hasher.update(chunk)
-        size -= len(chunk)
-    return hasher.digest()
 
 
 # ---- a character map written directly into the font's bytes ----
