@@ -21,6 +21,11 @@ TEMPORARY_PREFIX = ".gongwen-"
 TEMPORARY_SUFFIX = ".tmp"
 
 
+def is_temporary(name: str) -> bool:
+    """Whether a file of that name is one of gongwen's temporary files (`stage`, the output folder's writes)."""
+    return name.startswith(TEMPORARY_PREFIX) and name.endswith(TEMPORARY_SUFFIX)
+
+
 _READ_CHUNK = 1 << 16
 
 

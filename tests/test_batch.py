@@ -229,7 +229,8 @@ def test_a_terminal_gets_a_progress_bar(early):
 def test_a_build_of_many_publications_prepares_the_faces_once_and_makes_the_same_bytes(tmp_path):
     """From 8 publications to make, a build first prepares the CFF faces for cutting, once, in the cache; the
     artifacts are the same bytes as those of a build that cut without them."""
-    from pipeline.typeset.prepared import PREPARE_FACES_AT, PREPARED_FACES_FOLDER
+    from pipeline.build import PREPARE_FACES_AT
+    from pipeline.typeset.prepared import PREPARED_FACES_FOLDER
 
     units = tuple(f"unit{number}" for number in range(PREPARE_FACES_AT))
     project = round_project(tmp_path / "project", units)
@@ -259,9 +260,10 @@ def test_builds_killed_or_run_together_while_preparing_faces_leave_only_whole_pr
     import signal
     import time
 
+    from pipeline.build import PREPARE_FACES_AT
     from pipeline.typeset import prepared
 
-    units = tuple(f"unit{number}" for number in range(prepared.PREPARE_FACES_AT))
+    units = tuple(f"unit{number}" for number in range(PREPARE_FACES_AT))
     project = round_project(tmp_path / "project", units)
     plain = run_cli("build", "-o", "plain", "content", cwd=project, env={**os.environ, "GONGWEN_CACHE_DIR": "none"})
     assert plain.returncode == 0, plain.stderr
@@ -310,9 +312,10 @@ def test_a_preparation_the_disk_cannot_hold_costs_only_time(tmp_path):
     leaves nothing in the cache's faces/ and makes the same bytes as a build that could prepare them."""
     import resource
 
+    from pipeline.build import PREPARE_FACES_AT
     from pipeline.typeset import prepared
 
-    units = tuple(f"unit{number}" for number in range(prepared.PREPARE_FACES_AT))
+    units = tuple(f"unit{number}" for number in range(PREPARE_FACES_AT))
     project = round_project(tmp_path / "project", units)
     plain = run_cli("build", "-o", "plain", "content", cwd=project, env={**os.environ, "GONGWEN_CACHE_DIR": "none"})
     assert plain.returncode == 0, plain.stderr

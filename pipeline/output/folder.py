@@ -47,7 +47,7 @@ from typing import Any
 
 from ..artifacts import artifact_of, fresh_name
 from ..errors import OutputError, Problem, Where, shown_path
-from ..files import make_folder, refuse_blocked, sha256
+from ..files import is_temporary, make_folder, refuse_blocked, sha256
 from .manifest import (
     CHECKSUMS,
     MANIFEST,
@@ -60,7 +60,7 @@ from .manifest import (
     manifest_bytes,
     read_records,
 )
-from .tree import LINK, Folder, InTheWayError, TooLargeError, is_temporary
+from .tree import LINK, Folder, InTheWayError, TooLargeError
 
 EDITED = "edited"
 LOCK_WAITING = "another gongwen build is writing into this folder; waiting for it to finish"

@@ -28,10 +28,6 @@ _FOLDER = os.O_RDONLY | os.O_DIRECTORY | _NOT_FOLLOWED
 _READ_CHUNK = 1 << 20
 
 
-def is_temporary(name: str) -> bool:
-    return name.startswith(TEMPORARY_PREFIX) and name.endswith(TEMPORARY_SUFFIX)
-
-
 LINK, FOLDER, FILE, SPECIAL = "a symbolic link", "a folder", "a file", "a special file"
 
 

@@ -25,7 +25,7 @@ import uharfbuzz as hb
 
 from ..cache import cache_folder
 from ..errors import GongwenError
-from ..files import TEMPORARY_PREFIX, TEMPORARY_SUFFIX, atomic_write
+from ..files import atomic_write, is_temporary
 from .fonts import ResolvedFace
 from .shaping import harfbuzz_font, shaped
 from .subset import CUT_DROPPED_TABLES, set_cut
@@ -40,9 +40,6 @@ _PREPARATION_FLAGS = (
 
 PREPARED_FACES_FOLDER = "faces"
 """Where prepared faces are kept, in the cache folder: 2–3 MB a face."""
-PREPARE_FACES_AT = 8
-"""A build with this many publications to make first prepares the faces it lacks, once per machine (about 0.1 s a
-face): the cuts of 8 publications save about that. Any build uses the faces prepared before it."""
 PREPARED_BLOCKS = (
     (0x0020, 0x007E),
     (0x00A0, 0x017F),
@@ -138,7 +135,8 @@ def prepare_face(face: ResolvedFace) -> bool:
         subset_input = hb.SubsetInput()
         for glyph in glyphs:
             subset_input.glyph_set.add(glyph)
-        set_cut(subset_input, CUT_DROPPED_TABLES[:-1])  # the character map stays: a cut from it reads its codes
+        # The character map stays: a cut from the prepared face reads its codes.
+        set_cut(subset_input, tuple(table for table in CUT_DROPPED_TABLES if table != "cmap"))
         subset_input.flags = _PREPARATION_FLAGS
         result = hb.subset(font.face, subset_input)
         if result is None:
@@ -156,9 +154,9 @@ def prepare_face(face: ResolvedFace) -> bool:
 
 def _remove_stale_temporaries(folder: Path) -> None:
     now = time.time()
-    for leftover in folder.glob(f"{TEMPORARY_PREFIX}*{TEMPORARY_SUFFIX}"):
+    for leftover in folder.iterdir():
         with contextlib.suppress(OSError):
-            if now - leftover.stat().st_mtime > _STALE_TEMPORARY_SECONDS:
+            if is_temporary(leftover.name) and now - leftover.stat().st_mtime > _STALE_TEMPORARY_SECONDS:
                 leftover.unlink()
 
 

@@ -44,7 +44,7 @@ def _tag(name: str) -> int:
 _ALWAYS_KEPT = " \u00a0\u3000"
 # What a cut leaves out: vertical metrics and baselines (horizontal text only); the layout tables (the character
 # map points at the Chinese forms, so shaping a cut substitutes nothing, and kerning is off; the PDF engine drops
-# them when it embeds a face); and the character map, written here for the document's characters (last: a face
+# them when it embeds a face); and the character map, written here for the document's characters (a face
 # prepared for cutting keeps it).
 CUT_DROPPED_TABLES = ("vhea", "vmtx", "VORG", "BASE", "DSIG", "JSTF", "GSUB", "GPOS", "cmap")
 _CUT_FLAGS = (
