@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlparse
 
 from ..errors import Problem, SetupError, Where
 from ..render.documents import RenderedPdf
-from . import lines
+from . import font_extents, lines
 
 try:
     import cssselect2
@@ -200,6 +200,7 @@ class PdfEngine:
             )
         _reuse_array_types(text_ffi.ffi)
         lines.install()
+        font_extents.install()
         self.fetcher = LockedFetcher(tuple(root.resolve() for root in allowed_roots))
         self._font_config: FontConfiguration | None = None
         self._documents = 0
