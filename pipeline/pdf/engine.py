@@ -11,6 +11,7 @@ Its log is captured, so a font it cannot load or a resource it skips becomes a m
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -21,15 +22,33 @@ from urllib.parse import unquote, urlparse
 
 from ..errors import Problem, SetupError, Where
 from ..render.documents import RenderedPdf
-from . import font_extents, lines
+from . import libraries
+
+
+def _load_libraries() -> None:
+    """WeasyPrint imported, its system libraries found from one reading of the loader's cache (`libraries`); an
+    import that fails that way is made again with the platform's own search."""
+    with libraries.found_from_one_listing() as listed:
+        try:
+            importlib.import_module("weasyprint.text.ffi")
+            return
+        except OSError:
+            if not listed:
+                raise
+            libraries.forget_modules("weasyprint")
+    importlib.import_module("weasyprint.text.ffi")
+
 
 try:
+    _load_libraries()
     import cssselect2
     import tinycss2
     import weasyprint
     from weasyprint.text import ffi as text_ffi
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    from . import font_extents, lines
 except OSError as error:  # a missing Pango or HarfBuzz library
     raise SetupError(
         Problem(

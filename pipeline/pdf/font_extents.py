@@ -27,13 +27,14 @@ _FFI.cdef(
     int hb_font_get_h_extents (hb_font_t *font, hb_font_extents_t *extents);
     """
 )
-# The HarfBuzz Pango uses: the library WeasyPrint loaded, by the names WeasyPrint tries.
+# The HarfBuzz Pango uses: the library WeasyPrint loaded, by the names WeasyPrint tries (Linux's file name first:
+# it opens without a search).
 _HARFBUZZ = text_ffi._dlopen(  # noqa: SLF001 the engine's own way of finding the library
     _FFI,
+    "libharfbuzz.so.0",
     "libharfbuzz-0",
     "harfbuzz",
     "harfbuzz-0.0",
-    "libharfbuzz.so.0",
     "libharfbuzz.0.dylib",
     "libharfbuzz-0.dll",
 )
