@@ -48,7 +48,7 @@ try:
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    from . import font_extents, lines
+    from . import font_extents, font_registration, lines
 except OSError as error:  # a missing Pango or HarfBuzz library
     raise SetupError(
         Problem(
@@ -220,6 +220,7 @@ class PdfEngine:
         _reuse_array_types(text_ffi.ffi)
         lines.install()
         font_extents.install()
+        font_registration.install()
         self.fetcher = LockedFetcher(tuple(root.resolve() for root in allowed_roots))
         self._font_config: FontConfiguration | None = None
         self._documents = 0
@@ -257,7 +258,8 @@ class PdfEngine:
         return LaidOut(document, len(document.pages), capture.messages, anchors=anchors)
 
     def _css(self, text: str, base: str, font_config: FontConfiguration | None) -> weasyprint.CSS:
-        return weasyprint.CSS(string=text, font_config=font_config, url_fetcher=self.fetcher, base_url=base)
+        with font_registration.registered_together():
+            return weasyprint.CSS(string=text, font_config=font_config, url_fetcher=self.fetcher, base_url=base)
 
     def _parsed_stylesheet(self, rendered: RenderedPdf, base: str, messages: list[str]) -> _ParsedStylesheet | None:
         """The template's stylesheet, parsed once per process and kept; None when it must be parsed for each
