@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 import os
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -340,6 +341,40 @@ def test_two_builds_give_the_same_bytes(seed_dist):
         for _ in range(2)
     ]
     assert builds[0] == builds[1] == summary(seed_dist).read_bytes()
+
+
+def _summary_of(text: str, reference: Path) -> docx.document.Document:
+    data = write_summary(
+        read_structure(f"<p>{text}</p>", "one"),
+        reference,
+        title=text,
+        author="组",
+        created=datetime.datetime(2015, 3, 2, tzinfo=datetime.UTC),
+    )
+    return docx.Document(io.BytesIO(data))
+
+
+def test_summaries_made_one_after_another_from_the_kept_reference_are_each_as_made_alone():
+    # What a summary adds to the reference's parts (list numbering instances, properties) stays in its own copy.
+    made = [_summary_of_lists() for _ in range(3)]
+    assert made[0] == made[1] == made[2]
+
+
+def _summary_of_lists() -> bytes:
+    created = datetime.datetime(2015, 3, 2, tzinfo=datetime.UTC)
+    return write_summary(read_structure(LISTS, "lists"), REFERENCE, title="题", author="组", created=created)
+
+
+def test_a_reference_document_changed_between_summaries_is_read_again(tmp_path):
+    reference = tmp_path / "reference.docx"
+    shutil.copyfile(REFERENCE, reference)
+    before = find_style(_summary_of("甲文", reference), "Normal").font.size
+    edited = docx.Document(str(reference))
+    find_style(edited, "Normal").font.size = Pt(12)
+    edited.save(str(reference))  # a new file in its place, as Word saves: another inode and time
+    os.utime(reference, ns=(reference.stat().st_atime_ns, reference.stat().st_mtime_ns + 1_000_000_000))
+    after = find_style(_summary_of("乙文", reference), "Normal").font.size
+    assert before != Pt(12) and after == Pt(12)
 
 
 def _without_style(tmp_path: Path, name: str) -> Path:

@@ -15,7 +15,6 @@ every body paragraph and nothing else.
 from __future__ import annotations
 
 import datetime
-import io
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,7 +41,7 @@ from .writer import (
     apply_font_names,
     apply_page_numbers,
     apply_page_setup,
-    fixed_zip,
+    package_bytes,
 )
 
 if TYPE_CHECKING:
@@ -410,6 +409,4 @@ def build_reference(names: dict[str, str] | None = None, one_sided: bool = False
     properties.language = "zh-CN"
     properties.created = properties.modified = datetime.datetime(2015, 1, 1, tzinfo=datetime.UTC)
     properties.revision = 1
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return fixed_zip(buffer.getvalue())
+    return package_bytes(document)
