@@ -74,6 +74,42 @@ def test_script_runs_cover_the_text_in_order_and_follow_each_strong_character(te
         assert all(_script_of(char) in (None, script) for char in text[start:end])
 
 
+def runs_character_by_character(text: str) -> list[tuple[int, int, str]]:
+    """Script runs worked out one character at a time with `_script_of`: what `script_runs` must give."""
+    starts: list[tuple[int, str]] = []
+    for index, char in enumerate(text):
+        script = _script_of(char)
+        if script is not None and (not starts or script != starts[-1][1]):
+            starts.append((index if starts else 0, script))
+    if not starts:
+        return [(0, len(text), "hani")] if text else []
+    ends = [start for start, _ in starts[1:]] + [len(text)]
+    return [(start, end, script) for (start, script), end in zip(starts, ends, strict=True)]
+
+
+@settings(max_examples=500)
+@given(
+    st.text(
+        st.one_of(
+            st.sampled_from("中文㐀𠀀豈⺀ㄅあカabzAZéÿĀſƀɏḀỿαΩж0 ，。,.:—“”（）\u00aa\u00ba\u02b0\u1e9e\u2c60"),
+            st.characters(max_codepoint=0x2100),
+            st.characters(),
+        ),
+        max_size=40,
+    )
+)
+def test_script_runs_are_those_found_character_by_character(text):
+    assert script_runs(text) == runs_character_by_character(text)
+
+
+def test_script_runs_are_those_found_character_by_character_for_every_letter_below_u2000():
+    text = "".join(chr(code) for code in range(0x2000) if not 0xD800 <= code <= 0xDFFF)
+    assert script_runs(text) == runs_character_by_character(text)
+    for code in (code for code in range(0x2000) if not 0xD800 <= code <= 0xDFFF):  # each between two ideographs
+        probe = f"中{chr(code)}中"
+        assert script_runs(probe) == runs_character_by_character(probe), hex(code)
+
+
 # ---- advances ----
 
 

@@ -11,6 +11,7 @@ cut down to what a document draws, and reports characters the face cannot draw.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -26,21 +27,36 @@ FEATURES = {"kern": False, "liga": False, "clig": False, "dlig": False, "hlig": 
 EM_BOX_ASCENT = 0.88
 
 
+# Characters of the Han script, and the kana, radicals and bopomofo shaped with them: 'hani'.
+_HAN_RANGES = (
+    (0x3400, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x3FFFF),
+    (0x3040, 0x30FF),
+    (0x2E80, 0x2FDF),
+    (0x3100, 0x31BF),
+)
+# Latin letters come before this code point: beyond it, a letter's script is left to the run it stands in.
+_LATIN_BELOW = 0x2000
+
+
 def _script_of(char: str) -> str | None:
     """'hani' or 'latn' for characters with a strong script, None for common ones (digits, punctuation)."""
     code = ord(char)
-    if (
-        0x3400 <= code <= 0x9FFF
-        or 0xF900 <= code <= 0xFAFF
-        or 0x20000 <= code <= 0x3FFFF
-        or 0x3040 <= code <= 0x30FF
-        or 0x2E80 <= code <= 0x2FDF
-        or 0x3100 <= code <= 0x31BF
-    ):
+    if any(first <= code <= last for first, last in _HAN_RANGES):
         return "hani"
-    if char.isalpha() and code < 0x2000:
+    if char.isalpha() and code < _LATIN_BELOW:
         return "latn" if unicodedata.name(char, "").startswith("LATIN") else None
     return None
+
+
+@functools.cache
+def _strong_runs() -> re.Pattern[str]:
+    """Stretches of characters of one strong script, named by it (`_script_of`, as a pattern: a document's text is
+    split into runs in C rather than character by character)."""
+    han = "".join(f"{re.escape(chr(first))}-{re.escape(chr(last))}" for first, last in _HAN_RANGES)
+    latin = "".join(re.escape(chr(code)) for code in range(_LATIN_BELOW) if _script_of(chr(code)) == "latn")
+    return re.compile(f"(?P<hani>[{han}]+)|(?P<latn>[{latin}]+)")
 
 
 class ScriptRun(NamedTuple):
@@ -54,10 +70,11 @@ class ScriptRun(NamedTuple):
 def script_runs(text: str) -> list[ScriptRun]:
     """(start, end, script) runs; common characters join the run before them, or the one after at the start."""
     starts: list[tuple[int, str]] = []  # where each run starts, and its script
-    for index, char in enumerate(text):
-        script = _script_of(char)
-        if script is not None and (not starts or script != starts[-1][1]):
-            starts.append((index if starts else 0, script))
+    for stretch in _strong_runs().finditer(text):
+        script = stretch.lastgroup
+        assert script is not None  # one of the two groups matched
+        if not starts or script != starts[-1][1]:
+            starts.append((stretch.start() if starts else 0, script))
     if not starts:
         return [ScriptRun(0, len(text), "hani")] if text else []
     ends = [start for start, _ in starts[1:]] + [len(text)]
