@@ -304,15 +304,22 @@ def build(
         report.refused.extend(shown_path(path) for path in files)
         return report
     with output:
-        jobs_to_do, components = _plan(
-            files, sources, fingerprints, output, force, report, configuration, prepared.vocabularies
-        )
-        _prepare_faces(prepared.faces, len(jobs_to_do), events)
-        if events.planned:
-            events.planned(len(jobs_to_do), len(report.up_to_date))
-        if jobs_to_do:
-            for job, outcome in workers.make_all(jobs_to_do, configuration, jobs):
+        # Every publication will be made (`--force`, or nothing built here yet): the workers set up their engines
+        # while the content is read and checked, rather than after.
+        every_one = force or not output.records.artifacts
+        started = workers.start_early(configuration, jobs, len(files)) if every_one else None
+        try:
+            jobs_to_do, components = _plan(
+                files, sources, fingerprints, output, force, report, configuration, prepared.vocabularies
+            )
+            _prepare_faces(prepared.faces, len(jobs_to_do), events)
+            if events.planned:
+                events.planned(len(jobs_to_do), len(report.up_to_date))
+            for job, outcome in workers.make_all(jobs_to_do, configuration, jobs, started):
                 _write(job, outcome, output, report, events, components[job.source])
+        finally:
+            if started is not None:
+                started.close()
         try:
             if not files:  # an empty slice still says so, or the merge would take it for a missing one
                 output.write_records()

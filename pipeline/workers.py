@@ -115,9 +115,24 @@ class Limits:
         return cls(settings.time_limit, settings.memory_limit << 20)
 
 
-def make_all(jobs: list[Job], configuration: Configuration, workers: int) -> Iterator[tuple[Job, Outcome]]:
-    """Every job's outcome, as the jobs finish."""
+def start_early(configuration: Configuration, workers: int, publications: int) -> _Pool:
+    """Workers for a build known to make every one of its `publications` (each artifact), started before its jobs
+    are planned: each sets up its engines while this process reads and checks the content. Hand the pool to
+    `make_all`, which closes it; close it yourself if no job comes."""
+    parts = publications if publications >= workers else 2 * publications  # as `_parts` will split them
+    scratch_folder()  # before any worker, as in `make_all`
+    pool = _Pool(configuration, Limits.of(configuration.settings), min(workers, parts), pdfs=True)
+    pool.start()
+    return pool
+
+
+def make_all(
+    jobs: list[Job], configuration: Configuration, workers: int, started: _Pool | None = None
+) -> Iterator[tuple[Job, Outcome]]:
+    """Every job's outcome, as the jobs finish; in the workers `started` early (`start_early`) when there are."""
     if not jobs:
+        if started is not None:
+            started.close()
         return
     parts = _parts(jobs, workers)
     # Made here, before any worker: they all work in it, and this process removes it when it ends,
@@ -126,7 +141,7 @@ def make_all(jobs: list[Job], configuration: Configuration, workers: int) -> Ite
     waiting = {id(job): len([part for part in parts if part[0] is job]) for job in jobs}
     gathered: dict[int, list[Outcome]] = {id(job): [] for job in jobs}
     pdfs = any(artifact is not SUMMARY for _, wanted in parts for artifact in wanted)
-    pool = _Pool(configuration, Limits.of(configuration.settings), min(workers, len(parts)), pdfs)
+    pool = started or _Pool(configuration, Limits.of(configuration.settings), min(workers, len(parts)), pdfs)
     try:
         for (job, _), outcome in pool.run(parts):
             gathered[id(job)].append(outcome)
@@ -241,6 +256,7 @@ class _Pool:
         self.workers: dict[int, _Worker] = {}  # by process id
         self.pending: deque[_Part] = deque()
         self.selector = selectors.DefaultSelector()
+        self.closed = False
 
     def run(self, parts: list[_Part]) -> Iterator[tuple[_Part, Outcome]]:
         self.pending.extend(parts)
@@ -261,6 +277,14 @@ class _Pool:
                 if ended:
                     yield from self._ended(worker, None)
             yield from self._over_limits()
+
+    def start(self) -> None:
+        """Start the pool's workers now, before any part is given; as many as can be forked."""
+        while len(self.workers) < self.size:
+            try:
+                self._start()
+            except OSError:  # no process can be forked now: `run` starts them, or says why it cannot
+                return
 
     def _fill(self) -> Iterator[tuple[_Part, Outcome]]:
         """Start workers while parts wait and the pool has room; with none at all, the parts fail."""
@@ -349,7 +373,11 @@ class _Pool:
         self.selector.register(results_read, selectors.EVENT_READ, worker)
 
     def close(self) -> None:
-        """Stop every worker: idle ones are told to (their job pipe closes), busy ones killed; all are waited for."""
+        """Stop every worker: idle ones are told to (their job pipe closes), busy ones killed; all are waited for.
+        Closing a closed pool does nothing."""
+        if self.closed:
+            return
+        self.closed = True
         workers = list(self.workers.values())
         for worker in workers:
             if worker.part is not None or not worker.ready:

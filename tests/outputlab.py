@@ -58,7 +58,9 @@ class MadeOnce:
         self.made: dict[tuple[str, str], list] = {}
         self.real = workers.make_all
 
-    def __call__(self, jobs, configuration, jobs_count) -> Iterator:
+    def __call__(self, jobs, configuration, jobs_count, started=None) -> Iterator:
+        if started is not None:  # workers the build started early: these are made in-process instead
+            started.close()
         for job in jobs:
             key = (job.publication.id, hashlib.sha256(job.path.read_bytes()).hexdigest())
             if key not in self.made:

@@ -101,6 +101,93 @@ def test_a_build_with_nothing_changed_writes_nothing_and_starts_no_engine(round_
     assert imported.stdout.strip() == "[]"
 
 
+def _watched_build(monkeypatch, project: Path, **options):
+    """`build` of the project's content in this process, saying in what order the workers were started and the
+    content planned, and the process ids of the workers started early."""
+    from pipeline import build as build_module
+    from pipeline import workers
+    from pipeline.config import load_configuration
+
+    order: list[str] = []
+    started: list[int] = []
+    real_start, real_plan = workers.start_early, build_module._plan
+
+    def start_early(*arguments):
+        order.append("workers")
+        pool = real_start(*arguments)
+        started.extend(pool.workers)
+        return pool
+
+    def plan(*arguments):
+        order.append("plan")
+        return real_plan(*arguments)
+
+    monkeypatch.setattr(workers, "start_early", start_early)
+    monkeypatch.setattr(build_module, "_plan", plan)
+    configuration = load_configuration(project, {"output": str(project / "out")})
+    report = build_module.build([project / "content"], configuration, jobs=1, **options)
+    return report, order, started
+
+
+def test_workers_set_up_while_the_content_is_read_when_every_publication_will_be_made(tmp_path, monkeypatch):
+    project = round_project(tmp_path / "project", UNITS[:2])
+    report, order, started = _watched_build(monkeypatch, project)  # nothing built here yet
+    assert order == ["workers", "plan"] and len(started) == 1 and report.built == ["alpha", "beta"]
+    report, order, _ = _watched_build(monkeypatch, project)  # built: what is to be made is known only from the plan
+    assert order == ["plan"] and report.up_to_date == ["alpha", "beta"]
+    report, order, _ = _watched_build(monkeypatch, project, force=True)
+    assert order == ["workers", "plan"] and report.built == ["alpha", "beta"]
+    assert not report.problems
+
+
+def test_workers_started_early_for_content_that_all_fails_are_stopped(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    (project / "content").mkdir(parents=True)
+    (project / "content" / "broken.yaml").write_text("title: [\n", encoding="utf-8")
+    report, order, started = _watched_build(monkeypatch, project)
+    assert order == ["workers", "plan"] and started
+    assert report.problems and not report.built
+    for pid in started:  # stopped and waited for: no worker left running, none left unreaped
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+STOPPED_WHILE_PLANNING = """
+import os, sys
+from pathlib import Path
+from pipeline import build as build_module, workers
+from pipeline.config import load_configuration
+
+started = []
+real_start = workers.start_early
+def start_early(*arguments):
+    pool = real_start(*arguments)
+    started.extend(pool.workers)
+    return pool
+def interrupted(*arguments):
+    raise KeyboardInterrupt  # Ctrl-C while the content is read
+workers.start_early, build_module._plan = start_early, interrupted
+try:
+    build_module.build([Path("content")], load_configuration(Path("."), {"output": "out"}))
+except KeyboardInterrupt:
+    pass
+try:
+    left = os.waitpid(-1, os.WNOHANG)  # (0, 0): a worker still running; a pid: one never waited for
+except ChildProcessError:
+    left = None  # no child process at all
+print(len(started), left)
+"""
+
+
+def test_workers_started_early_are_stopped_when_the_build_stops_while_planning(tmp_path):
+    project = round_project(tmp_path / "project", UNITS[:1])
+    done = subprocess.run(
+        [sys.executable, "-c", STOPPED_WHILE_PLANNING], cwd=project, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "None"]  # one worker started early, stopped and waited for
+
+
 def test_only_the_changed_publication_is_made_again(round_built, tmp_path):
     project = copy_project(round_built, tmp_path / "project")
     before = files(project / "out")

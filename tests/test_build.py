@@ -82,10 +82,10 @@ def test_a_content_file_saved_while_the_build_runs_is_not_made_from_text_it_did_
     (content / "_defaults.yaml").write_text("note: 第一版\n", encoding="utf-8")
     real = workers.make_all
 
-    def saved_meanwhile(jobs, configuration, count):
+    def saved_meanwhile(jobs, configuration, count, started=None):
         with (content / changed).open("a", encoding="utf-8") as stream:
             stream.write("# 保存于构建之中\n")
-        return real(jobs, configuration, count)
+        return real(jobs, configuration, count, started)
 
     configuration = load_configuration(tmp_path, {"output": str(tmp_path / "out")})
     monkeypatch.setattr(workers, "make_all", saved_meanwhile)

@@ -80,10 +80,10 @@ def held_build(project: Path, release: int):
     def action(tell):
         real = workers.make_all
 
-        def held(jobs, configuration, count):
+        def held(jobs, configuration, count, started=None):
             tell("making")
             os.read(release, 1)
-            yield from real(jobs, configuration, count)
+            yield from real(jobs, configuration, count, started)
 
         workers.make_all = held
         return build_here(project)
