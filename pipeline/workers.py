@@ -115,19 +115,19 @@ class Limits:
         return cls(settings.time_limit, settings.memory_limit << 20)
 
 
-def start_early(configuration: Configuration, workers: int, publications: int) -> _Pool:
+def start_early(configuration: Configuration, workers: int, publications: int) -> WorkerPool:
     """Workers for a build known to make every one of its `publications` (each artifact), started before its jobs
     are planned: each sets up its engines while this process reads and checks the content. Hand the pool to
     `make_all`, which closes it; close it yourself if no job comes."""
     parts = publications if publications >= workers else 2 * publications  # as `_parts` will split them
     scratch_folder()  # before any worker, as in `make_all`
-    pool = _Pool(configuration, Limits.of(configuration.settings), min(workers, parts), pdfs=True)
+    pool = WorkerPool(configuration, Limits.of(configuration.settings), min(workers, parts), pdfs=True)
     pool.start()
     return pool
 
 
 def make_all(
-    jobs: list[Job], configuration: Configuration, workers: int, started: _Pool | None = None
+    jobs: list[Job], configuration: Configuration, workers: int, started: WorkerPool | None = None
 ) -> Iterator[tuple[Job, Outcome]]:
     """Every job's outcome, as the jobs finish; in the workers `started` early (`start_early`) when there are."""
     if not jobs:
@@ -141,7 +141,7 @@ def make_all(
     waiting = {id(job): len([part for part in parts if part[0] is job]) for job in jobs}
     gathered: dict[int, list[Outcome]] = {id(job): [] for job in jobs}
     pdfs = any(artifact is not SUMMARY for _, wanted in parts for artifact in wanted)
-    pool = started or _Pool(configuration, Limits.of(configuration.settings), min(workers, len(parts)), pdfs)
+    pool = started or WorkerPool(configuration, Limits.of(configuration.settings), min(workers, len(parts)), pdfs)
     try:
         for (job, _), outcome in pool.run(parts):
             gathered[id(job)].append(outcome)
@@ -244,7 +244,7 @@ _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _READY = "ready"  # what a worker says once it has set up
 
 
-class _Pool:
+class WorkerPool:
     """Up to `size` forked workers; a part goes to the first idle one, and a worker that ends is replaced while
     parts remain. Time spent setting a worker up is not counted against a part."""
 
