@@ -1,5 +1,5 @@
-"""Stage 4, write (PDF): rendered HTML and stylesheet through WeasyPrint into PDF bytes — the one module that knows
-WeasyPrint.
+"""Stage 4, write (PDF): rendered HTML and stylesheet through WeasyPrint into PDF bytes — with the modules beside it
+(`lines`, `boxes`, `font_extents`, `font_registration`, `libraries`), the only code that knows WeasyPrint.
 
 This module loads with the publisher, when the first publication is made, so that commands which
 build nothing never import WeasyPrint. Its fetcher is locked down: `data:` URLs and files inside
