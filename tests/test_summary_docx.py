@@ -377,6 +377,34 @@ def test_a_reference_document_changed_between_summaries_is_read_again(tmp_path):
     assert before != Pt(12) and after == Pt(12)
 
 
+def _same_size(data: bytes, size: int) -> bytes:
+    """The archive `data` grown to `size` bytes by its zip comment."""
+    archive = io.BytesIO(data)
+    with zipfile.ZipFile(archive, "a") as grown:
+        grown.comment = b"x" * (size - len(data))
+    return archive.getvalue()
+
+
+def test_a_reference_document_rewritten_in_place_with_its_size_and_time_put_back_is_read_again(tmp_path):
+    # As `cp -p` or `rsync --inplace -t` leave it: the same inode, size and modification time, new contents.
+    edited = docx.Document(str(REFERENCE))
+    find_style(edited, "Normal").font.size = Pt(12)
+    buffer = io.BytesIO()
+    edited.save(buffer)
+    first, second = REFERENCE.read_bytes(), buffer.getvalue()
+    size = max(len(first), len(second)) + 16
+    reference = tmp_path / "reference.docx"
+    reference.write_bytes(_same_size(first, size))
+    before = reference.stat()
+    assert find_style(_summary_of("甲文", reference), "Normal").font.size != Pt(12)
+    with reference.open("r+b") as stream:
+        stream.write(_same_size(second, size))
+    os.utime(reference, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = reference.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+    assert find_style(_summary_of("乙文", reference), "Normal").font.size == Pt(12)
+
+
 def _without_style(tmp_path: Path, name: str) -> Path:
     document = docx.Document(str(REFERENCE))
     find_style(document, name).delete()

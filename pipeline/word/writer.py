@@ -437,12 +437,14 @@ def _refuse_external_relationships(document: DocxDocument, reference: Path) -> N
 
 def open_reference(reference: Path) -> DocxDocument:
     """The reference document, checked and parsed: a copy of the one kept for its path while the file stays as it
-    was (same size, modification time and inode), so a batch parses it once; a changed file is read again."""
+    was (same size, modification and change times, and inode: a file rewritten in place with its size and
+    modification time put back still has a new change time), so a batch parses it once; a changed file is read
+    again."""
     try:
         status = reference.stat()
     except FileNotFoundError:
         raise ConfigurationError(Problem(Where(str(reference)), "", "reference document not found")) from None
-    key = (str(reference), status.st_size, status.st_mtime_ns, status.st_ino)
+    key = (str(reference), status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
     parsed = _parsed_references.get(key)
     if parsed is None:
         parsed = _parse_reference(reference)
@@ -451,7 +453,7 @@ def open_reference(reference: Path) -> DocxDocument:
     return copy.deepcopy(parsed)
 
 
-_parsed_references: dict[tuple[str, int, int, int], DocxDocument] = {}
+_parsed_references: dict[tuple[str, int, int, int, int], DocxDocument] = {}
 
 
 def _parse_reference(reference: Path) -> DocxDocument:
