@@ -32,7 +32,13 @@ MESSAGE_LIMIT = 200
 
 def internal_error(source: str, error: BaseException) -> Problem:
     """The one line for an unexpected exception while `source` (a content file, as shown) was being made;
-    its traceback is written to a new log file."""
+    its traceback is written to a new log file. An interruption behind `error` is raised again instead: Ctrl-C
+    that arrives while a module is imported on first use leaves that module half made, and the next except clause
+    that names one of its exceptions fails with an AttributeError in its place; the build stops, as Ctrl-C asks,
+    rather than failing that file and every file after it."""
+    interruption = _interruption_behind(error)
+    if interruption is not None:
+        raise interruption from None
     log = write_log(source, "".join(traceback.format_exception(error)))
     details = f"details in {shown_path(log)}" if log else "no details: the cache folder cannot be written"
     message = " ".join(str(error).split())
@@ -40,6 +46,18 @@ def internal_error(source: str, error: BaseException) -> Problem:
         message = message[: MESSAGE_LIMIT - 1] + "…"
     text = f"{type(error).__name__}: {message}" if message else type(error).__name__
     return Problem(Where(source), "", f"internal error: {text} ({details})")
+
+
+def _interruption_behind(error: BaseException) -> BaseException | None:
+    """The KeyboardInterrupt or SystemExit `error` was raised while handling, if any."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt | SystemExit):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def write_log(source: str, details: str) -> Path | None:

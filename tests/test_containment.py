@@ -167,6 +167,42 @@ def test_a_fault_in_any_stage_stops_only_its_publication(tmp_path, monkeypatch):
     assert built(project / "out") == {"a": ARTIFACT_NAMES, "z": ARTIFACT_NAMES}
 
 
+INTERRUPTED_IMPORT = """
+import importlib.abc, runpy, sys
+
+class CtrlC(importlib.abc.MetaPathFinder):
+    fired = False
+
+    def find_spec(self, name, path, target=None):
+        if name == "yaml.error" and not CtrlC.fired:  # Ctrl-C while the YAML parser is imported on first use
+            CtrlC.fired = True
+            raise KeyboardInterrupt
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+sys.argv = ["gongwen", "build", "content", "-o", "out", "--jobs", "1"]
+runpy.run_module("pipeline", run_name="__main__")
+"""
+
+
+def test_ctrl_c_while_a_module_is_imported_stops_the_build_instead_of_failing_every_file(tmp_path):
+    # The half-imported module makes the next `except yaml.…` clause fail with an AttributeError: each file then
+    # became an internal error with a log of its own, and the build went on.
+    project = project_of(tmp_path / "project", ["a", "b", "c"])
+    cache = tmp_path / "cache"
+    result = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_IMPORT],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "GONGWEN_CACHE_DIR": str(cache)},
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == "Aborted!", result.stderr
+    assert not (cache / "logs").exists() and not (project / "out").exists()
+
+
 # ---- limits ----
 
 PAGE_BREAKS = (
