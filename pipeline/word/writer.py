@@ -693,13 +693,14 @@ def package_bytes(document: DocxDocument) -> bytes:
     are equal bytes. python-docx's own save writes its parts in this order with the time of day; stamping a
     saved archive afterwards unpacked and packed every part a second time (2.5 ms a summary)."""
     package = document.part.package
-    for part in package.parts:
+    parts = package.parts  # walks the package's relationships: once
+    for part in parts:
         part.before_marshal()
     out = io.BytesIO()
     writer = _FixedTimeZip(out)
-    PackageWriter._write_content_types_stream(writer, package.parts)  # noqa: SLF001 python-docx's save, in order
+    PackageWriter._write_content_types_stream(writer, parts)  # noqa: SLF001 python-docx's save, in order
     PackageWriter._write_pkg_rels(writer, package.rels)  # noqa: SLF001
-    PackageWriter._write_parts(writer, package.parts)  # noqa: SLF001
+    PackageWriter._write_parts(writer, parts)  # noqa: SLF001
     writer.close()
     return out.getvalue()
 
