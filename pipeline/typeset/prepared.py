@@ -91,7 +91,15 @@ def _face_key(path: str, index: int) -> bytes:
 
 def prepared_face_path(path: str, index: int) -> Path:
     """The prepared face of `path`'s face `index`, named for the font file as it is now and for HarfBuzz's version."""
-    return cache_folder() / PREPARED_FACES_FOLDER / f"{_face_key(path, index).hex()[:32]}.face"
+    return _path_of(_face_key(path, index))
+
+
+def _path_of(key: bytes) -> Path:
+    return _folder() / f"{key.hex()[:32]}.face"
+
+
+def _folder() -> Path:
+    return cache_folder() / PREPARED_FACES_FOLDER
 
 
 def preparable(face: ResolvedFace) -> bool:
@@ -100,8 +108,7 @@ def preparable(face: ResolvedFace) -> bool:
     try:
         if "CFF " not in harfbuzz_font(face.path, face.index).face.table_tags:
             return False
-        target = prepared_face_path(face.path, face.index)
-        return _load_prepared(face.path, face.index) is None and _room_for(target.parent)
+        return _load_prepared(face.path, face.index) is None and _room_for(_folder())
     except OSError:
         return False
 
@@ -121,7 +128,8 @@ def prepare_face(face: ResolvedFace) -> bool:
     The face is read through a mapping of its own, dropped on return: a build that prepares faces before it starts
     its workers hands them none of the font file it read."""
     try:
-        target = prepared_face_path(face.path, face.index)
+        key = _face_key(face.path, face.index)
+        target = _path_of(key)
         if not _room_for(target.parent):
             return False
         _remove_stale_temporaries(target.parent)
@@ -143,7 +151,6 @@ def prepare_face(face: ResolvedFace) -> bool:
             return False
         ordered = sorted(glyphs)
         body = result.blob.data + struct.pack(f">{len(ordered)}H", *ordered)
-        key = _face_key(face.path, face.index)
         atomic_write(target, body + _TRAILER.pack(len(ordered), key, hashlib.sha256(body).digest(), _TAG))
     # A full disk, a cache that cannot be written or a face HarfBuzz cannot cut whole only costs time: the face is
     # cut from its file, as it would be without a cache.
@@ -171,7 +178,7 @@ def _load_prepared(path: str, index: int) -> PreparedFace | None:
     a regular file whose trailer's digests match its contents and the face's key."""
     try:
         key = _face_key(path, index)
-        file = prepared_face_path(path, index)
+        file = _path_of(key)
         descriptor = os.open(file, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO in its place is not waited on
         with os.fdopen(descriptor, "rb") as stream:
             if not stat.S_ISREG(os.fstat(descriptor).st_mode):
